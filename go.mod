@@ -1,0 +1,3 @@
+module github.com/healthagent/resilience
+
+go 1.26
