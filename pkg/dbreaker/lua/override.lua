@@ -1,0 +1,37 @@
+-- override.lua: applies an operator action that every replica obeys.
+--
+-- KEYS[1]  state hash    <prefix>:{<name>}
+-- KEYS[2]  window hash   <prefix>:{<name>}:window
+-- KEYS[3]  probes zset   <prefix>:{<name>}:probes
+-- ARGV[1]  events channel
+-- ARGV[2]  breaker name
+-- ARGV[3]  action: reset | forced_open | forced_closed | disabled
+--
+-- Reply: {snapshot, {}, transitions}
+-- reset clears counters, leases, the window and any override (closed, as
+-- new). A force sets the override; forced_closed and disabled also restart
+-- the state machine closed, so counting resumes from zero. Setting the
+-- override already in force changes nothing.
+
+local ctx = {state_key = KEYS[1], channel = ARGV[1], name = ARGV[2], transitions = {}}
+local action = ARGV[3]
+if action ~= 'reset' and action ~= 'forced_open' and action ~= 'forced_closed' and action ~= 'disabled' then
+  return redis.error_reply('ERR dbreaker: unknown override action ' .. tostring(action))
+end
+
+local now = now_ms()
+local s = load(KEYS[1])
+local from = effective(s)
+
+if action == 'reset' or action ~= s.forced or s.corrupt then
+  if action ~= 'forced_open' then
+    local gen, wrongtype = s.gen, s.wrongtype
+    s = fresh(gen)
+    s.wrongtype = wrongtype
+    redis.call('DEL', KEYS[2], KEYS[3])
+  end
+  if action ~= 'reset' then s.forced = action end
+  commit(ctx, s, from, now)
+end
+
+return {snap(s, now), {}, ctx.transitions}

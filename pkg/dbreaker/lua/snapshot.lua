@@ -1,0 +1,28 @@
+-- snapshot.lua: reads a breaker's state without changing it (a corrupt hash
+-- is reported as closed and flagged; only writes repair it).
+--
+-- KEYS[1]  state hash    <prefix>:{<name>}
+-- KEYS[2]  window hash   <prefix>:{<name>}:window
+-- KEYS[3]  probes zset   <prefix>:{<name>}:probes
+-- ARGV[1]  window length, ms (0: no window totals)
+-- ARGV[2]  window buckets
+--
+-- Reply: {snapshot, {window calls, window failures, window slow, live probes}}
+
+local window_ms = tonumber(ARGV[1])
+local buckets = tonumber(ARGV[2])
+local now = now_ms()
+local s = load(KEYS[1])
+
+local calls, fails, slow = 0, 0, 0
+if window_ms > 0 and redis.call('TYPE', KEYS[2]).ok == 'hash' then
+  local width = math.floor(window_ms / buckets)
+  calls, fails, slow = window_sum(redis.call('HGETALL', KEYS[2]), math.floor(now / width) - buckets + 1)
+end
+
+local probes = 0
+if redis.call('TYPE', KEYS[3]).ok == 'zset' then
+  probes = redis.call('ZCOUNT', KEYS[3], '(' .. fmt(now), '+inf')
+end
+
+return {snap(s, now), {calls, fails, slow, probes}}

@@ -1,0 +1,34 @@
+package dbreaker
+
+import (
+	"fmt"
+	"unicode/utf8"
+)
+
+// MaxNameLen is the longest breaker name (and store key prefix) accepted.
+const MaxNameLen = 64
+
+// ValidateName checks a breaker name: 1 to 64 characters, each a letter, a
+// digit or one of "._-:". Braces are refused, so no name can change the
+// Redis Cluster hash tag its keys share.
+func ValidateName(name string) error {
+	return validateIdent("breaker name", name)
+}
+
+func validateIdent(what, s string) error {
+	if s == "" {
+		return fmt.Errorf("dbreaker: invalid %s: empty", what)
+	}
+	if len(s) > MaxNameLen {
+		return fmt.Errorf("dbreaker: invalid %s %.20q…: %d bytes, want at most %d", what, s, len(s), MaxNameLen)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-' || c == ':' {
+			continue
+		}
+		r, _ := utf8.DecodeRuneInString(s[i:])
+		return fmt.Errorf("dbreaker: invalid %s %q: character %q at byte %d; want letters, digits or ._-:", what, s, r, i)
+	}
+	return nil
+}
