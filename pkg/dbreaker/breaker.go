@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -20,6 +21,7 @@ type Breaker struct {
 	policy Policy
 	clock  Clock
 	logger *slog.Logger
+	obs    observers
 
 	tokenPrefix string
 	tokenSeq    atomic.Uint64
@@ -41,8 +43,9 @@ type openMark struct {
 }
 
 type options struct {
-	clock  Clock
-	logger *slog.Logger
+	clock     Clock
+	logger    *slog.Logger
+	observers observers
 }
 
 // Option configures a Breaker.
@@ -55,6 +58,12 @@ func WithClock(c Clock) Option { return func(o *options) { o.clock = c } }
 // WithLogger sets the logger (default slog.Default()). Messages start with
 // "[CIRCUIT_BREAKER]".
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithObserver adds an observer (metrics, tests); it may be given several
+// times.
+func WithObserver(o Observer) Option {
+	return func(opts *options) { opts.observers = append(opts.observers, o) }
+}
 
 // New returns a breaker named name on store. It validates the name and the
 // config (errors name the field and the value) and sends nothing to the store.
@@ -73,8 +82,8 @@ func New(name string, store Store, cfg Config, opts ...Option) (*Breaker, error)
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if o.clock == nil || o.logger == nil {
-		return nil, fmt.Errorf("dbreaker: New(%q): nil clock or logger option", name)
+	if o.clock == nil || o.logger == nil || slices.Contains(o.observers, nil) {
+		return nil, fmt.Errorf("dbreaker: New(%q): nil clock, logger or observer option", name)
 	}
 	var seed [6]byte
 	if _, err := rand.Read(seed[:]); err != nil {
@@ -87,6 +96,7 @@ func New(name string, store Store, cfg Config, opts ...Option) (*Breaker, error)
 		policy:      cfg.policy(),
 		clock:       o.clock,
 		logger:      o.logger,
+		obs:         o.observers,
 		tokenPrefix: hex.EncodeToString(seed[:]) + ":",
 	}, nil
 }
@@ -121,6 +131,7 @@ func (p *Permit) Generation() int64 { return p.gen }
 func (b *Breaker) Allow(ctx context.Context) (*Permit, error) {
 	now := b.clock.Now()
 	if m := b.open.Load(); m != nil && now.Before(m.until) {
+		b.obs.OnCall(b.name, ResultRejected)
 		return nil, &RejectedError{Breaker: b.name, State: Open, RetryAfter: m.until.Sub(now), reason: ErrOpen}
 	}
 	token := b.tokenPrefix + strconv.FormatUint(b.tokenSeq.Add(1), 10)
@@ -129,11 +140,17 @@ func (b *Breaker) Allow(ctx context.Context) (*Permit, error) {
 	cancel()
 	if err != nil {
 		b.storeFailed("acquire", err)
+		b.obs.OnCall(b.name, ResultStoreUnavailable)
 		return nil, fmt.Errorf("%w: breaker %q: %w", ErrStoreUnavailable, b.name, err)
 	}
 	now = b.clock.Now()
 	b.observe(now, d.Snapshot, d.Transitions)
 	if !d.Allowed {
+		if d.Reason == ErrTooManyProbes {
+			b.obs.OnCall(b.name, ResultRejectedProbes)
+		} else {
+			b.obs.OnCall(b.name, ResultRejected)
+		}
 		return nil, &RejectedError{Breaker: b.name, State: d.Snapshot.State, RetryAfter: d.Snapshot.RetryAfter(), reason: d.Reason}
 	}
 	p := &Permit{b: b, ctx: context.WithoutCancel(ctx), gen: d.Snapshot.Generation, state: d.Snapshot.State, start: now}
@@ -153,6 +170,7 @@ func (p *Permit) Done(err error) {
 	}
 	b := p.b
 	outcome := b.cfg.Classify(err)
+	b.obs.OnCall(b.name, CallResult(outcome)) // Success, Failure, Ignored share their values
 	if p.state == Disabled || outcome == Ignored && p.token == "" {
 		return // nothing for the store to count
 	}
@@ -175,6 +193,7 @@ func (p *Permit) Done(err error) {
 	}
 	if res.Stale > 0 {
 		b.stale.Add(int64(res.Stale))
+		b.obs.OnStale(b.name, res.Stale)
 	}
 	b.observe(b.clock.Now(), res.Snapshot, res.Transitions)
 }
@@ -272,6 +291,7 @@ func (b *Breaker) Stats() Stats {
 // a corrupt state is logged once, and a known-open state is cached.
 func (b *Breaker) observe(now time.Time, s Snapshot, transitions []Transition) {
 	for _, t := range transitions {
+		b.obs.OnTransition(t)
 		b.logger.Info("[CIRCUIT_BREAKER] state changed", "breaker", b.name, "from", t.From.String(), "to", t.To.String(), "gen", t.Generation)
 	}
 	if s.Corrupt && b.corruptLogged.CompareAndSwap(false, true) {
@@ -296,5 +316,6 @@ func (b *Breaker) observe(now time.Time, s Snapshot, transitions []Transition) {
 
 func (b *Breaker) storeFailed(op string, err error) {
 	b.storeErrors.Add(1)
+	b.obs.OnStoreError(b.name, op, err)
 	b.logger.Warn("[CIRCUIT_BREAKER] store call failed", "breaker", b.name, "op", op, "error", err)
 }

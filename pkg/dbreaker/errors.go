@@ -52,7 +52,7 @@ func (e *RejectedError) Is(target error) bool {
 // IsRejected reports whether err says a breaker refused the call, for any
 // reason: such a call never reached the upstream and must not be retried.
 func IsRejected(err error) bool {
-	return errors.Is(err, ErrOpen) || errors.Is(err, ErrTooManyProbes) || errors.Is(err, ErrStoreUnavailable)
+	return errors.Is(err, ErrOpen) || errors.Is(err, ErrForcedOpen) || errors.Is(err, ErrTooManyProbes) || errors.Is(err, ErrStoreUnavailable)
 }
 
 // ConfigError names the configuration field that is invalid and why.

@@ -3,7 +3,6 @@ package dbreaker
 import (
 	"context"
 	"fmt"
-	"math"
 	"sync"
 )
 
@@ -211,12 +210,7 @@ func boolInt(v bool) int {
 func (b *memBreaker) open(p Policy, from State, now int64) {
 	b.state = Open
 	b.trips++
-	d := float64(ms(p.OpenTimeout))
-	if p.OpenTimeoutGrowth > 1 && b.trips > 1 {
-		d *= math.Pow(p.OpenTimeoutGrowth, float64(b.trips-1))
-	}
-	d = math.Min(d, float64(ms(p.MaxOpenTimeout)))
-	b.openedAt, b.openUntil, b.successes = now, now+int64(d), 0
+	b.openedAt, b.openUntil, b.successes = now, now+ms(p.openTimeout(b.trips)), 0
 	b.window, b.probes = nil, nil
 	b.commit(from, now)
 }

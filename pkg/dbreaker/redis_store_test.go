@@ -1,0 +1,281 @@
+package dbreaker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/healthagent/resilience/internal/testredis"
+	"github.com/redis/go-redis/v9"
+)
+
+func newRedisBreaker(t *testing.T, client redis.UniversalClient, prefix, name string, cfg Config, opts ...Option) (*Breaker, *RedisStore) {
+	t.Helper()
+	store, err := NewRedisStore(client, WithKeyPrefix(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(name, store, cfg, append([]Option{WithLogger(discardLogger())}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, store
+}
+
+func TestEveryScriptLoadsIntoRedis(t *testing.T) {
+	client := testredis.Client(t)
+	store, err := NewRedisStore(client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := store.LoadScripts(ctx); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := luaFiles.ReadDir("lua")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scripts := store.scripts.all()
+	if len(entries) != len(scripts)+1 { // + lib.lua
+		t.Fatalf("%d embedded files for %d scripts: a script is not wired", len(entries), len(scripts))
+	}
+	for _, s := range scripts {
+		exists, err := client.ScriptExists(ctx, s.Hash()).Result()
+		if err != nil || !exists[0] {
+			t.Fatalf("%s (%s) not in the script cache: %v %v", s.name, s.Hash(), exists, err)
+		}
+		body, _ := luaFiles.ReadFile("lua/" + s.name + ".lua")
+		if !strings.Contains(string(body), "KEYS[1]") || !strings.Contains(string(body), "Reply:") {
+			t.Errorf("%s.lua lacks the header naming KEYS, ARGV and the reply", s.name)
+		}
+	}
+}
+
+func TestRedisDataModelIsReadable(t *testing.T) {
+	client := testredis.Client(t)
+	prefix := testredis.Prefix(t, client)
+	b, store := newRedisBreaker(t, client, prefix, "openai", Config{OpenTimeout: 50 * time.Millisecond, ProbeLease: time.Minute, FailureRate: 0.9})
+	ctx := context.Background()
+	for i := 0; i < 5; i++ {
+		_ = b.Do(ctx, func(context.Context) error { return errors.New("503 from https://api.example/v1?key=SECRET") })
+	}
+	stateKey, windowKey, probesKey := store.Keys("openai")
+	if stateKey != prefix+":{openai}" || windowKey != prefix+":{openai}:window" || probesKey != prefix+":{openai}:probes" {
+		t.Fatalf("keys: %s %s %s", stateKey, windowKey, probesKey)
+	}
+	h, err := client.HGetAll(ctx, stateKey).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "failures forced gen last_error open_until_ms opened_at_ms state successes trips updated_at_ms"
+	if got := strings.Join(slices.Sorted(maps.Keys(h)), " "); got != want {
+		t.Fatalf("hash fields: %s\nwant %s", got, want)
+	}
+	opened, _ := strconv.ParseInt(h["opened_at_ms"], 10, 64)
+	until, _ := strconv.ParseInt(h["open_until_ms"], 10, 64)
+	if h["state"] != "open" || h["gen"] != "1" || h["failures"] != "5" || h["trips"] != "1" || until-opened != 50 {
+		t.Fatalf("hash after the trip: %v", h)
+	}
+	if strings.Contains(h["last_error"], "SECRET") || !strings.Contains(h["last_error"], "503") {
+		t.Fatalf("last_error = %q: want the error without its query string", h["last_error"])
+	}
+	// Half-open: the probe holds a lease in the ZSET.
+	redisAdvance(client)(t, 50*time.Millisecond)
+	p, err := b.Allow(ctx)
+	if err != nil || !p.Probe() {
+		t.Fatalf("probe: %v", err)
+	}
+	members, err := client.ZRangeWithScores(ctx, probesKey, 0, -1).Result()
+	if err != nil || len(members) != 1 {
+		t.Fatalf("probes zset: %v %v", members, err)
+	}
+	now, _ := client.Time(ctx).Result()
+	if lease := time.UnixMilli(int64(members[0].Score)).Sub(now); lease < 55*time.Second || lease > time.Minute {
+		t.Fatalf("probe lease ends in %v, want about a minute", lease)
+	}
+	p.Done(nil)
+	if s, _ := client.HGet(ctx, stateKey, "state").Result(); s != "closed" {
+		t.Fatalf("state after the probe: %q", s)
+	}
+}
+
+func TestTransitionsArePublished(t *testing.T) {
+	client := testredis.Client(t)
+	prefix := testredis.Prefix(t, client)
+	b, store := newRedisBreaker(t, client, prefix, "usda", Config{FailureThreshold: 2})
+	ctx := context.Background()
+	sub := client.Subscribe(ctx, store.Channel())
+	defer sub.Close()
+	if _, err := sub.Receive(ctx); err != nil { // the subscription confirmation
+		t.Fatal(err)
+	}
+	_ = b.Do(ctx, failing)
+	_ = b.Do(ctx, failing)
+	if _, err := b.ForceOpen(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"closed→open@1", "open→forced_open@2"}
+	for _, w := range want {
+		select {
+		case msg := <-sub.Channel():
+			var ev struct {
+				Breaker     string `json:"breaker"`
+				From, To    string
+				Gen         int64 `json:"gen"`
+				OpenUntilMs int64 `json:"open_until_ms"`
+			}
+			if err := json.Unmarshal([]byte(msg.Payload), &ev); err != nil {
+				t.Fatalf("event %q: %v", msg.Payload, err)
+			}
+			if got := ev.From + "→" + ev.To + "@" + strconv.FormatInt(ev.Gen, 10); got != w || ev.Breaker != "usda" || ev.OpenUntilMs == 0 {
+				t.Fatalf("event %s, want %s", msg.Payload, w)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no event %s within 5s", w)
+		}
+	}
+}
+
+func TestCorruptRedisStateIsTreatedAsClosedAndRepaired(t *testing.T) {
+	tests := []struct {
+		name    string
+		corrupt func(ctx context.Context, c redis.UniversalClient, state, window, probes string) error
+		flagged bool // the snapshot says Corrupt before the repair
+	}{
+		{"garbage state", func(ctx context.Context, c redis.UniversalClient, state, _, _ string) error {
+			return c.HSet(ctx, state, "state", "banana").Err()
+		}, true},
+		{"garbage generation", func(ctx context.Context, c redis.UniversalClient, state, _, _ string) error {
+			return c.HSet(ctx, state, "gen", "seven").Err()
+		}, true},
+		{"negative counter", func(ctx context.Context, c redis.UniversalClient, state, _, _ string) error {
+			return c.HSet(ctx, state, "failures", "-4").Err()
+		}, true},
+		{"fractional counter", func(ctx context.Context, c redis.UniversalClient, state, _, _ string) error {
+			return c.HSet(ctx, state, "trips", "1.5").Err()
+		}, true},
+		{"garbage override", func(ctx context.Context, c redis.UniversalClient, state, _, _ string) error {
+			return c.HSet(ctx, state, "forced", "sideways").Err()
+		}, true},
+		{"missing state field", func(ctx context.Context, c redis.UniversalClient, state, _, _ string) error {
+			return c.HDel(ctx, state, "state").Err()
+		}, true},
+		{"open without open_until", func(ctx context.Context, c redis.UniversalClient, state, _, _ string) error {
+			return c.HSet(ctx, state, "state", "open", "open_until_ms", "0").Err()
+		}, true},
+		{"only unknown fields", func(ctx context.Context, c redis.UniversalClient, state, _, _ string) error {
+			if err := c.Del(ctx, state).Err(); err != nil {
+				return err
+			}
+			return c.HSet(ctx, state, "colour", "blue").Err()
+		}, true},
+		{"state key is a string", func(ctx context.Context, c redis.UniversalClient, state, _, _ string) error {
+			return c.Set(ctx, state, "not a hash", 0).Err()
+		}, true},
+		{"state key is a list", func(ctx context.Context, c redis.UniversalClient, state, _, _ string) error {
+			if err := c.Del(ctx, state).Err(); err != nil {
+				return err
+			}
+			return c.RPush(ctx, state, "a", "b").Err()
+		}, true},
+		{"window key is a string", func(ctx context.Context, c redis.UniversalClient, _, window, _ string) error {
+			return c.Set(ctx, window, "x", 0).Err()
+		}, false},
+		{"window buckets are garbage", func(ctx context.Context, c redis.UniversalClient, _, window, _ string) error {
+			return c.HSet(ctx, window, "abc", "1", "99999999999:c", "x", "1:f", "-1").Err()
+		}, false},
+		{"probes key is a hash", func(ctx context.Context, c redis.UniversalClient, _, _, probes string) error {
+			return c.HSet(ctx, probes, "a", "b").Err()
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			client := testredis.Client(t)
+			prefix := testredis.Prefix(t, client)
+			b, store := newRedisBreaker(t, client, prefix, "web", Config{FailureThreshold: 3, FailureRate: 0.9})
+			ctx := context.Background()
+			if err := b.Do(ctx, failing); !errors.Is(err, errUpstream) { // a valid state to corrupt
+				t.Fatal(err)
+			}
+			state, window, probes := store.Keys("web")
+			if err := tt.corrupt(ctx, client, state, window, probes); err != nil {
+				t.Fatal(err)
+			}
+			s, err := b.State(ctx)
+			if err != nil {
+				t.Fatalf("State on corrupt data: %v", err)
+			}
+			if s.State != Closed || s.Corrupt != tt.flagged {
+				t.Fatalf("snapshot of corrupt data: %+v, want closed with Corrupt=%v", s, tt.flagged)
+			}
+			// Calls go on, and the first report repairs the hash.
+			if err := b.Do(ctx, succeeding); err != nil {
+				t.Fatalf("call on corrupt data: %v", err)
+			}
+			s, err = b.State(ctx)
+			if err != nil || s.Corrupt || s.State != Closed {
+				t.Fatalf("after one report: %+v, %v", s, err)
+			}
+			typ, _ := client.Type(ctx, state).Result()
+			if typ != "hash" {
+				t.Fatalf("state key type after repair: %s", typ)
+			}
+			// The policy works again from there.
+			for i := 0; i < 3; i++ {
+				_ = b.Do(ctx, failing)
+			}
+			if s, _ := b.State(ctx); s.State != Open {
+				t.Fatalf("3 failures after the repair: %+v", s)
+			}
+		})
+	}
+}
+
+func TestRedisStoreRejectsBadOptions(t *testing.T) {
+	client := testredis.Client(t)
+	for _, prefix := range []string{"", "a{b", "x}", "with space", strings.Repeat("p", 65)} {
+		if _, err := NewRedisStore(client, WithKeyPrefix(prefix)); err == nil || !strings.Contains(err.Error(), "key prefix") {
+			t.Errorf("prefix %q: err = %v", prefix, err)
+		}
+	}
+	if _, err := NewRedisStore(nil); err == nil {
+		t.Error("nil client accepted")
+	}
+}
+
+func TestDecodeRejectsMalformedReplies(t *testing.T) {
+	good := []any{"closed", int64(0), int64(0), int64(0), int64(0), int64(0), int64(0), "", "", int64(0), int64(1), int64(0)}
+	if _, err := decodeSnapshot("x", good); err != nil {
+		t.Fatalf("good snapshot: %v", err)
+	}
+	bad := map[string]any{
+		"not an array":  "closed",
+		"too short":     good[:5],
+		"unknown state": replace(good, 0, "sideways"),
+		"forced closed": replace(good, 7, "closed"),
+		"text gen":      replace(good, 1, "x"),
+		"float gen":     replace(good, 1, 1.5),
+		"nil field":     replace(good, 2, nil),
+	}
+	for name, v := range bad {
+		if _, err := decodeSnapshot("x", v); !errors.Is(err, errReplyShape) {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+	if _, err := decodeTransitions("x", []any{[]any{"closed", "nowhere", int64(1), int64(0)}}); err == nil {
+		t.Error("transition to an unknown state accepted")
+	}
+}
+
+func replace(s []any, i int, v any) []any {
+	out := append([]any(nil), s...)
+	out[i] = v
+	return out
+}
