@@ -14,20 +14,18 @@ import (
 
 // StatusCoder is implemented by errors that carry an HTTP status code, such
 // as *HTTPError. DefaultClassifier finds it anywhere in an error chain with
-// errors.As, so an SDK's error type fits through a small adapter:
+// errors.As, so an SDK's error type fits through a small adapter that
+// exposes the code (see ExampleStatusCoder):
 //
-//	// openAIError makes the SDK's error visible to the classifier.
-//	type openAIError struct{ err *openai.Error }
+//	type openAIStatus struct{ err *openai.Error }
 //
-//	func (e openAIError) Error() string   { return e.err.Error() }
-//	func (e openAIError) Unwrap() error   { return e.err }
-//	func (e openAIError) StatusCode() int { return e.err.StatusCode }
-//	func (e openAIError) RetryAfter() (time.Duration, bool) {
-//		return retry.RetryAfterFromHeader(e.err.Response.Header)
-//	}
+//	func (a openAIStatus) Error() string   { return a.err.Error() }
+//	func (a openAIStatus) Unwrap() error   { return a.err }
+//	func (a openAIStatus) StatusCode() int { return a.err.StatusCode }
 //
-// and inside the retried function: if errors.As(err, &apiErr) { return
-// openAIError{apiErr} }.
+// The retried function returns openAIStatus{apiErr} when errors.As finds the
+// SDK's error. A RetryAfter method (see RetryAfterer and
+// RetryAfterFromHeader) passes the server's wait hint on as well.
 type StatusCoder interface {
 	StatusCode() int
 }
