@@ -1,0 +1,124 @@
+package retry
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Sentinel errors. Do and Run return them inside a *GiveUpError, which also
+// unwraps to the error of the last attempt, so both
+// errors.Is(err, retry.ErrExhausted) and errors.Is(err, io.ErrUnexpectedEOF)
+// work on the same value.
+var (
+	// ErrExhausted: every attempt the policy allows failed with a retryable
+	// error.
+	ErrExhausted = errors.New("retry: attempts exhausted")
+	// ErrBudgetExhausted: the upstream's retry Budget had no token left for
+	// another retry.
+	ErrBudgetExhausted = errors.New("retry: retry budget exhausted")
+	// ErrDeadline: waiting for the next attempt would end after the context
+	// deadline, so Do returned at once instead of sleeping in vain.
+	ErrDeadline = errors.New("retry: next attempt would pass the context deadline")
+)
+
+// StopReason says why Do stopped calling. Its String form is meant for logs
+// and metric labels.
+type StopReason uint8
+
+const (
+	// StopSuccess: the last attempt succeeded.
+	StopSuccess StopReason = iota
+	// StopNotRetryable: the last error was not retryable: a Permanent error, a
+	// circuit breaker rejection, or an error the classifier refused.
+	StopNotRetryable
+	// StopExhausted: the last allowed attempt failed (ErrExhausted).
+	StopExhausted
+	// StopBudgetExhausted: the retry budget was empty (ErrBudgetExhausted).
+	StopBudgetExhausted
+	// StopDeadline: the next delay would pass the context deadline (ErrDeadline).
+	StopDeadline
+	// StopContextDone: the caller's context was cancelled or its deadline
+	// passed, after an attempt or during a wait.
+	StopContextDone
+)
+
+var stopReasonNames = [...]string{"success", "not_retryable", "exhausted", "budget_exhausted", "deadline", "context_done"}
+
+// String returns a snake_case name such as "budget_exhausted".
+func (r StopReason) String() string {
+	if int(r) < len(stopReasonNames) {
+		return stopReasonNames[r]
+	}
+	return fmt.Sprintf("stop_reason(%d)", uint8(r))
+}
+
+// GiveUpError is returned when Do stops although the last error was
+// retryable: attempts exhausted, budget empty, deadline too close, or the
+// caller's context done. It matches the sentinel of its Reason with
+// errors.Is (ErrExhausted, ErrBudgetExhausted, ErrDeadline, or the context's
+// own error for StopContextDone) and unwraps to the last attempt's error.
+type GiveUpError struct {
+	// Attempts is the number of calls made, the first one included.
+	Attempts int
+	// Reason says why no further attempt was made.
+	Reason StopReason
+	// Delay is the wait that was refused, for StopDeadline.
+	Delay time.Duration
+	// Err is the error of the last attempt.
+	Err error
+	// ctxErr is the context's error, for StopContextDone.
+	ctxErr error
+}
+
+func (e *GiveUpError) Error() string {
+	what := "attempts"
+	if e.Attempts == 1 {
+		what = "attempt"
+	}
+	switch e.Reason {
+	case StopBudgetExhausted:
+		return fmt.Sprintf("retry: retry budget exhausted after %d %s: %v", e.Attempts, what, e.Err)
+	case StopDeadline:
+		return fmt.Sprintf("retry: gave up after %d %s: next delay %s would pass the context deadline: %v",
+			e.Attempts, what, e.Delay, e.Err)
+	case StopContextDone:
+		return fmt.Sprintf("retry: gave up after %d %s: %v: %v", e.Attempts, what, e.ctxErr, e.Err)
+	default:
+		return fmt.Sprintf("retry: gave up after %d %s: %v", e.Attempts, what, e.Err)
+	}
+}
+
+// Unwrap returns the last attempt's error and, for StopContextDone, the
+// context's error.
+func (e *GiveUpError) Unwrap() []error {
+	if e.ctxErr != nil {
+		return []error{e.Err, e.ctxErr}
+	}
+	return []error{e.Err}
+}
+
+// Is matches the sentinel of the stop reason.
+func (e *GiveUpError) Is(target error) bool {
+	switch e.Reason {
+	case StopExhausted:
+		return target == ErrExhausted
+	case StopBudgetExhausted:
+		return target == ErrBudgetExhausted
+	case StopDeadline:
+		return target == ErrDeadline
+	}
+	return false
+}
+
+// ConfigError names the configuration field that is invalid, its value, and
+// why.
+type ConfigError struct {
+	Field  string
+	Value  any
+	Reason string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("retry: invalid %s = %v: %s", e.Field, e.Value, e.Reason)
+}

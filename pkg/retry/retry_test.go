@@ -1,0 +1,664 @@
+package retry
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/healthagent/resilience/pkg/dbreaker"
+)
+
+// awaitTimer blocks until the code under test has made a timer, failing the
+// test if that does not happen within a generous deadline.
+func (c *fakeClock) awaitTimer(t *testing.T) {
+	t.Helper()
+	select {
+	case <-c.created:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no timer was created within 10s")
+	}
+}
+
+// deadlineCtx has a deadline but is never done by itself, so a test can set
+// the deadline relative to a fake clock.
+type deadlineCtx struct {
+	context.Context
+	deadline time.Time
+}
+
+func (c deadlineCtx) Deadline() (time.Time, bool) { return c.deadline, true }
+
+// fixedRand returns a Rand that always yields r.
+func fixedRand(r float64) func() float64 { return func() float64 { return r } }
+
+// script is a function under retry: call i returns errs[i], or success with
+// the value i+1 once errs runs out; calls are counted.
+type script struct {
+	errs  []error
+	calls atomic.Int64
+}
+
+func (s *script) fn(context.Context) (int, error) {
+	i := int(s.calls.Add(1)) - 1
+	if i < len(s.errs) && s.errs[i] != nil {
+		return i + 1, s.errs[i]
+	}
+	return i + 1, nil
+}
+
+// failing returns a script whose every call fails with err.
+func failing(err error, n int) *script {
+	errs := make([]error, n)
+	for i := range errs {
+		errs[i] = err
+	}
+	return &script{errs: errs}
+}
+
+// recorder collects the events of a Policy.
+type recorder struct {
+	mu      sync.Mutex
+	retries []RetryEvent
+	stops   []StopEvent
+}
+
+func (r *recorder) attach(p *Policy) *Policy {
+	p.OnRetry = func(_ context.Context, e RetryEvent) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.retries = append(r.retries, e)
+	}
+	p.OnStop = func(_ context.Context, e StopEvent) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.stops = append(r.stops, e)
+	}
+	return p
+}
+
+func (r *recorder) onlyStop(t *testing.T) StopEvent {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.stops) != 1 {
+		t.Fatalf("OnStop called %d times, want once", len(r.stops))
+	}
+	return r.stops[0]
+}
+
+func equalDurations(a, b []time.Duration) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+var errReset = fmt.Errorf("openai: %w", syscall.ECONNRESET)
+
+func TestDoRejectsInvalidPolicyWithoutCalling(t *testing.T) {
+	calls := 0
+	_, err := Do(context.Background(), &Policy{MaxDelay: -1}, func(context.Context) (int, error) {
+		calls++
+		return 1, nil
+	})
+	var ce *ConfigError
+	if !errors.As(err, &ce) || ce.Field != "MaxDelay" {
+		t.Fatalf("err = %v, want a *ConfigError for MaxDelay", err)
+	}
+	if calls != 0 {
+		t.Errorf("fn was called %d times with an invalid policy", calls)
+	}
+}
+
+func TestDoSucceedsFirstTime(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		policy *Policy
+	}{
+		{"nil policy", nil},
+		{"zero policy", &Policy{}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &script{}
+			v, err := Do(context.Background(), tt.policy, s.fn)
+			if v != 1 || err != nil || s.calls.Load() != 1 {
+				t.Errorf("Do = %d, %v after %d calls; want 1, nil after 1", v, err, s.calls.Load())
+			}
+		})
+	}
+	var rec recorder
+	clock := newFakeClock(true)
+	s := &script{}
+	if _, err := Do(context.Background(), rec.attach(&Policy{Name: "usda", Clock: clock}), s.fn); err != nil {
+		t.Fatal(err)
+	}
+	if st := rec.onlyStop(t); st != (StopEvent{Name: "usda", Attempts: 1, Reason: StopSuccess}) {
+		t.Errorf("stop event = %+v", st)
+	}
+	if len(rec.retries) != 0 || len(clock.Waits()) != 0 {
+		t.Errorf("a first-time success made %d retries and %d waits", len(rec.retries), len(clock.Waits()))
+	}
+}
+
+func TestDoRetriesUntilSuccess(t *testing.T) {
+	var rec recorder
+	clock := newFakeClock(true)
+	first, second := &HTTPError{Code: 503, Status: "503 Service Unavailable"}, errReset
+	s := &script{errs: []error{first, second}}
+	p := rec.attach(&Policy{Name: "openai", Jitter: JitterNone, Clock: clock})
+	v, err := Do(context.Background(), p, s.fn)
+	if v != 3 || err != nil {
+		t.Fatalf("Do = %d, %v; want 3, nil", v, err)
+	}
+	if got, want := clock.Waits(), []time.Duration{time.Second, 2 * time.Second}; !equalDurations(got, want) {
+		t.Errorf("waits = %v, want %v", got, want)
+	}
+	wantRetries := []RetryEvent{
+		{Name: "openai", Attempt: 1, Delay: time.Second, Err: first},
+		{Name: "openai", Attempt: 2, Delay: 2 * time.Second, Err: second},
+	}
+	if len(rec.retries) != len(wantRetries) {
+		t.Fatalf("retry events = %+v, want %+v", rec.retries, wantRetries)
+	}
+	for i, want := range wantRetries {
+		if rec.retries[i] != want {
+			t.Errorf("retry event %d = %+v, want %+v", i, rec.retries[i], want)
+		}
+	}
+	if st := rec.onlyStop(t); st != (StopEvent{Name: "openai", Attempts: 3, Reason: StopSuccess}) {
+		t.Errorf("stop event = %+v", st)
+	}
+}
+
+// TestDoWaitsForTheTimer runs the real select path: the retry happens only
+// when the fake clock passes the wait.
+func TestDoWaitsForTheTimer(t *testing.T) {
+	clock := newFakeClock(false)
+	s := &script{errs: []error{errReset}}
+	done := make(chan error, 1)
+	go func() {
+		_, err := Do(context.Background(), &Policy{Jitter: JitterNone, Clock: clock}, s.fn)
+		done <- err
+	}()
+	clock.awaitTimer(t)
+	clock.Advance(999 * time.Millisecond)
+	if n := s.calls.Load(); n != 1 {
+		t.Fatalf("%d calls before the wait ended, want 1", n)
+	}
+	clock.Advance(time.Millisecond)
+	select {
+	case err := <-done:
+		if err != nil || s.calls.Load() != 2 {
+			t.Errorf("Do = %v after %d calls, want success after 2", err, s.calls.Load())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Do did not return within 10s after its timer fired")
+	}
+}
+
+func TestDoScheduleByJitter(t *testing.T) {
+	const ms = time.Millisecond
+	tests := []struct {
+		jitter Jitter
+		r      float64
+		want   []time.Duration
+	}{
+		{JitterNone, 0.3, []time.Duration{1000 * ms, 2000 * ms, 4000 * ms, 8000 * ms, 16000 * ms}},
+		{JitterProportional, 1, []time.Duration{1100 * ms, 2200 * ms, 4400 * ms, 8800 * ms, 17600 * ms}},
+		{JitterProportional, 0.25, []time.Duration{950 * ms, 1900 * ms, 3800 * ms, 7600 * ms, 15200 * ms}},
+		{JitterFull, 0.5, []time.Duration{500 * ms, 1000 * ms, 2000 * ms, 4000 * ms, 8000 * ms}},
+		// d(n) = 1 s + 0.5·(3·d(n−1) − 1 s), d(0) = 1 s: Do feeds each wait back.
+		{JitterDecorrelated, 0.5, []time.Duration{2000 * ms, 3500 * ms, 5750 * ms, 9125 * ms, 14187500 * time.Microsecond}},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s r=%v", tt.jitter, tt.r), func(t *testing.T) {
+			clock := newFakeClock(true)
+			p := &Policy{MaxRetries: 5, Jitter: tt.jitter, Clock: clock, Rand: fixedRand(tt.r)}
+			s := failing(errReset, 100)
+			_, err := Do(context.Background(), p, s.fn)
+			if !errors.Is(err, ErrExhausted) || s.calls.Load() != 6 {
+				t.Fatalf("Do = %v after %d calls, want ErrExhausted after 6", err, s.calls.Load())
+			}
+			if got := clock.Waits(); !equalDurations(got, tt.want) {
+				t.Errorf("waits = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDoExhausted(t *testing.T) {
+	tests := []struct {
+		name         string
+		maxRetries   int
+		wantAttempts int
+		wantMessage  string
+	}{
+		{"default: 3 retries", 0, 4, "retry: gave up after 4 attempts: unexpected EOF"},
+		{"no retries", NoRetries, 1, "retry: gave up after 1 attempt: unexpected EOF"},
+		{"one retry", 1, 2, "retry: gave up after 2 attempts: unexpected EOF"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var rec recorder
+			clock := newFakeClock(true)
+			s := failing(io.ErrUnexpectedEOF, 100)
+			v, err := Do(context.Background(), rec.attach(&Policy{MaxRetries: tt.maxRetries, Clock: clock}), s.fn)
+			if got := int(s.calls.Load()); got != tt.wantAttempts {
+				t.Errorf("%d calls, want %d", got, tt.wantAttempts)
+			}
+			if v != tt.wantAttempts {
+				t.Errorf("Do returned %d, want the last attempt's result %d", v, tt.wantAttempts)
+			}
+			if err == nil || err.Error() != tt.wantMessage {
+				t.Fatalf("error %q, want %q", err, tt.wantMessage)
+			}
+			if !errors.Is(err, ErrExhausted) || !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Error("the error must match ErrExhausted and the last error")
+			}
+			if errors.Is(err, ErrBudgetExhausted) || errors.Is(err, ErrDeadline) {
+				t.Error("the error matches a sentinel of another reason")
+			}
+			var gu *GiveUpError
+			if !errors.As(err, &gu) || gu.Attempts != tt.wantAttempts || gu.Reason != StopExhausted {
+				t.Errorf("GiveUpError = %+v", gu)
+			}
+			if n := len(clock.Waits()); n != tt.wantAttempts-1 {
+				t.Errorf("%d waits, want %d", n, tt.wantAttempts-1)
+			}
+			if st := rec.onlyStop(t); st.Reason != StopExhausted || st.Attempts != tt.wantAttempts || st.Err != err {
+				t.Errorf("stop event = %+v", st)
+			}
+		})
+	}
+}
+
+func TestDoStopsOnNonRetryable(t *testing.T) {
+	notFound := &HTTPError{Code: 404, Status: "404 Not Found"}
+	unavailable := &HTTPError{Code: 503, Status: "503 Service Unavailable"}
+	unknown := errors.New("json: cannot unmarshal")
+	open := fmt.Errorf("openai: %w", dbreaker.ErrOpen)
+	probes := fmt.Errorf("openai: %w", dbreaker.ErrTooManyProbes)
+	wrappedPermanent := fmt.Errorf("step: %w", Permanent(unavailable))
+	always := func(error) bool { return true }
+	retryUnknown := func(err error) bool { return err == unknown || DefaultClassifier(err) }
+	tests := []struct {
+		name       string
+		classifier func(error) bool
+		errs       []error
+		want       error // the very error Do must return
+		wantCalls  int
+	}{
+		{"404", nil, []error{notFound}, notFound, 1},
+		{"unknown error", nil, []error{unknown}, unknown, 1},
+		{"context canceled from the call", nil, []error{context.Canceled}, context.Canceled, 1},
+		{"breaker open", nil, []error{open}, open, 1},
+		{"permanent is unwrapped", nil, []error{Permanent(unavailable)}, unavailable, 1},
+		{"wrapped permanent is kept", nil, []error{wrappedPermanent}, wrappedPermanent, 1},
+		{"retryable then 404", nil, []error{unavailable, notFound}, notFound, 2},
+		{"classifier refuses", func(error) bool { return false }, []error{unavailable}, unavailable, 1},
+		{"permanent beats the classifier", always, []error{Permanent(unknown)}, unknown, 1},
+		{"rejection beats the classifier", always, []error{probes}, probes, 1},
+		{"forced open beats the classifier", always, []error{dbreaker.ErrForcedOpen}, dbreaker.ErrForcedOpen, 1},
+		{"custom classifier retries unknown", retryUnknown, []error{unknown, notFound}, notFound, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var rec recorder
+			s := &script{errs: append(tt.errs, errors.New("not reached"))}
+			p := rec.attach(&Policy{Classifier: tt.classifier, Clock: newFakeClock(true)})
+			_, err := Do(context.Background(), p, s.fn)
+			if err != tt.want {
+				t.Errorf("Do returned %v, want exactly %v", err, tt.want)
+			}
+			if got := int(s.calls.Load()); got != tt.wantCalls {
+				t.Errorf("%d calls, want %d", got, tt.wantCalls)
+			}
+			if st := rec.onlyStop(t); st.Reason != StopNotRetryable || st.Attempts != tt.wantCalls {
+				t.Errorf("stop event = %+v", st)
+			}
+		})
+	}
+}
+
+// hint is an error with a Retry-After hint, as an SDK adapter would make.
+type hint struct {
+	d  time.Duration
+	ok bool
+}
+
+func (h hint) Error() string                     { return "rate limited" }
+func (h hint) StatusCode() int                   { return 429 }
+func (h hint) RetryAfter() (time.Duration, bool) { return h.d, h.ok }
+
+func TestDoHonoursRetryAfter(t *testing.T) {
+	tests := []struct {
+		name      string
+		err       error
+		wantWaits []time.Duration
+		wantDelay time.Duration
+		wantHint  bool
+	}{
+		{"hint replaces backoff", &HTTPError{Code: 429, Wait: 7 * time.Second, HasWait: true}, []time.Duration{7 * time.Second}, 7 * time.Second, true},
+		{"hint is capped", &HTTPError{Code: 503, Wait: 5 * time.Minute, HasWait: true}, []time.Duration{30 * time.Second}, 30 * time.Second, true},
+		{"overflowing hint is capped", &HTTPError{Code: 503, Wait: maxDuration, HasWait: true}, []time.Duration{30 * time.Second}, 30 * time.Second, true},
+		{"zero hint retries at once", &HTTPError{Code: 503, HasWait: true}, nil, 0, true},
+		{"negative hint counts as zero", hint{-time.Second, true}, nil, 0, true},
+		{"wrapped hint", fmt.Errorf("anthropic: %w", hint{3 * time.Second, true}), []time.Duration{3 * time.Second}, 3 * time.Second, true},
+		{"no hint: backoff", &HTTPError{Code: 503}, []time.Duration{time.Second}, time.Second, false},
+		{"hint not valid: backoff", hint{time.Hour, false}, []time.Duration{time.Second}, time.Second, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var rec recorder
+			clock := newFakeClock(true)
+			s := &script{errs: []error{tt.err}}
+			p := rec.attach(&Policy{Jitter: JitterNone, Clock: clock})
+			if _, err := Do(context.Background(), p, s.fn); err != nil {
+				t.Fatalf("Do = %v, want success on the second attempt", err)
+			}
+			if got := clock.Waits(); !equalDurations(got, tt.wantWaits) {
+				t.Errorf("waits = %v, want %v", got, tt.wantWaits)
+			}
+			if len(rec.retries) != 1 || rec.retries[0].Delay != tt.wantDelay || rec.retries[0].FromRetryAfter != tt.wantHint {
+				t.Errorf("retry events = %+v, want one with delay %s, FromRetryAfter %v", rec.retries, tt.wantDelay, tt.wantHint)
+			}
+		})
+	}
+}
+
+func TestDoNeverSleepsPastTheDeadline(t *testing.T) {
+	tests := []struct {
+		name          string
+		untilDeadline time.Duration
+		err           error
+		wantAttempts  int
+		wantWaits     []time.Duration
+		wantDelay     time.Duration // the refused wait
+	}{
+		{"second wait would pass", 1500 * time.Millisecond, errReset, 2, []time.Duration{time.Second}, 2 * time.Second},
+		{"first wait ends exactly at the deadline", time.Second, errReset, 1, nil, time.Second},
+		{"Retry-After beyond the deadline", 5 * time.Second, &HTTPError{Code: 429, Wait: 10 * time.Second, HasWait: true}, 1, nil, 10 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var rec recorder
+			clock := newFakeClock(true)
+			budget, err := NewBudget(BudgetConfig{Clock: clock})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := deadlineCtx{context.Background(), clock.Now().Add(tt.untilDeadline)}
+			s := failing(tt.err, 100)
+			p := rec.attach(&Policy{Jitter: JitterNone, Clock: clock, Budget: budget})
+			_, err = Do(ctx, p, s.fn)
+			if got := int(s.calls.Load()); got != tt.wantAttempts {
+				t.Errorf("%d calls, want %d", got, tt.wantAttempts)
+			}
+			if got := clock.Waits(); !equalDurations(got, tt.wantWaits) {
+				t.Errorf("waits = %v, want %v: Do must return without the refused wait", got, tt.wantWaits)
+			}
+			if !errors.Is(err, ErrDeadline) || !errors.Is(err, tt.err) {
+				t.Fatalf("Do = %v, want ErrDeadline around the last error", err)
+			}
+			var gu *GiveUpError
+			if !errors.As(err, &gu) || gu.Reason != StopDeadline || gu.Delay != tt.wantDelay || gu.Attempts != tt.wantAttempts {
+				t.Errorf("GiveUpError = %+v, want delay %s", gu, tt.wantDelay)
+			}
+			if want := fmt.Sprintf("next delay %s would pass the context deadline", tt.wantDelay); !strings.Contains(err.Error(), want) {
+				t.Errorf("message %q does not say %q", err, want)
+			}
+			// 10 floor tokens; only the retries made may have used any.
+			if got, want := budget.Available(), 10+0.1*1-float64(tt.wantAttempts-1); got != want {
+				t.Errorf("budget has %v tokens, want %v: the refused retry must not use one", got, want)
+			}
+			if st := rec.onlyStop(t); st.Reason != StopDeadline {
+				t.Errorf("stop reason %s, want deadline", st.Reason)
+			}
+		})
+	}
+}
+
+func TestDoStopsWhenContextCanceledDuringWait(t *testing.T) {
+	clock := newFakeClock(false)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := failing(errReset, 100)
+	var rec recorder
+	done := make(chan error, 1)
+	go func() {
+		_, err := Do(ctx, rec.attach(&Policy{Clock: clock}), s.fn)
+		done <- err
+	}()
+	clock.awaitTimer(t)
+	cancel()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Do did not return within 10s of the cancellation")
+	}
+	if !errors.Is(err, context.Canceled) || !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("Do = %v, want it to match context.Canceled and the last error", err)
+	}
+	if errors.Is(err, ErrExhausted) {
+		t.Error("a cancelled wait is not exhaustion")
+	}
+	var gu *GiveUpError
+	if !errors.As(err, &gu) || gu.Reason != StopContextDone || gu.Attempts != 1 {
+		t.Errorf("GiveUpError = %+v", gu)
+	}
+	if want := "retry: gave up after 1 attempt: context canceled: openai: connection reset by peer"; err.Error() != want {
+		t.Errorf("message %q, want %q", err, want)
+	}
+	if n := s.calls.Load(); n != 1 {
+		t.Errorf("%d calls, want 1", n)
+	}
+	clock.mu.Lock()
+	stopped := len(clock.pending) == 1 && clock.pending[0].stopped
+	clock.mu.Unlock()
+	if !stopped {
+		t.Error("the timer of the abandoned wait was not stopped")
+	}
+	if st := rec.onlyStop(t); st.Reason != StopContextDone {
+		t.Errorf("stop reason %s, want context_done", st.Reason)
+	}
+}
+
+func TestDoCallerContextVersusAttemptTimeout(t *testing.T) {
+	expired, cancelExpired := context.WithDeadline(context.Background(), time.Unix(0, 0))
+	defer cancelExpired()
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	unavailable := &HTTPError{Code: 503}
+	tests := []struct {
+		name      string
+		ctx       context.Context
+		errs      []error
+		wantCalls int
+		wantErr   []error // errors.Is targets; nil means success
+	}{
+		{"per-attempt timeout is retried", context.Background(), []error{context.DeadlineExceeded}, 2, nil},
+		{"caller's deadline passed", expired, []error{expired.Err()}, 1, []error{context.DeadlineExceeded}},
+		{"caller cancelled, retryable error", canceled, []error{unavailable}, 1, []error{context.Canceled, unavailable}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &script{errs: tt.errs}
+			_, err := Do(tt.ctx, &Policy{Clock: newFakeClock(true)}, s.fn)
+			if got := int(s.calls.Load()); got != tt.wantCalls {
+				t.Errorf("%d calls, want %d", got, tt.wantCalls)
+			}
+			if tt.wantErr == nil {
+				if err != nil {
+					t.Errorf("Do = %v, want success", err)
+				}
+				return
+			}
+			for _, target := range tt.wantErr {
+				if !errors.Is(err, target) {
+					t.Errorf("Do = %v, does not match %v", err, target)
+				}
+			}
+			var gu *GiveUpError
+			if !errors.As(err, &gu) || gu.Reason != StopContextDone {
+				t.Errorf("GiveUpError = %+v, want reason context_done", gu)
+			}
+		})
+	}
+}
+
+func TestDoStopsWhenBudgetIsEmpty(t *testing.T) {
+	clock := newFakeClock(true)
+	budget, err := NewBudget(BudgetConfig{Ratio: 1, MinRetriesPerSecond: NoMinRetries, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec recorder
+	p := rec.attach(&Policy{MaxRetries: 5, Budget: budget, Clock: clock, Jitter: JitterFull, Rand: fixedRand(0)})
+	s := failing(errReset, 100)
+	_, err = Do(context.Background(), p, s.fn)
+	// The first attempt deposits one token, which pays for one retry.
+	if n := s.calls.Load(); n != 2 {
+		t.Errorf("%d calls, want 2", n)
+	}
+	if !errors.Is(err, ErrBudgetExhausted) || !errors.Is(err, syscall.ECONNRESET) || errors.Is(err, ErrExhausted) {
+		t.Errorf("Do = %v, want ErrBudgetExhausted around the last error", err)
+	}
+	if want := "retry: retry budget exhausted after 2 attempts: openai: connection reset by peer"; err == nil || err.Error() != want {
+		t.Errorf("message %q, want %q", err, want)
+	}
+	if st := rec.onlyStop(t); st.Reason != StopBudgetExhausted || st.Attempts != 2 {
+		t.Errorf("stop event = %+v", st)
+	}
+}
+
+func TestDoLogsRetries(t *testing.T) {
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&buf, nil))
+	p := &Policy{Name: "anthropic", MaxRetries: 2, Jitter: JitterNone, Clock: newFakeClock(true), Logger: logger}
+	s := failing(&HTTPError{Code: 529, Status: "529"}, 100)
+	if _, err := Do(context.Background(), p, s.fn); !errors.Is(err, ErrExhausted) {
+		t.Fatalf("Do = %v, want exhaustion", err)
+	}
+	type line struct {
+		Level    string
+		Msg      string
+		Upstream string
+		Attempt  int
+		Attempts int
+		Delay    int64
+		Reason   string
+		Error    string
+	}
+	var lines []line
+	for _, raw := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var l line
+		if err := json.Unmarshal([]byte(raw), &l); err != nil {
+			t.Fatalf("log line %q: %v", raw, err)
+		}
+		lines = append(lines, l)
+	}
+	want := []line{
+		{"WARN", "[RETRY] retrying after a failed attempt", "anthropic", 1, 0, int64(time.Second), "", "retry: HTTP status 529"},
+		{"WARN", "[RETRY] retrying after a failed attempt", "anthropic", 2, 0, int64(2 * time.Second), "", "retry: HTTP status 529"},
+		{"WARN", "[RETRY] giving up", "anthropic", 0, 3, 0, "exhausted", "retry: HTTP status 529"},
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("%d log lines, want %d:\n%s", len(lines), len(want), buf.String())
+	}
+	for i := range want {
+		if lines[i] != want[i] {
+			t.Errorf("log line %d = %+v, want %+v", i, lines[i], want[i])
+		}
+	}
+
+	buf.Reset()
+	if _, err := Do(context.Background(), p, (&script{}).fn); err != nil || buf.Len() != 0 {
+		t.Errorf("a success logged %q (err %v), want nothing", buf.String(), err)
+	}
+}
+
+func TestRun(t *testing.T) {
+	notFound := &HTTPError{Code: 404}
+	tests := []struct {
+		name      string
+		errs      []error
+		wantCalls int
+		check     func(error) bool
+	}{
+		{"success", nil, 1, func(err error) bool { return err == nil }},
+		{"retried then success", []error{errReset}, 2, func(err error) bool { return err == nil }},
+		{"not retryable", []error{notFound}, 1, func(err error) bool { return err == notFound }},
+		{"exhausted", []error{errReset, errReset, errReset, errReset}, 4, func(err error) bool { return errors.Is(err, ErrExhausted) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &script{errs: tt.errs}
+			err := Run(context.Background(), &Policy{Clock: newFakeClock(true)}, func(ctx context.Context) error {
+				_, err := s.fn(ctx)
+				return err
+			})
+			if !tt.check(err) || int(s.calls.Load()) != tt.wantCalls {
+				t.Errorf("Run = %v after %d calls", err, s.calls.Load())
+			}
+		})
+	}
+}
+
+// TestDoSharedPolicyConcurrently runs many calls through one Policy and one
+// Budget (under -race); waits are zero so the shared clock stands still.
+func TestDoSharedPolicyConcurrently(t *testing.T) {
+	const calls = 320
+	clock := newFakeClock(true)
+	budget, err := NewBudget(BudgetConfig{Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var retries atomic.Int64
+	p := &Policy{
+		Budget: budget, Clock: clock, Jitter: JitterFull, Rand: fixedRand(0),
+		OnRetry: func(context.Context, RetryEvent) { retries.Add(1) },
+	}
+	var succeeded, refused atomic.Int64
+	var wg sync.WaitGroup
+	for range calls {
+		wg.Go(func() {
+			s := &script{errs: []error{errReset}}
+			_, err := Do(context.Background(), p, s.fn)
+			switch {
+			case err == nil && s.calls.Load() == 2:
+				succeeded.Add(1)
+			case errors.Is(err, ErrBudgetExhausted) && s.calls.Load() == 1:
+				refused.Add(1)
+			default:
+				t.Errorf("unexpected outcome: %v after %d calls", err, s.calls.Load())
+			}
+		})
+	}
+	wg.Wait()
+	if succeeded.Load()+refused.Load() != calls {
+		t.Fatalf("%d succeeded + %d refused, want %d in all", succeeded.Load(), refused.Load(), calls)
+	}
+	if retries.Load() != succeeded.Load() {
+		t.Errorf("%d retries reported for %d retried successes", retries.Load(), succeeded.Load())
+	}
+	// The floor grants 10; deposits at most 0.1 × 320 = 32 more.
+	if got := succeeded.Load(); got < 10 || got > 42 {
+		t.Errorf("%d retries granted, want between 10 and 42", got)
+	}
+}
