@@ -96,7 +96,7 @@ func newFixture(t *testing.T, cfg Config) *fixture {
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-func failing(context.Context) error { return errUpstream }
+func failing(context.Context) error    { return errUpstream }
 func succeeding(context.Context) error { return nil }
 
 func TestBreakerTripsRejectsLocallyAndRecovers(t *testing.T) {
