@@ -297,18 +297,19 @@ func (b *Breaker) observe(now time.Time, s Snapshot, transitions []Transition) {
 	if s.Corrupt && b.corruptLogged.CompareAndSwap(false, true) {
 		b.logger.Warn("[CIRCUIT_BREAKER] stored state is unreadable; treating it as closed until the next write repairs it", "breaker", b.name)
 	}
+	var next *openMark
+	switch {
+	case s.State == Open && s.RetryAfter() > 0:
+		next = &openMark{until: now.Add(s.RetryAfter()), gen: s.Generation}
+	case s.State == Open:
+		return // no time to convert open_until with: keep what we know
+	}
 	for {
 		cur := b.open.Load()
-		if cur != nil && cur.gen > s.Generation {
-			return // an older reply; a newer one already set the view
+		if cur == nil && next == nil || cur != nil && cur.gen > s.Generation {
+			return // nothing to clear, or a newer reply already set the view
 		}
-		var next *openMark
-		if s.State == Open {
-			if ra := s.RetryAfter(); ra > 0 {
-				next = &openMark{until: now.Add(ra), gen: s.Generation}
-			}
-		}
-		if cur == nil && next == nil || b.open.CompareAndSwap(cur, next) {
+		if b.open.CompareAndSwap(cur, next) {
 			return
 		}
 	}

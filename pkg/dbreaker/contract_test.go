@@ -159,7 +159,7 @@ func (c *contract) trip() Snapshot {
 	if r.Snapshot.State != Open {
 		c.t.Fatalf("after %d failures state = %v, want open", c.p.FailureThreshold, r.Snapshot.State)
 	}
-	return r.Snapshot
+	return c.snapshot()
 }
 
 func wantTransitions(t *testing.T, got []Transition, want ...[2]State) {
@@ -200,8 +200,11 @@ func runStoreContract(t *testing.T, newHarness func(*testing.T) storeHarness) {
 				}
 				r := c.fail(1)
 				wantTransitions(t, r.Transitions, [2]State{Closed, Open})
-				s := r.Snapshot
-				if s.State != Open || s.Generation != 1 || s.Trips != 1 || s.LastError != "boom 1" {
+				if r.Snapshot.State != Open || r.Snapshot.Generation != 1 || r.Snapshot.Failures != int64(threshold) {
+					t.Fatalf("report after the trip: %+v", r.Snapshot)
+				}
+				s := c.snapshot()
+				if s.State != Open || s.Generation != 1 || s.Trips != 1 || s.LastError != "boom 1" || !s.OpenUntil.Equal(r.Snapshot.OpenUntil) {
 					t.Fatalf("tripped snapshot = %+v", s)
 				}
 				if got := s.OpenUntil.Sub(s.OpenedAt); got != 4*h.unit {
@@ -309,7 +312,7 @@ func runStoreContract(t *testing.T, newHarness func(*testing.T) storeHarness) {
 			}
 			r := c.report(Report{Generation: d.Snapshot.Generation, Token: tok, Outcome: Failure, Error: "still down"})
 			wantTransitions(t, r.Transitions, [2]State{HalfOpen, Open})
-			s = r.Snapshot
+			s = c.snapshot()
 			if s.LastError != "still down" {
 				t.Fatalf("last_error = %q", s.LastError)
 			}
@@ -386,8 +389,11 @@ func runStoreContract(t *testing.T, newHarness func(*testing.T) storeHarness) {
 			Report{Generation: g, Outcome: Failure},
 			Report{Generation: g, Outcome: Success, Count: 2},
 		)
-		if r.Applied != 14 || r.Stale != 3 || r.Snapshot.State != Open || r.Snapshot.LastError != "third in a row" {
+		if r.Applied != 14 || r.Stale != 3 || r.Snapshot.State != Open {
 			t.Fatalf("batch result: %+v", r)
+		}
+		if s := c.snapshot(); s.LastError != "third in a row" {
+			t.Fatalf("last_error = %q, want the failure that tripped it", s.LastError)
 		}
 		wantTransitions(t, r.Transitions, [2]State{Closed, Open})
 	})

@@ -77,21 +77,27 @@ func effectiveState(underlying, forced string) (State, State, error) {
 	return f, u, nil
 }
 
-// decodeSnapshot reads the snapshot array the scripts return (see lua/lib.lua).
-func decodeSnapshot(name string, v any) (Snapshot, error) {
-	arr, err := replyArray(v, "snapshot", 12)
+// decodeView reads the view the scripts return (see lua/lib.lua): state,
+// forced, gen, open_until_ms, now_ms, corrupt, failures, successes; with
+// full, also trips, opened_at_ms, last_error, updated_at_ms.
+func decodeView(name string, v any, full bool) (Snapshot, error) {
+	n := 8
+	if full {
+		n = 12
+	}
+	arr, err := replyArray(v, "view", n)
 	if err != nil {
 		return Snapshot{}, err
 	}
-	strs := [3]string{}
-	for i, idx := range [3]int{0, 7, 8} {
-		if strs[i], err = replyString(arr[idx], "snapshot field "+strconv.Itoa(idx)); err != nil {
+	var strs [3]string
+	var ints [9]int64
+	for i, idx := range []int{0, 1, 10}[:2+boolInt(full)] {
+		if strs[i], err = replyString(arr[idx], "view field "+strconv.Itoa(idx)); err != nil {
 			return Snapshot{}, err
 		}
 	}
-	var ints [9]int64
-	for i, idx := range [9]int{1, 2, 3, 4, 5, 6, 9, 10, 11} {
-		if ints[i], err = replyInt(arr[idx], "snapshot field "+strconv.Itoa(idx)); err != nil {
+	for i, idx := range []int{2, 3, 4, 5, 6, 7, 8, 9, 11}[:6+3*boolInt(full)] {
+		if ints[i], err = replyInt(arr[idx], "view field "+strconv.Itoa(idx)); err != nil {
 			return Snapshot{}, err
 		}
 	}
@@ -104,15 +110,15 @@ func decodeSnapshot(name string, v any) (Snapshot, error) {
 		State:      state,
 		Underlying: underlying,
 		Generation: ints[0],
-		Failures:   ints[1],
-		Successes:  ints[2],
-		Trips:      ints[3],
-		OpenedAt:   msTime(ints[4]),
-		OpenUntil:  msTime(ints[5]),
+		OpenUntil:  msTime(ints[1]),
+		StoreTime:  msTime(ints[2]),
+		Corrupt:    ints[3] != 0,
+		Failures:   ints[4],
+		Successes:  ints[5],
+		Trips:      ints[6],
+		OpenedAt:   msTime(ints[7]),
 		LastError:  strs[2],
-		UpdatedAt:  msTime(ints[6]),
-		StoreTime:  msTime(ints[7]),
-		Corrupt:    ints[8] != 0,
+		UpdatedAt:  msTime(ints[8]),
 	}, nil
 }
 
@@ -151,13 +157,13 @@ func decodeTransitions(name string, v any) ([]Transition, error) {
 	return out, nil
 }
 
-// decodeReply splits a script reply into its snapshot, its operation-specific
-// integers or strings, and its transitions.
-func decodeReply(name string, reply []any, extraLen int) (Snapshot, []any, []Transition, error) {
+// decodeReply splits a script reply into its view (full or not), its
+// operation-specific integers or strings, and its transitions.
+func decodeReply(name string, reply []any, full bool, extraLen int) (Snapshot, []any, []Transition, error) {
 	if len(reply) < 2 {
 		return Snapshot{}, nil, nil, replyErr("reply has %d parts, want at least 2", len(reply))
 	}
-	snap, err := decodeSnapshot(name, reply[0])
+	snap, err := decodeView(name, reply[0], full)
 	if err != nil {
 		return Snapshot{}, nil, nil, err
 	}

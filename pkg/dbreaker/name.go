@@ -28,7 +28,7 @@ func validateIdent(what, s string) error {
 			continue
 		}
 		r, _ := utf8.DecodeRuneInString(s[i:])
-		return fmt.Errorf("dbreaker: invalid %s %q: character %q at byte %d; want letters, digits or ._-:", what, s, r, i)
+		return fmt.Errorf("dbreaker: invalid %s %q: character %q at byte %d; allowed are letters, digits and \"._-:\" only", what, s, r, i)
 	}
 	return nil
 }

@@ -92,7 +92,7 @@ func (s *RedisStore) Acquire(ctx context.Context, name string, p Policy, token s
 	if err != nil {
 		return Decision{}, err
 	}
-	snap, extra, transitions, err := decodeReply(name, reply, 3)
+	snap, extra, transitions, err := decodeReply(name, reply, false, 3)
 	if err != nil {
 		return Decision{}, err
 	}
@@ -149,7 +149,7 @@ func (s *RedisStore) Report(ctx context.Context, name string, p Policy, reports 
 	if err != nil {
 		return ReportResult{}, err
 	}
-	snap, extra, transitions, err := decodeReply(name, reply, 2)
+	snap, extra, transitions, err := decodeReply(name, reply, false, 2)
 	if err != nil {
 		return ReportResult{}, err
 	}
@@ -172,7 +172,7 @@ func (s *RedisStore) Snapshot(ctx context.Context, name string, p Policy) (Snaps
 	if err != nil {
 		return Snapshot{}, err
 	}
-	snap, extra, _, err := decodeReply(name, reply, 4)
+	snap, extra, _, err := decodeReply(name, reply, true, 4)
 	if err != nil {
 		return Snapshot{}, err
 	}
@@ -197,7 +197,7 @@ func (s *RedisStore) Override(ctx context.Context, name string, action Action) (
 	if err != nil {
 		return Snapshot{}, nil, err
 	}
-	snap, _, transitions, err := decodeReply(name, reply, 0)
+	snap, _, transitions, err := decodeReply(name, reply, true, 0)
 	return snap, transitions, err
 }
 

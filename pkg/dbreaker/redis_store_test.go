@@ -215,24 +215,23 @@ func TestCorruptRedisStateIsTreatedAsClosedAndRepaired(t *testing.T) {
 			if s.State != Closed || s.Corrupt != tt.flagged {
 				t.Fatalf("snapshot of corrupt data: %+v, want closed with Corrupt=%v", s, tt.flagged)
 			}
-			// Calls go on, and the first report repairs the hash.
+			// Calls go on; a write repairs the hash (a report for a hot
+			// field, the next transition at the latest) and the policy
+			// works again.
 			if err := b.Do(ctx, succeeding); err != nil {
 				t.Fatalf("call on corrupt data: %v", err)
 			}
-			s, err = b.State(ctx)
-			if err != nil || s.Corrupt || s.State != Closed {
-				t.Fatalf("after one report: %+v, %v", s, err)
-			}
-			typ, _ := client.Type(ctx, state).Result()
-			if typ != "hash" {
-				t.Fatalf("state key type after repair: %s", typ)
-			}
-			// The policy works again from there.
 			for i := 0; i < 3; i++ {
-				_ = b.Do(ctx, failing)
+				if err := b.Do(ctx, failing); !errors.Is(err, errUpstream) {
+					t.Fatalf("failure %d on corrupt data: %v", i+1, err)
+				}
 			}
-			if s, _ := b.State(ctx); s.State != Open {
-				t.Fatalf("3 failures after the repair: %+v", s)
+			s, err = b.State(ctx)
+			if err != nil || s.Corrupt || s.State != Open || s.Failures != 3 {
+				t.Fatalf("after 3 failures: %+v, %v", s, err)
+			}
+			if typ, _ := client.Type(ctx, state).Result(); typ != "hash" {
+				t.Fatalf("state key type after repair: %s", typ)
 			}
 		})
 	}
@@ -251,21 +250,31 @@ func TestRedisStoreRejectsBadOptions(t *testing.T) {
 }
 
 func TestDecodeRejectsMalformedReplies(t *testing.T) {
-	good := []any{"closed", int64(0), int64(0), int64(0), int64(0), int64(0), int64(0), "", "", int64(0), int64(1), int64(0)}
-	if _, err := decodeSnapshot("x", good); err != nil {
-		t.Fatalf("good snapshot: %v", err)
+	// state, forced, gen, open_until_ms, now_ms, corrupt, failures,
+	// successes, trips, opened_at_ms, last_error, updated_at_ms
+	good := []any{"open", "", int64(3), int64(2000), int64(1000), int64(0), int64(5), int64(0), int64(1), int64(900), "boom", int64(950)}
+	s, err := decodeView("x", good, true)
+	if err != nil {
+		t.Fatalf("good view: %v", err)
+	}
+	if s.State != Open || s.Generation != 3 || s.RetryAfter() != time.Second || s.LastError != "boom" || s.Trips != 1 {
+		t.Fatalf("decoded %+v", s)
+	}
+	if _, err := decodeView("x", good[:8], false); err != nil {
+		t.Fatalf("good short view: %v", err)
 	}
 	bad := map[string]any{
 		"not an array":  "closed",
 		"too short":     good[:5],
 		"unknown state": replace(good, 0, "sideways"),
-		"forced closed": replace(good, 7, "closed"),
-		"text gen":      replace(good, 1, "x"),
-		"float gen":     replace(good, 1, 1.5),
-		"nil field":     replace(good, 2, nil),
+		"forced closed": replace(good, 1, "closed"),
+		"text gen":      replace(good, 2, "x"),
+		"float gen":     replace(good, 2, 1.5),
+		"nil field":     replace(good, 6, nil),
+		"number error":  replace(good, 10, 1.5),
 	}
 	for name, v := range bad {
-		if _, err := decodeSnapshot("x", v); !errors.Is(err, errReplyShape) {
+		if _, err := decodeView("x", v, true); !errors.Is(err, errReplyShape) {
 			t.Errorf("%s: err = %v", name, err)
 		}
 	}

@@ -62,15 +62,20 @@ type Decision struct {
 	Probe bool
 	// Reason is nil when allowed, else ErrOpen, ErrForcedOpen or
 	// ErrTooManyProbes.
-	Reason      error
+	Reason error
+	// Snapshot holds the part of the state the store read to decide: State,
+	// Underlying, Generation, Failures, Successes, OpenUntil, Corrupt, and
+	// StoreTime when the store needed its clock (always for an open
+	// breaker). Store.Snapshot reads the rest.
 	Snapshot    Snapshot
 	Transitions []Transition
 }
 
 // ReportResult is the store's answer to Report.
 type ReportResult struct {
-	Applied     int // reports that counted
-	Stale       int // reports from an older generation (or a lapsed probe lease)
+	Applied int // reports that counted
+	Stale   int // reports from an older generation (or a lapsed probe lease)
+	// Snapshot holds the same part of the state as Decision.Snapshot.
 	Snapshot    Snapshot
 	Transitions []Transition
 }
@@ -115,9 +120,10 @@ type Snapshot struct {
 	Probes int64
 }
 
-// RetryAfter is how long until a probe may be tried, by the store's clock.
+// RetryAfter is how long until a probe may be tried, by the store's clock
+// (zero when not open or when the store's time is unknown).
 func (s Snapshot) RetryAfter() time.Duration {
-	if s.State != Open || s.OpenUntil.IsZero() {
+	if s.State != Open || s.OpenUntil.IsZero() || s.StoreTime.IsZero() {
 		return 0
 	}
 	return max(s.OpenUntil.Sub(s.StoreTime), 0)

@@ -8,45 +8,41 @@
 -- ARGV[4]  half-open max probes
 -- ARGV[5]  probe lease, ms
 --
--- Reply: {snapshot, {allowed 0|1, probe 0|1, reason}, transitions}
+-- Reply: {view, {allowed 0|1, probe 0|1, reason}, transitions}
 --   reason: '' when allowed, else 'open' | 'forced_open' | 'probes'.
--- An open breaker whose open timeout has passed moves to half_open here
--- (a transition), and the call may take a probe slot: a ZSET member whose
--- score is the end of its lease.
+-- Closed (or forced closed, or disabled): admitted at once, nothing
+-- written. An open breaker whose open timeout has passed moves to half_open
+-- here (a transition); a half-open call may take a probe slot: a ZSET member
+-- whose score is the end of its lease.
 
-local ctx = {state_key = KEYS[1], channel = ARGV[1], name = ARGV[2], transitions = {}}
-local token = ARGV[3]
-local max_probes = tonumber(ARGV[4])
-local lease = tonumber(ARGV[5])
-
-local now = now_ms()
 local s = load(KEYS[1])
-local allowed, probe, reason = 0, 0, ''
-
 if s.forced == 'forced_open' then
-  reason = 'forced_open'
-elseif s.forced ~= '' or s.state == 'closed' then
-  allowed = 1
-else
-  if s.state == 'open' then
-    if now < s.open_until_ms then
-      reason = 'open'
-    else
-      s.state = 'half_open'
-      s.successes = 0
-      redis.call('DEL', KEYS[2])
-      commit(ctx, s, 'open', now)
-    end
-  end
-  if s.state == 'half_open' then
-    if live_probes(KEYS[2], now) < max_probes then
-      redis.call('ZADD', KEYS[2], fmt(now + lease), token)
-      redis.call('PEXPIRE', KEYS[2], lease)
-      allowed, probe = 1, 1
-    else
-      reason = 'probes'
-    end
-  end
+  return {view(s, 0), {0, 0, 'forced_open'}, {}}
+end
+if s.forced ~= '' or s.state == 'closed' then
+  return {view(s, 0), {1, 0, ''}, {}}
 end
 
-return {snap(s, now), {allowed, probe, reason}, ctx.transitions}
+local ctx = {state_key = KEYS[1], channel = ARGV[1], name = ARGV[2], transitions = {}}
+local now = now_ms()
+if s.state == 'open' then
+  if now < s.open_until_ms then
+    return {view(s, now), {0, 0, 'open'}, {}}
+  end
+  complete(KEYS[1], s)
+  s.state = 'half_open'
+  s.successes = 0
+  redis.call('DEL', KEYS[2])
+  commit(ctx, s, 'open', now)
+end
+
+-- half_open: drop ended leases, then take a slot if one is free.
+ensure_type(KEYS[2], 'zset')
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', fmt(now))
+if redis.call('ZCARD', KEYS[2]) < tonumber(ARGV[4]) then
+  local lease = tonumber(ARGV[5])
+  redis.call('ZADD', KEYS[2], fmt(now + lease), ARGV[3])
+  redis.call('PEXPIRE', KEYS[2], lease)
+  return {view(s, now), {1, 1, ''}, ctx.transitions}
+end
+return {view(s, now), {0, 0, 'probes'}, ctx.transitions}

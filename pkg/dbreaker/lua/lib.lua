@@ -1,8 +1,8 @@
 -- lib.lua: helpers shared by every breaker script. The Go wrapper prepends
 -- this file to each script body, so each script stays one atomic unit.
 --
--- State hash fields (all integers are decimal strings, times are Redis TIME
--- in milliseconds):
+-- State hash fields (integers are decimal strings; times are Redis TIME in
+-- milliseconds):
 --   state          closed | open | half_open
 --   gen            generation, +1 at every transition
 --   failures       consecutive failures while closed
@@ -14,10 +14,19 @@
 --   last_error     text of the last failure (truncated by the caller)
 --   updated_at_ms  last write
 --
--- Snapshot reply (an array): state, gen, failures, successes, trips,
--- opened_at_ms, open_until_ms, forced, last_error, updated_at_ms, now_ms,
--- corrupt (0|1).
--- Transition reply (an array): from, to, gen, open_until_ms.
+-- The hot path reads only the "hot" fields (state, gen, forced,
+-- open_until_ms, failures, successes) and writes only what changed; a
+-- transition reads the rest and rewrites every field. An unreadable hot
+-- field (or a key of the wrong type) makes the state "corrupt": it is
+-- treated as closed and the next write rewrites the whole hash. An
+-- unreadable cold field is repaired by the next transition.
+--
+-- View reply (acquire, report): {state, forced, gen, open_until_ms, now_ms,
+--   corrupt 0|1, failures, successes}; now_ms is 0 when the script did not
+--   need TIME.
+-- Full reply (snapshot, override): the view followed by trips,
+--   opened_at_ms, last_error, updated_at_ms.
+-- Transition reply: {from, to, gen, open_until_ms}.
 
 local MAX_INT = 9007199254740991
 
@@ -31,7 +40,7 @@ local function fmt(n)
 end
 
 -- A non-negative integer field; false (missing) reads as 0, anything else
--- that is not such an integer reads as nil (corrupt).
+-- that is not such an integer reads as nil.
 local function int_field(v)
   if v == false or v == nil then return 0 end
   local n = tonumber(v)
@@ -39,63 +48,58 @@ local function int_field(v)
   return n
 end
 
-local FIELDS = {'state', 'gen', 'failures', 'successes', 'trips', 'opened_at_ms',
-  'open_until_ms', 'forced', 'last_error', 'updated_at_ms'}
-local INT_FIELDS = {'gen', 'failures', 'successes', 'trips', 'opened_at_ms',
-  'open_until_ms', 'updated_at_ms'}
-local STATES = {closed = true, open = true, half_open = true}
-local FORCED = {[''] = true, forced_open = true, forced_closed = true, disabled = true}
-
 local function fresh(gen)
   return {state = 'closed', gen = gen, failures = 0, successes = 0, trips = 0,
     opened_at_ms = 0, open_until_ms = 0, forced = '', last_error = '',
-    updated_at_ms = 0, corrupt = false, wrongtype = false}
+    updated_at_ms = 0, corrupt = false, wrongtype = false, complete = true}
 end
 
--- Reads the state hash. Whatever is unreadable (wrong key type, missing or
--- garbage fields) yields a closed state flagged corrupt, keeping the
--- generation when it is readable; the next save rewrites every field.
+local function corrupt_state(gen, wrongtype)
+  local s = fresh(gen or 0)
+  s.corrupt, s.wrongtype = true, wrongtype
+  return s
+end
+
+-- Reads the hot fields.
 local function load(key)
-  local raw = redis.pcall('HMGET', key, unpack(FIELDS))
-  if type(raw) == 'table' and raw.err then
-    local s = fresh(0)
-    s.corrupt = true
-    s.wrongtype = true
-    return s
-  end
-  local empty = true
-  for i = 1, #FIELDS do
-    if raw[i] ~= false then empty = false end
-  end
-  if empty then
+  local raw = redis.pcall('HMGET', key, 'state', 'gen', 'forced', 'open_until_ms', 'failures', 'successes')
+  if raw.err then return corrupt_state(0, true) end
+  local state, forced = raw[1], raw[3]
+  local gen = int_field(raw[2])
+  if state == false and raw[2] == false and forced == false and raw[4] == false and raw[5] == false and raw[6] == false then
     local s = fresh(0)
     if redis.call('EXISTS', key) == 1 then s.corrupt = true end
+    s.new = true -- the first write must write every field
     return s
   end
-  local s = fresh(0)
-  local ok = true
-  for i = 1, #FIELDS do
-    s[FIELDS[i]] = raw[i]
-  end
-  for _, f in ipairs(INT_FIELDS) do
-    local n = int_field(s[f])
-    if n == nil then ok = false; n = 0 end
-    s[f] = n
-  end
-  if s.forced == false then s.forced = '' end
-  if s.last_error == false then s.last_error = '' end
-  if raw[1] == false or raw[2] == false or not STATES[s.state] or not FORCED[s.forced] then
-    ok = false
-  end
-  if s.state == 'open' and s.open_until_ms == 0 then ok = false end
-  if not ok then
-    local gen = int_field(raw[2]) or 0
-    s = fresh(gen)
-    s.corrupt = true
+  if forced == false then forced = '' end
+  local s = {state = state, gen = gen, forced = forced, open_until_ms = int_field(raw[4]),
+    failures = int_field(raw[5]), successes = int_field(raw[6]), corrupt = false, wrongtype = false, complete = false}
+  if gen == nil or raw[2] == false or s.open_until_ms == nil or s.failures == nil or s.successes == nil
+      or not (state == 'closed' or state == 'open' or state == 'half_open')
+      or not (forced == '' or forced == 'forced_open' or forced == 'forced_closed' or forced == 'disabled')
+      or (state == 'open' and s.open_until_ms == 0) then
+    return corrupt_state(gen, false)
   end
   return s
 end
 
+-- Reads the cold fields a script has not set itself, before a transition
+-- rewrites the hash. Returns false when one was unreadable (it then takes
+-- its fresh value).
+local function complete(key, s)
+  if s.complete then return true end
+  s.complete = true
+  local raw = redis.call('HMGET', key, 'trips', 'opened_at_ms', 'last_error', 'updated_at_ms')
+  local trips, opened, updated = int_field(raw[1]), int_field(raw[2]), int_field(raw[4])
+  if s.trips == nil then s.trips = trips or 0 end
+  if s.opened_at_ms == nil then s.opened_at_ms = opened or 0 end
+  if s.last_error == nil then s.last_error = raw[3] or '' end
+  if s.updated_at_ms == nil then s.updated_at_ms = updated or 0 end
+  return trips ~= nil and opened ~= nil and updated ~= nil
+end
+
+-- Rewrites every field (after a transition, or to repair a corrupt hash).
 local function save(key, s, now)
   s.updated_at_ms = now
   if s.wrongtype then
@@ -115,11 +119,10 @@ local function effective(s)
   return s.state
 end
 
-local function snap(s, now)
+local function view(s, now)
   local corrupt = 0
   if s.corrupt then corrupt = 1 end
-  return {s.state, s.gen, s.failures, s.successes, s.trips, s.opened_at_ms,
-    s.open_until_ms, s.forced, s.last_error, s.updated_at_ms, now, corrupt}
+  return {s.state, s.forced, s.gen, s.open_until_ms, now, corrupt, s.failures, s.successes}
 end
 
 -- Deletes a key of the wrong type so it can be written again.
@@ -128,8 +131,8 @@ local function ensure_type(key, want)
   if t ~= 'none' and t ~= want then redis.call('DEL', key) end
 end
 
--- Commits a transition: bumps the generation, saves, publishes the event and
--- records it in the reply list.
+-- Commits a transition: bumps the generation, rewrites the hash, publishes
+-- the event and adds it to the reply's list. The caller has completed s.
 local function commit(ctx, s, from, now)
   s.gen = s.gen + 1
   save(ctx.state_key, s, now)
@@ -140,9 +143,9 @@ local function commit(ctx, s, from, now)
 end
 
 -- Sliding window: one hash field per bucket and counter ("<bucket>:c" calls,
--- ":f" failures, ":s" slow), bucket = floor(now / width).
--- Sums the buckets of a window hash's HGETALL reply that are not older than
--- bucket `oldest`; returns calls, failures, slow and the fields to expire.
+-- ":f" failures, ":s" slow), bucket = floor(now / width). window_sum adds
+-- up an HGETALL reply's buckets from `oldest` on and lists the fields that
+-- are older or unreadable.
 local function window_sum(raw, oldest)
   local calls, fails, slow, expired = 0, 0, 0, {}
   for i = 1, #raw, 2 do
@@ -155,35 +158,4 @@ local function window_sum(raw, oldest)
     else slow = slow + n end
   end
   return calls, fails, slow, expired
-end
-
--- Window totals for the current bucket and the buckets-1 before it; drops
--- older buckets (and a window key of the wrong type).
-local function window_totals(key, now, width, buckets)
-  local raw = redis.pcall('HGETALL', key)
-  if type(raw) == 'table' and raw.err then
-    redis.call('DEL', key)
-    return 0, 0, 0
-  end
-  local calls, fails, slow, expired = window_sum(raw, math.floor(now / width) - buckets + 1)
-  for i = 1, #expired, 500 do
-    redis.call('HDEL', key, unpack(expired, i, math.min(i + 499, #expired)))
-  end
-  return calls, fails, slow
-end
-
-local function window_add(key, now, width, buckets, calls, fails, slow)
-  ensure_type(key, 'hash')
-  local b = fmt(math.floor(now / width))
-  redis.call('HINCRBY', key, b .. ':c', calls)
-  if fails > 0 then redis.call('HINCRBY', key, b .. ':f', fails) end
-  if slow > 0 then redis.call('HINCRBY', key, b .. ':s', slow) end
-  redis.call('PEXPIRE', key, width * (buckets + 1))
-end
-
--- Drops probe leases that have ended; returns how many are still held.
-local function live_probes(key, now)
-  ensure_type(key, 'zset')
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', fmt(now))
-  return redis.call('ZCARD', key)
 end

@@ -7,7 +7,7 @@
 -- ARGV[2]  breaker name
 -- ARGV[3]  action: reset | forced_open | forced_closed | disabled
 --
--- Reply: {snapshot, {}, transitions}
+-- Reply: {full, {}, transitions}
 -- reset clears counters, leases, the window and any override (closed, as
 -- new). A force sets the override; forced_closed and disabled also restart
 -- the state machine closed, so counting resumes from zero. Setting the
@@ -24,14 +24,20 @@ local s = load(KEYS[1])
 local from = effective(s)
 
 if action == 'reset' or action ~= s.forced or s.corrupt then
-  if action ~= 'forced_open' then
-    local gen, wrongtype = s.gen, s.wrongtype
-    s = fresh(gen)
+  if action == 'forced_open' then
+    complete(KEYS[1], s)
+  else
+    local wrongtype = s.wrongtype
+    s = fresh(s.gen)
     s.wrongtype = wrongtype
     redis.call('DEL', KEYS[2], KEYS[3])
   end
   if action ~= 'reset' then s.forced = action end
   commit(ctx, s, from, now)
+else
+  complete(KEYS[1], s)
 end
 
-return {snap(s, now), {}, ctx.transitions}
+local v = view(s, now)
+for _, x in ipairs({s.trips, s.opened_at_ms, s.last_error, s.updated_at_ms}) do table.insert(v, x) end
+return {v, {}, ctx.transitions}

@@ -21,9 +21,10 @@
 --          generation, probe token ('' if none), outcome (s|f|i),
 --          slow (0|1), count (successes folded together)
 --
--- Reply: {snapshot, {applied, stale}, transitions}
+-- Reply: {view, {applied, stale}, transitions}
 -- A report whose generation differs from the breaker's, or a probe whose
--- lease has lapsed, is stale: it changes nothing.
+-- lease has lapsed, is stale: it changes nothing. A success that finds no
+-- failure to reset writes nothing.
 
 local ctx = {state_key = KEYS[1], channel = ARGV[1], name = ARGV[2], transitions = {}}
 local threshold = tonumber(ARGV[3])
@@ -32,54 +33,61 @@ local slow_rate = tonumber(ARGV[5])
 local min_calls = tonumber(ARGV[6])
 local window_ms = tonumber(ARGV[7])
 local buckets = tonumber(ARGV[8])
-local open_ms = tonumber(ARGV[9])
-local growth = tonumber(ARGV[10])
-local max_open_ms = tonumber(ARGV[11])
 local success_threshold = tonumber(ARGV[12])
-local last_error = ARGV[13]
 local n = tonumber(ARGV[14])
-
 local use_window = failure_rate > 0 or slow_rate > 0
 local width = math.floor(window_ms / buckets)
 
-local now = now_ms()
 local s = load(KEYS[1])
--- pending: counters changed since the last save (a corrupt hash is rewritten
--- by the first report that reaches it).
-local pending = s.corrupt
+local now = 0
+local function clock()
+  if now == 0 then now = now_ms() end
+  return now
+end
+
+-- changed: hot fields to write when no transition rewrote the hash; a new
+-- or corrupt hash is written whole by the first report that changes it.
+local changed = {}
+local rewrite = s.corrupt
 local applied, stale = 0, 0
 
-local function open(from)
-  s.state = 'open'
-  s.trips = s.trips + 1
-  local d = open_ms
-  if growth > 1 and s.trips > 1 then d = open_ms * math.pow(growth, s.trips - 1) end
-  if d > max_open_ms then d = max_open_ms end
-  s.opened_at_ms = now
-  s.open_until_ms = now + math.floor(d)
+local function transition(to, from)
+  complete(KEYS[1], s)
+  s.state = to
   s.successes = 0
+  if to == 'open' then
+    s.trips = s.trips + 1
+    local d = tonumber(ARGV[9])
+    local growth = tonumber(ARGV[10])
+    if growth > 1 and s.trips > 1 then d = d * math.pow(growth, s.trips - 1) end
+    d = math.min(d, tonumber(ARGV[11]))
+    s.opened_at_ms = clock()
+    s.open_until_ms = now + math.floor(d)
+  else
+    s.failures, s.trips, s.open_until_ms = 0, 0, 0
+  end
   redis.call('DEL', KEYS[2], KEYS[3])
-  commit(ctx, s, from, now)
+  commit(ctx, s, from, clock())
+  changed, rewrite = {}, false
 end
 
-local function close()
-  s.state = 'closed'
-  s.failures = 0
-  s.successes = 0
-  s.trips = 0
-  s.open_until_ms = 0
-  redis.call('DEL', KEYS[2], KEYS[3])
-  commit(ctx, s, 'half_open', now)
+local function window_add(calls, fails, slow)
+  ensure_type(KEYS[2], 'hash')
+  local b = fmt(math.floor(clock() / width))
+  redis.call('HINCRBY', KEYS[2], b .. ':c', calls)
+  if fails > 0 then redis.call('HINCRBY', KEYS[2], b .. ':f', fails) end
+  if slow > 0 then redis.call('HINCRBY', KEYS[2], b .. ':s', slow) end
+  redis.call('PEXPIRE', KEYS[2], width * (buckets + 1))
 end
 
-local function tripped()
-  if threshold > 0 and s.failures >= threshold then return true end
-  if not use_window then return false end
-  local calls, fails, slow = window_totals(KEYS[2], now, width, buckets)
-  if calls < min_calls or calls == 0 then return false end
-  if failure_rate > 0 and fails / calls >= failure_rate then return true end
-  if slow_rate > 0 and slow / calls >= slow_rate then return true end
-  return false
+local function rate_tripped()
+  local raw = redis.call('HGETALL', KEYS[2])
+  local calls, fails, slow, expired = window_sum(raw, math.floor(clock() / width) - buckets + 1)
+  for i = 1, #expired, 500 do
+    redis.call('HDEL', KEYS[2], unpack(expired, i, math.min(i + 499, #expired)))
+  end
+  if calls == 0 or calls < min_calls then return false end
+  return (failure_rate > 0 and fails / calls >= failure_rate) or (slow_rate > 0 and slow / calls >= slow_rate)
 end
 
 for i = 0, n - 1 do
@@ -94,37 +102,36 @@ for i = 0, n - 1 do
   elseif s.state == 'closed' then
     applied = applied + count
     if outcome ~= 'i' then
-      pending = true
       local fails = 0
       if outcome == 'f' then
         s.failures = s.failures + count
-        s.last_error = last_error
+        s.last_error = ARGV[13]
+        changed.failures, changed.last_error = true, true
         fails = count
-      else
+      elseif s.failures ~= 0 then
         s.failures = 0
+        changed.failures = true
       end
-      if use_window then
-        window_add(KEYS[2], now, width, buckets, count, fails, slow * count)
+      if use_window then window_add(count, fails, slow * count) end
+      if s.forced == '' and ((threshold > 0 and s.failures >= threshold) or (use_window and rate_tripped())) then
+        transition('open', 'closed')
       end
-      if s.forced == '' and tripped() then open('closed'); pending = false end
     end
   elseif s.state == 'half_open' and token ~= '' and s.forced == '' then
     ensure_type(KEYS[3], 'zset')
     local lease = redis.call('ZSCORE', KEYS[3], token)
-    if lease == false or tonumber(lease) <= now then
-      redis.call('ZREM', KEYS[3], token)
+    redis.call('ZREM', KEYS[3], token)
+    if lease == false or tonumber(lease) <= clock() then
       stale = stale + count
     else
-      redis.call('ZREM', KEYS[3], token)
       applied = applied + count
       if outcome == 'f' or (outcome == 's' and slow == 1 and slow_rate > 0) then
-        if outcome == 'f' then s.last_error = last_error end
-        open('half_open')
-        pending = false
+        if outcome == 'f' then s.last_error = ARGV[13] end
+        transition('open', 'half_open')
       elseif outcome == 's' then
         s.successes = s.successes + 1
-        pending = true
-        if s.successes >= success_threshold then close(); pending = false end
+        changed.successes = true
+        if s.successes >= success_threshold then transition('closed', 'half_open') end
       end
     end
   else
@@ -132,6 +139,17 @@ for i = 0, n - 1 do
   end
 end
 
-if pending then save(KEYS[1], s, now) end
+if rewrite or (s.new and next(changed) ~= nil) then
+  complete(KEYS[1], s)
+  save(KEYS[1], s, clock())
+elseif next(changed) ~= nil then
+  local args = {'updated_at_ms', fmt(clock())}
+  for f in pairs(changed) do
+    table.insert(args, f)
+    if f == 'last_error' then table.insert(args, s.last_error) else table.insert(args, fmt(s[f])) end
+  end
+  redis.call('HSET', KEYS[1], unpack(args))
+end
 
-return {snap(s, now), {applied, stale}, ctx.transitions}
+if s.state == 'open' then clock() end -- the reply's open_until needs the time
+return {view(s, now), {applied, stale}, ctx.transitions}

@@ -1,5 +1,5 @@
--- snapshot.lua: reads a breaker's state without changing it (a corrupt hash
--- is reported as closed and flagged; only writes repair it).
+-- snapshot.lua: reads a breaker's whole state without changing it. A
+-- corrupt hash is reported as closed and flagged; only writes repair it.
 --
 -- KEYS[1]  state hash    <prefix>:{<name>}
 -- KEYS[2]  window hash   <prefix>:{<name>}:window
@@ -7,12 +7,15 @@
 -- ARGV[1]  window length, ms (0: no window totals)
 -- ARGV[2]  window buckets
 --
--- Reply: {snapshot, {window calls, window failures, window slow, live probes}}
+-- Reply: {full, {window calls, window failures, window slow, live probes}}
 
 local window_ms = tonumber(ARGV[1])
 local buckets = tonumber(ARGV[2])
 local now = now_ms()
 local s = load(KEYS[1])
+if not s.wrongtype and not complete(KEYS[1], s) then
+  s.corrupt = true
+end
 
 local calls, fails, slow = 0, 0, 0
 if window_ms > 0 and redis.call('TYPE', KEYS[2]).ok == 'hash' then
@@ -25,4 +28,6 @@ if redis.call('TYPE', KEYS[3]).ok == 'zset' then
   probes = redis.call('ZCOUNT', KEYS[3], '(' .. fmt(now), '+inf')
 end
 
-return {snap(s, now), {calls, fails, slow, probes}}
+local v = view(s, now)
+for _, x in ipairs({s.trips, s.opened_at_ms, s.last_error, s.updated_at_ms}) do table.insert(v, x) end
+return {v, {calls, fails, slow, probes}}

@@ -1,0 +1,209 @@
+package dbreaker
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/healthagent/resilience/internal/testredis"
+	"github.com/redis/go-redis/v9"
+)
+
+// The benchmarks run on a redis-server of their own, so INFO commandstats
+// counts their commands only. Run them all in one process to compare:
+//
+//	go test -run '^$' -bench . -benchtime 2s ./pkg/dbreaker/
+
+// cmdStat is one command's INFO commandstats line.
+type cmdStat struct{ calls, usec int64 }
+
+// commandStats returns the server's calls and time per command (commands
+// run inside scripts included).
+func commandStats(tb testing.TB, c *redis.Client) map[string]cmdStat {
+	tb.Helper()
+	info, err := c.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := map[string]cmdStat{}
+	for _, line := range strings.Split(info, "\n") {
+		name, rest, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok || !strings.HasPrefix(name, "cmdstat_") {
+			continue
+		}
+		var st cmdStat
+		for _, kv := range strings.Split(rest, ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			n, _ := strconv.ParseInt(v, 10, 64)
+			switch k {
+			case "calls":
+				st.calls = n
+			case "usec":
+				st.usec = n
+			}
+		}
+		out[strings.TrimPrefix(name, "cmdstat_")] = st
+	}
+	return out
+}
+
+// countCommands reports, per benchmark op, the commands clients sent
+// (round trips) and every command the server ran (inside scripts too).
+func countCommands(b *testing.B, c *redis.Client, run func()) {
+	before := commandStats(b, c)
+	run()
+	b.StopTimer()
+	after := commandStats(b, c)
+	var sent, all, usec int64
+	for cmd, st := range after {
+		d := st.calls - before[cmd].calls
+		if cmd == "info" {
+			continue
+		}
+		all += d
+		if cmd == "evalsha" || cmd == "eval" || cmd == "ping" {
+			sent += d
+			usec += st.usec - before[cmd].usec
+		}
+	}
+	b.ReportMetric(float64(sent)/float64(b.N), "roundtrips/op")
+	b.ReportMetric(float64(all)/float64(b.N), "rediscmds/op")
+	b.ReportMetric(float64(usec)/float64(b.N), "server-µs/op")
+}
+
+func benchBreaker(b *testing.B, client *redis.Client, cfg Config) *Breaker {
+	store, err := NewRedisStore(client, WithKeyPrefix("bench"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	br, err := New("bench-"+strconv.Itoa(b.N), store, cfg, WithLogger(discardLogger()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := br.Reset(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	return br
+}
+
+func BenchmarkRedisPing(b *testing.B) {
+	srv := testredis.StartServer(b)
+	client := srv.Client()
+	ctx := context.Background()
+	client.Ping(ctx)
+	b.ResetTimer()
+	countCommands(b, client, func() {
+		for i := 0; i < b.N; i++ {
+			if err := client.Ping(ctx).Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkStrictClosedCall(b *testing.B) {
+	srv := testredis.StartServer(b)
+	client := srv.Client()
+	br := benchBreaker(b, client, Config{StoreTimeout: time.Second})
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	countCommands(b, client, func() {
+		for i := 0; i < b.N; i++ {
+			if err := br.Do(ctx, succeeding); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkOpenRejection(b *testing.B) {
+	srv := testredis.StartServer(b)
+	client := srv.Client()
+	br := benchBreaker(b, client, Config{FailureThreshold: 1, OpenTimeout: time.Hour, StoreTimeout: time.Second})
+	ctx := context.Background()
+	_ = br.Do(ctx, failing)
+	b.ReportAllocs()
+	b.ResetTimer()
+	countCommands(b, client, func() {
+		for i := 0; i < b.N; i++ {
+			if err := br.Do(ctx, succeeding); !IsRejected(err) {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkMemoryStoreCall(b *testing.B) {
+	br, err := New("bench", NewMemoryStore(nil), Config{}, WithLogger(discardLogger()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := br.Do(ctx, succeeding); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// Throughput on one breaker name from 3 replicas (own clients) × 32
+// goroutines, next to raw PING throughput from the same goroutines.
+func BenchmarkThroughput(b *testing.B) {
+	const goroutinesPerReplica = 32
+	srv := testredis.StartServer(b)
+	var clients []*redis.Client
+	var breakers []*Breaker
+	for i := 0; i < replicaCount; i++ {
+		c := srv.Client(func(o *redis.Options) { o.PoolSize = goroutinesPerReplica })
+		clients = append(clients, c)
+		breakers = append(breakers, benchBreaker(b, c, Config{StoreTimeout: 5 * time.Second}))
+	}
+	admin := srv.Client()
+	ctx := context.Background()
+	run := func(b *testing.B, op func(replica int) error) {
+		var next atomic.Int64
+		lat := make([][]time.Duration, replicaCount*goroutinesPerReplica)
+		var wg sync.WaitGroup
+		b.ResetTimer()
+		start := time.Now()
+		countCommands(b, admin, func() {
+			for g := range lat {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for next.Add(1) <= int64(b.N) {
+						t0 := time.Now()
+						if err := op(g % replicaCount); err != nil {
+							b.Error(err)
+							return
+						}
+						lat[g] = append(lat[g], time.Since(t0))
+					}
+				}()
+			}
+			wg.Wait()
+		})
+		elapsed := time.Since(start)
+		all := slices.Concat(lat...)
+		slices.Sort(all)
+		b.ReportMetric(float64(b.N)/elapsed.Seconds(), "calls/s")
+		if len(all) > 0 {
+			b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "p99-µs")
+			b.ReportMetric(float64(all[len(all)/2].Microseconds()), "p50-µs")
+		}
+	}
+	b.Run("ping", func(b *testing.B) {
+		run(b, func(r int) error { return clients[r].Ping(ctx).Err() })
+	})
+	b.Run("strict", func(b *testing.B) {
+		run(b, func(r int) error { return breakers[r].Do(ctx, succeeding) })
+	})
+}
