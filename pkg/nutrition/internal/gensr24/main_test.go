@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/healthagent/resilience/pkg/nutrition/sr24"
 )
 
 // foodXML returns a food file in the jar's format.
@@ -235,5 +237,34 @@ func TestRunRejectsBadArguments(t *testing.T) {
 				t.Errorf("run(%q) = %v, want an error prefixed \"gensr24: \" saying %q", tt.args, err, tt.want)
 			}
 		})
+	}
+}
+
+// TestOutputLoadsInSR24 checks that package sr24 reads what gensr24 writes.
+func TestOutputLoadsInSR24(t *testing.T) {
+	jar := writeJar(t, goodFiles())
+	out := t.TempDir()
+	if err := run([]string{"-jar", jar, "-out", out}, io.Discard); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	aliases := "name,ndb\nchicken breast,05064\nboiled egg,01129\n"
+	if err := os.WriteFile(filepath.Join(out, sr24.AliasesFile), []byte(aliases), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, err := sr24.LoadFS(os.DirFS(out))
+	if err != nil {
+		t.Fatalf("sr24.LoadFS: %v", err)
+	}
+	chicken, ok := d.Food("05064")
+	if !ok {
+		t.Fatal("food 05064 missing")
+	}
+	want := sr24.Nutrients{EnergyKcal: 165, ProteinG: 31.02, FatG: 3.57, SodiumMg: 74}
+	if chicken.Per100g != want || !chicken.Unknown.Has(sr24.Fiber) || len(chicken.Portions) != 2 {
+		t.Errorf("chicken %+v, want %+v with fiber unknown and two portions", chicken, want)
+	}
+	m, err := d.Lookup("Boiled Eggs")
+	if err != nil || m.Food.NDB != "01129" {
+		t.Errorf("Lookup(Boiled Eggs) = %+v, %v; want food 01129", m, err)
 	}
 }
