@@ -56,7 +56,8 @@ type Match struct {
 
 // Lookup finds the food a name stands for. It tries, in order:
 //
-//  1. an alias spelled exactly like name ("chicken breast");
+//  1. an alias spelled exactly like name ("chicken breast"; aliases are
+//     lower case);
 //  2. an alias or a USDA description equal to name once both are
 //     normalised with Normalize ("Chicken Breasts", "bananas, raw");
 //  3. the most similar alias or description, if its score reaches

@@ -3,6 +3,7 @@ package sr24
 import (
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -162,5 +163,35 @@ func TestSearchReturnsNothing(t *testing.T) {
 				t.Errorf("Search(%q, %d) = %d matches, first %q; want none", tt.query, tt.limit, len(got), got[0].Matched)
 			}
 		})
+	}
+}
+
+func TestConcurrentLookups(t *testing.T) {
+	d := loadData(t)
+	names := []string{"chicken breast", "Eggs", "chiken brest", "salmon", "qwertyuiop"}
+	want := make([]string, len(names))
+	for i, name := range names {
+		m, _ := d.Lookup(name)
+		want[i] = m.Food.NDB
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8*len(names))
+	for range 8 {
+		wg.Go(func() {
+			for i, name := range names {
+				m, _ := d.Lookup(name)
+				if m.Food.NDB != want[i] {
+					errs <- name + " gave " + m.Food.NDB + ", want " + want[i]
+				}
+				if len(d.Search(name, 3)) > 3 {
+					errs <- name + ": Search ignored its limit"
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
