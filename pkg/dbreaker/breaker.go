@@ -135,7 +135,7 @@ func (b *Breaker) Allow(ctx context.Context) (*Permit, error) {
 		return nil, &RejectedError{Breaker: b.name, State: Open, RetryAfter: m.until.Sub(now), reason: ErrOpen}
 	}
 	token := b.tokenPrefix + strconv.FormatUint(b.tokenSeq.Add(1), 10)
-	sctx, cancel := context.WithTimeout(ctx, b.cfg.StoreTimeout)
+	sctx, cancel := b.storeContext(ctx)
 	d, err := b.store.Acquire(sctx, b.name, b.policy, token)
 	cancel()
 	if err != nil {
@@ -143,7 +143,6 @@ func (b *Breaker) Allow(ctx context.Context) (*Permit, error) {
 		b.obs.OnCall(b.name, ResultStoreUnavailable)
 		return nil, fmt.Errorf("%w: breaker %q: %w", ErrStoreUnavailable, b.name, err)
 	}
-	now = b.clock.Now()
 	b.observe(now, d.Snapshot, d.Transitions)
 	if !d.Allowed {
 		if d.Reason == ErrTooManyProbes {
@@ -153,7 +152,7 @@ func (b *Breaker) Allow(ctx context.Context) (*Permit, error) {
 		}
 		return nil, &RejectedError{Breaker: b.name, State: d.Snapshot.State, RetryAfter: d.Snapshot.RetryAfter(), reason: d.Reason}
 	}
-	p := &Permit{b: b, ctx: context.WithoutCancel(ctx), gen: d.Snapshot.Generation, state: d.Snapshot.State, start: now}
+	p := &Permit{b: b, ctx: ctx, gen: d.Snapshot.Generation, state: d.Snapshot.State, start: now}
 	if d.Probe {
 		p.token = token
 	}
@@ -161,7 +160,7 @@ func (b *Breaker) Allow(ctx context.Context) (*Permit, error) {
 }
 
 // Done reports the call's outcome (classified by Config.Classify, timed from
-// Allow). In Strict mode the report reaches the store before Done returns.
+// the start of Allow). In Strict mode the report reaches the store before Done returns.
 // The report outlives a cancelled call context: it uses the context given to
 // Allow without its cancellation, bounded by StoreTimeout.
 func (p *Permit) Done(err error) {
@@ -174,17 +173,18 @@ func (p *Permit) Done(err error) {
 	if p.state == Disabled || outcome == Ignored && p.token == "" {
 		return // nothing for the store to count
 	}
+	now := b.clock.Now()
 	r := Report{
 		Generation: p.gen,
 		Token:      p.token,
 		Outcome:    outcome,
-		Slow:       b.clock.Now().Sub(p.start) >= b.cfg.SlowCallDuration,
+		Slow:       now.Sub(p.start) >= b.cfg.SlowCallDuration,
 		Count:      1,
 	}
 	if outcome == Failure && err != nil {
 		r.Error = RedactErrorText(err.Error())
 	}
-	ctx, cancel := context.WithTimeout(p.ctx, b.cfg.StoreTimeout)
+	ctx, cancel := b.storeContext(context.WithoutCancel(p.ctx))
 	res, rerr := b.store.Report(ctx, b.name, b.policy, []Report{r})
 	cancel()
 	if rerr != nil {
@@ -195,7 +195,7 @@ func (p *Permit) Done(err error) {
 		b.stale.Add(int64(res.Stale))
 		b.obs.OnStale(b.name, res.Stale)
 	}
-	b.observe(b.clock.Now(), res.Snapshot, res.Transitions)
+	b.observe(now, res.Snapshot, res.Transitions)
 }
 
 // Do runs fn if the breaker admits it and reports its outcome. A panic in fn
@@ -228,7 +228,7 @@ func Execute[T any](ctx context.Context, b *Breaker, fn func(context.Context) (T
 
 // State returns the breaker's shared state, read from the store.
 func (b *Breaker) State(ctx context.Context) (Snapshot, error) {
-	sctx, cancel := context.WithTimeout(ctx, b.cfg.StoreTimeout)
+	sctx, cancel := b.storeContext(ctx)
 	defer cancel()
 	s, err := b.store.Snapshot(sctx, b.name, b.policy)
 	if err != nil {
@@ -261,7 +261,7 @@ func (b *Breaker) Reset(ctx context.Context) (Snapshot, error) {
 }
 
 func (b *Breaker) override(ctx context.Context, a Action) (Snapshot, error) {
-	sctx, cancel := context.WithTimeout(ctx, b.cfg.StoreTimeout)
+	sctx, cancel := b.storeContext(ctx)
 	defer cancel()
 	s, transitions, err := b.store.Override(sctx, b.name, a)
 	if err != nil {
@@ -313,6 +313,17 @@ func (b *Breaker) observe(now time.Time, s Snapshot, transitions []Transition) {
 			return
 		}
 	}
+}
+
+// inProcess marks stores that do no I/O: their calls need no timeout.
+type inProcess interface{ inProcess() }
+
+// storeContext bounds a store call by StoreTimeout.
+func (b *Breaker) storeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, local := b.store.(inProcess); local {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, b.cfg.StoreTimeout)
 }
 
 func (b *Breaker) storeFailed(op string, err error) {

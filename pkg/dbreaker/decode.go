@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
-// Decoding of script replies. A reply that does not have the expected shape
-// is an error, never a panic: the store may hold anything, and a reply may
-// come from a script of another version.
+// Decoding of script replies (the format is described in lua/lib.lua). A
+// reply that does not have the expected shape is an error, never a panic:
+// the store may hold anything, and a reply may come from a script of
+// another version.
 
 var errReplyShape = errors.New("dbreaker: unexpected script reply")
 
@@ -17,41 +19,68 @@ func replyErr(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{errReplyShape}, args...)...)
 }
 
-func replyArray(v any, what string, minLen int) ([]any, error) {
-	arr, ok := v.([]any)
-	if !ok {
-		return nil, replyErr("%s is %T, want an array", what, v)
-	}
-	if len(arr) < minLen {
-		return nil, replyErr("%s has %d elements, want at least %d", what, len(arr), minLen)
-	}
-	return arr, nil
+// replyFields walks the '|'-separated fields of a reply.
+type replyFields struct {
+	rest string
+	more bool // a field remains
+	n    int  // fields read so far
+	err  error
 }
 
-func replyInt(v any, what string) (int64, error) {
-	switch x := v.(type) {
-	case int64:
-		return x, nil
-	case string:
-		n, err := strconv.ParseInt(x, 10, 64)
-		if err != nil {
-			return 0, replyErr("%s = %q, want an integer", what, x)
-		}
-		return n, nil
-	default:
-		return 0, replyErr("%s is %T, want an integer", what, v)
+func newReplyFields(s string) *replyFields { return &replyFields{rest: s, more: true} }
+
+func (f *replyFields) next() string {
+	if f.err != nil {
+		return ""
 	}
+	if !f.more {
+		f.err = replyErr("field %d missing", f.n+1)
+		return ""
+	}
+	f.n++
+	v, rest, found := strings.Cut(f.rest, "|")
+	f.rest, f.more = rest, found
+	return v
 }
 
-func replyString(v any, what string) (string, error) {
-	switch x := v.(type) {
-	case string:
-		return x, nil
-	case int64:
-		return strconv.FormatInt(x, 10), nil
-	default:
-		return "", replyErr("%s is %T, want a string", what, v)
+func (f *replyFields) int() int64 {
+	v := f.next()
+	if f.err != nil {
+		return 0
 	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		f.err = replyErr("field %d = %q, want an integer", f.n, v)
+	}
+	return n
+}
+
+func (f *replyFields) state() State {
+	v := f.next()
+	if f.err != nil {
+		return 0
+	}
+	s, err := ParseState(v)
+	if err != nil {
+		f.err = replyErr("field %d = %q, want a state", f.n, v)
+	}
+	return s
+}
+
+// remainder returns the rest of the reply as the last field (which may
+// itself contain '|').
+func (f *replyFields) remainder() string {
+	if f.err != nil {
+		return ""
+	}
+	if !f.more {
+		f.err = replyErr("field %d missing", f.n+1)
+		return ""
+	}
+	f.n++
+	v := f.rest
+	f.rest, f.more = "", false
+	return v
 }
 
 func msTime(ms int64) time.Time {
@@ -61,121 +90,70 @@ func msTime(ms int64) time.Time {
 	return time.UnixMilli(ms)
 }
 
-// effectiveState combines the state machine's state and the override.
-func effectiveState(underlying, forced string) (State, State, error) {
-	u, err := ParseState(underlying)
-	if err != nil || u > HalfOpen {
-		return 0, 0, replyErr("state %q", underlying)
-	}
-	if forced == "" {
-		return u, u, nil
-	}
-	f, err := ParseState(forced)
-	if err != nil || f < ForcedOpen {
-		return 0, 0, replyErr("forced %q", forced)
-	}
-	return f, u, nil
+// parsedReply is a decoded script reply.
+type parsedReply struct {
+	snap        Snapshot
+	own         []string
+	transitions []Transition
 }
 
-// decodeView reads the view the scripts return (see lua/lib.lua): state,
-// forced, gen, open_until_ms, now_ms, corrupt, failures, successes; with
-// full, also trips, opened_at_ms, last_error, updated_at_ms.
-func decodeView(name string, v any, full bool) (Snapshot, error) {
-	n := 8
-	if full {
-		n = 12
+// parseReply decodes a reply with ownFields fields of the script's own;
+// full replies carry the cold fields too.
+func parseReply(name string, v any, ownFields int, full bool) (parsedReply, error) {
+	s, ok := v.(string)
+	if !ok {
+		return parsedReply{}, replyErr("reply is %T, want a string", v)
 	}
-	arr, err := replyArray(v, "view", n)
-	if err != nil {
-		return Snapshot{}, err
-	}
-	var strs [3]string
-	var ints [9]int64
-	for i, idx := range []int{0, 1, 10}[:2+boolInt(full)] {
-		if strs[i], err = replyString(arr[idx], "view field "+strconv.Itoa(idx)); err != nil {
-			return Snapshot{}, err
-		}
-	}
-	for i, idx := range []int{2, 3, 4, 5, 6, 7, 8, 9, 11}[:6+3*boolInt(full)] {
-		if ints[i], err = replyInt(arr[idx], "view field "+strconv.Itoa(idx)); err != nil {
-			return Snapshot{}, err
-		}
-	}
-	state, underlying, err := effectiveState(strs[0], strs[1])
-	if err != nil {
-		return Snapshot{}, err
-	}
-	return Snapshot{
+	f := newReplyFields(s)
+	var r parsedReply
+	underlying := f.state()
+	forced := f.next()
+	r.snap = Snapshot{
 		Name:       name,
-		State:      state,
 		Underlying: underlying,
-		Generation: ints[0],
-		OpenUntil:  msTime(ints[1]),
-		StoreTime:  msTime(ints[2]),
-		Corrupt:    ints[3] != 0,
-		Failures:   ints[4],
-		Successes:  ints[5],
-		Trips:      ints[6],
-		OpenedAt:   msTime(ints[7]),
-		LastError:  strs[2],
-		UpdatedAt:  msTime(ints[8]),
-	}, nil
-}
-
-// decodeTransitions reads the list of {from, to, gen, open_until_ms} arrays.
-func decodeTransitions(name string, v any) ([]Transition, error) {
-	arr, err := replyArray(v, "transitions", 0)
-	if err != nil || len(arr) == 0 {
-		return nil, err
+		State:      underlying,
+		Generation: f.int(),
+		OpenUntil:  msTime(f.int()),
+		StoreTime:  msTime(f.int()),
+		Corrupt:    f.int() != 0,
+		Failures:   f.int(),
+		Successes:  f.int(),
 	}
-	out := make([]Transition, 0, len(arr))
-	for _, t := range arr {
-		fields, err := replyArray(t, "transition", 4)
-		if err != nil {
-			return nil, err
+	if f.err == nil && (underlying > HalfOpen) {
+		f.err = replyErr("state %q", underlying)
+	}
+	if f.err == nil && forced != "" {
+		st, err := ParseState(forced)
+		if err != nil || st < ForcedOpen {
+			f.err = replyErr("forced %q", forced)
 		}
-		var names [2]string
-		var states [2]State
-		for i := range names {
-			if names[i], err = replyString(fields[i], "transition state"); err != nil {
-				return nil, err
-			}
-			if states[i], err = ParseState(names[i]); err != nil {
-				return nil, replyErr("transition state %q", names[i])
-			}
-		}
-		gen, err := replyInt(fields[2], "transition gen")
-		if err != nil {
-			return nil, err
-		}
-		until, err := replyInt(fields[3], "transition open_until_ms")
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, Transition{Breaker: name, From: states[0], To: states[1], Generation: gen, OpenUntil: msTime(until)})
+		r.snap.State = st
 	}
-	return out, nil
-}
-
-// decodeReply splits a script reply into its view (full or not), its
-// operation-specific integers or strings, and its transitions.
-func decodeReply(name string, reply []any, full bool, extraLen int) (Snapshot, []any, []Transition, error) {
-	if len(reply) < 2 {
-		return Snapshot{}, nil, nil, replyErr("reply has %d parts, want at least 2", len(reply))
-	}
-	snap, err := decodeView(name, reply[0], full)
-	if err != nil {
-		return Snapshot{}, nil, nil, err
-	}
-	extra, err := replyArray(reply[1], "reply details", extraLen)
-	if err != nil {
-		return Snapshot{}, nil, nil, err
-	}
-	var transitions []Transition
-	if len(reply) > 2 {
-		if transitions, err = decodeTransitions(name, reply[2]); err != nil {
-			return Snapshot{}, nil, nil, err
+	if ownFields > 0 {
+		r.own = make([]string, ownFields)
+		for i := range r.own {
+			r.own[i] = f.next()
 		}
 	}
-	return snap, extra, transitions, nil
+	count := f.int()
+	if f.err == nil && (count < 0 || count > 64) {
+		f.err = replyErr("%d transitions", count)
+	}
+	for i := int64(0); i < count && f.err == nil; i++ {
+		t := Transition{Breaker: name, From: f.state(), To: f.state(), Generation: f.int(), OpenUntil: msTime(f.int())}
+		r.transitions = append(r.transitions, t)
+	}
+	if full {
+		r.snap.Trips = f.int()
+		r.snap.OpenedAt = msTime(f.int())
+		r.snap.UpdatedAt = msTime(f.int())
+		r.snap.LastError = f.remainder()
+	}
+	if f.err == nil && f.more {
+		f.err = replyErr("unexpected fields after field %d: %.40q", f.n, f.rest)
+	}
+	if f.err != nil {
+		return parsedReply{}, f.err
+	}
+	return r, nil
 }

@@ -17,6 +17,8 @@ type MemoryStore struct {
 	breakers map[string]*memBreaker
 }
 
+func (*MemoryStore) inProcess() {}
+
 // NewMemoryStore returns an empty store reading time from clock (nil: the
 // system clock).
 func NewMemoryStore(clock Clock) *MemoryStore {

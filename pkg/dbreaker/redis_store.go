@@ -92,19 +92,13 @@ func (s *RedisStore) Acquire(ctx context.Context, name string, p Policy, token s
 	if err != nil {
 		return Decision{}, err
 	}
-	snap, extra, transitions, err := decodeReply(name, reply, false, 3)
+	r, err := parseReply(name, reply, 3, false)
 	if err != nil {
 		return Decision{}, err
 	}
-	allowed, err1 := replyInt(extra[0], "allowed")
-	probe, err2 := replyInt(extra[1], "probe")
-	reason, err3 := replyString(extra[2], "reason")
-	if err := errors.Join(err1, err2, err3); err != nil {
-		return Decision{}, err
-	}
-	d := Decision{Allowed: allowed == 1, Probe: probe == 1, Snapshot: snap, Transitions: transitions}
+	d := Decision{Allowed: r.own[0] == "1", Probe: r.own[1] == "1", Snapshot: r.snap, Transitions: r.transitions}
 	if !d.Allowed {
-		switch reason {
+		switch reason := r.own[2]; reason {
 		case "open":
 			d.Reason = ErrOpen
 		case "forced_open":
@@ -149,16 +143,16 @@ func (s *RedisStore) Report(ctx context.Context, name string, p Policy, reports 
 	if err != nil {
 		return ReportResult{}, err
 	}
-	snap, extra, transitions, err := decodeReply(name, reply, false, 2)
+	r, err := parseReply(name, reply, 2, false)
 	if err != nil {
 		return ReportResult{}, err
 	}
-	applied, err1 := replyInt(extra[0], "applied")
-	stale, err2 := replyInt(extra[1], "stale")
+	applied, err1 := strconv.Atoi(r.own[0])
+	stale, err2 := strconv.Atoi(r.own[1])
 	if err := errors.Join(err1, err2); err != nil {
-		return ReportResult{}, err
+		return ReportResult{}, replyErr("applied/stale: %v", err)
 	}
-	return ReportResult{Applied: int(applied), Stale: int(stale), Snapshot: snap, Transitions: transitions}, nil
+	return ReportResult{Applied: applied, Stale: stale, Snapshot: r.snap, Transitions: r.transitions}, nil
 }
 
 // Snapshot implements Store.
@@ -172,19 +166,19 @@ func (s *RedisStore) Snapshot(ctx context.Context, name string, p Policy) (Snaps
 	if err != nil {
 		return Snapshot{}, err
 	}
-	snap, extra, _, err := decodeReply(name, reply, true, 4)
+	r, err := parseReply(name, reply, 4, true)
 	if err != nil {
 		return Snapshot{}, err
 	}
 	var counts [4]int64
-	for i := range counts {
-		if counts[i], err = replyInt(extra[i], "snapshot counts"); err != nil {
-			return Snapshot{}, err
+	for i, v := range r.own {
+		if counts[i], err = strconv.ParseInt(v, 10, 64); err != nil {
+			return Snapshot{}, replyErr("snapshot counts: %v", err)
 		}
 	}
-	snap.Window = WindowCounts{Calls: counts[0], Failures: counts[1], Slow: counts[2]}
-	snap.Probes = counts[3]
-	return snap, nil
+	r.snap.Window = WindowCounts{Calls: counts[0], Failures: counts[1], Slow: counts[2]}
+	r.snap.Probes = counts[3]
+	return r.snap, nil
 }
 
 // Override implements Store.
@@ -197,8 +191,8 @@ func (s *RedisStore) Override(ctx context.Context, name string, action Action) (
 	if err != nil {
 		return Snapshot{}, nil, err
 	}
-	snap, _, transitions, err := decodeReply(name, reply, true, 0)
-	return snap, transitions, err
+	r, err := parseReply(name, reply, 0, true)
+	return r.snap, r.transitions, err
 }
 
 // truncateText cuts s to at most n bytes without splitting a UTF-8 sequence.

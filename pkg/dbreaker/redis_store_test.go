@@ -52,7 +52,7 @@ func TestEveryScriptLoadsIntoRedis(t *testing.T) {
 			t.Fatalf("%s (%s) not in the script cache: %v %v", s.name, s.Hash(), exists, err)
 		}
 		body, _ := luaFiles.ReadFile("lua/" + s.name + ".lua")
-		if !strings.Contains(string(body), "KEYS[1]") || !strings.Contains(string(body), "Reply:") {
+		if !strings.Contains(string(body), "KEYS[1]") || !strings.Contains(string(body), "-- Reply") {
 			t.Errorf("%s.lua lacks the header naming KEYS, ARGV and the reply", s.name)
 		}
 	}
@@ -249,37 +249,41 @@ func TestRedisStoreRejectsBadOptions(t *testing.T) {
 	}
 }
 
-func TestDecodeRejectsMalformedReplies(t *testing.T) {
-	// state, forced, gen, open_until_ms, now_ms, corrupt, failures,
-	// successes, trips, opened_at_ms, last_error, updated_at_ms
-	good := []any{"open", "", int64(3), int64(2000), int64(1000), int64(0), int64(5), int64(0), int64(1), int64(900), "boom", int64(950)}
-	s, err := decodeView("x", good, true)
+func TestParseReply(t *testing.T) {
+	// state|forced|gen|open_until|now|corrupt|failures|successes|own...|count|transitions...|trips|opened|updated|last_error
+	full := "open||3|2000|1000|0|5|0|7|1|closed|open|3|2000|1|900|950|boom | with a bar"
+	r, err := parseReply("x", full, 1, true)
 	if err != nil {
-		t.Fatalf("good view: %v", err)
+		t.Fatalf("good reply: %v", err)
 	}
-	if s.State != Open || s.Generation != 3 || s.RetryAfter() != time.Second || s.LastError != "boom" || s.Trips != 1 {
+	s := r.snap
+	if s.State != Open || s.Generation != 3 || s.RetryAfter() != time.Second || s.LastError != "boom | with a bar" || s.Trips != 1 || s.Failures != 5 {
 		t.Fatalf("decoded %+v", s)
 	}
-	if _, err := decodeView("x", good[:8], false); err != nil {
-		t.Fatalf("good short view: %v", err)
+	if len(r.transitions) != 1 || r.transitions[0].From != Closed || r.transitions[0].To != Open || r.own[0] != "7" {
+		t.Fatalf("transitions %+v, own %q", r.transitions, r.own)
+	}
+	if r, err := parseReply("x", "closed|forced_open|4|0|0|0|0|0|0", 0, false); err != nil || r.snap.State != ForcedOpen || r.snap.Underlying != Closed {
+		t.Fatalf("forced reply: %+v, %v", r.snap, err)
 	}
 	bad := map[string]any{
-		"not an array":  "closed",
-		"too short":     good[:5],
-		"unknown state": replace(good, 0, "sideways"),
-		"forced closed": replace(good, 1, "closed"),
-		"text gen":      replace(good, 2, "x"),
-		"float gen":     replace(good, 2, 1.5),
-		"nil field":     replace(good, 6, nil),
-		"number error":  replace(good, 10, 1.5),
+		"not a string":       []any{"closed"},
+		"empty":              "",
+		"too short":          "closed||0|0",
+		"unknown state":      "sideways||0|0|0|0|0|0|0",
+		"forced closed":      "closed|closed|0|0|0|0|0|0|0",
+		"text gen":           "closed||x|0|0|0|0|0|0",
+		"float gen":          "closed||1.5|0|0|0|0|0|0",
+		"left over":          "closed||0|0|0|0|0|0|0|extra",
+		"missing transition": "closed||0|0|0|0|0|0|1|closed",
+		"bad transition":     "closed||0|0|0|0|0|0|1|closed|nowhere|1|0",
+		"huge count":         "closed||0|0|0|0|0|0|99999",
+		"negative count":     "closed||0|0|0|0|0|0|-1",
 	}
 	for name, v := range bad {
-		if _, err := decodeView("x", v, true); !errors.Is(err, errReplyShape) {
+		if _, err := parseReply("x", v, 0, false); !errors.Is(err, errReplyShape) {
 			t.Errorf("%s: err = %v", name, err)
 		}
-	}
-	if _, err := decodeTransitions("x", []any{[]any{"closed", "nowhere", int64(1), int64(0)}}); err == nil {
-		t.Error("transition to an unknown state accepted")
 	}
 }
 

@@ -53,15 +53,11 @@ func (s *scriptSet) all() []luaScript {
 	return []luaScript{s.acquire, s.report, s.snapshot, s.override}
 }
 
-// run executes the script and returns its reply as an array.
-func (s luaScript) run(ctx context.Context, c redis.Scripter, keys []string, args ...any) ([]any, error) {
+// run executes the script and returns its reply.
+func (s luaScript) run(ctx context.Context, c redis.Scripter, keys []string, args ...any) (any, error) {
 	v, err := s.Run(ctx, c, keys, args...).Result()
 	if err != nil {
 		return nil, fmt.Errorf("dbreaker: %s script: %w", s.name, err)
 	}
-	arr, ok := v.([]any)
-	if !ok {
-		return nil, fmt.Errorf("dbreaker: %s script: reply is %T, want an array", s.name, v)
-	}
-	return arr, nil
+	return v, nil
 }

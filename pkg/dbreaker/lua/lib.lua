@@ -21,12 +21,14 @@
 -- treated as closed and the next write rewrites the whole hash. An
 -- unreadable cold field is repaired by the next transition.
 --
--- View reply (acquire, report): {state, forced, gen, open_until_ms, now_ms,
---   corrupt 0|1, failures, successes}; now_ms is 0 when the script did not
---   need TIME.
--- Full reply (snapshot, override): the view followed by trips,
---   opened_at_ms, last_error, updated_at_ms.
--- Transition reply: {from, to, gen, open_until_ms}.
+-- Every script replies with one string of fields separated by '|':
+--   state|forced|gen|open_until_ms|now_ms|corrupt|failures|successes
+--   |<the script's own fields>
+--   |<number of transitions>|<from|to|gen|open_until_ms for each>
+--   and, from snapshot and override only:
+--   |trips|opened_at_ms|updated_at_ms|last_error (the rest of the string)
+-- now_ms is 0 when the script did not need TIME; acquire does not read
+-- failures and successes and reports them as 0.
 
 local MAX_INT = 9007199254740991
 
@@ -60,8 +62,9 @@ local function corrupt_state(gen, wrongtype)
   return s
 end
 
--- Reads the hot fields.
-local function load(key)
+-- Reads the first n hot fields: state, gen, forced, open_until_ms (n = 4),
+-- then failures, successes (n = 6).
+local function load(key, n)
   local raw = redis.pcall('HMGET', key, 'state', 'gen', 'forced', 'open_until_ms', 'failures', 'successes')
   if raw.err then return corrupt_state(0, true) end
   local state, forced = raw[1], raw[3]
@@ -73,8 +76,11 @@ local function load(key)
     return s
   end
   if forced == false then forced = '' end
-  local s = {state = state, gen = gen, forced = forced, open_until_ms = int_field(raw[4]),
-    failures = int_field(raw[5]), successes = int_field(raw[6]), corrupt = false, wrongtype = false, complete = false}
+  local s = {state = state, gen = gen, forced = forced, open_until_ms = int_field(raw[4]), failures = 0,
+    successes = 0, corrupt = false, wrongtype = false, complete = false}
+  if n > 4 then
+    s.failures, s.successes = int_field(raw[5]), int_field(raw[6])
+  end
   if gen == nil or raw[2] == false or s.open_until_ms == nil or s.failures == nil or s.successes == nil
       or not (state == 'closed' or state == 'open' or state == 'half_open')
       or not (forced == '' or forced == 'forced_open' or forced == 'forced_closed' or forced == 'disabled')
@@ -119,10 +125,17 @@ local function effective(s)
   return s.state
 end
 
-local function view(s, now)
+-- The reply: the view of s, the script's own fields (a string starting
+-- with '|', or ''), the transitions, and with full the cold fields.
+local function reply(s, now, own, ctx, full)
   local corrupt = 0
   if s.corrupt then corrupt = 1 end
-  return {s.state, s.forced, s.gen, s.open_until_ms, now, corrupt, s.failures, s.successes}
+  local r = string.format('%s|%s|%d|%d|%d|%d|%d|%d', s.state, s.forced, s.gen, s.open_until_ms, now,
+    corrupt, s.failures, s.successes) .. own .. '|' .. ctx.count .. ctx.transitions
+  if full then
+    r = r .. string.format('|%d|%d|%d|', s.trips, s.opened_at_ms, s.updated_at_ms) .. s.last_error
+  end
+  return r
 end
 
 -- Deletes a key of the wrong type so it can be written again.
@@ -131,15 +144,22 @@ local function ensure_type(key, want)
   if t ~= 'none' and t ~= want then redis.call('DEL', key) end
 end
 
+-- ctx: what a transition needs (keys, channel, name) and the transitions
+-- committed so far, as reply text.
+local function context(state_key, channel, name)
+  return {state_key = state_key, channel = channel, name = name, count = 0, transitions = ''}
+end
+
 -- Commits a transition: bumps the generation, rewrites the hash, publishes
--- the event and adds it to the reply's list. The caller has completed s.
+-- the event and adds it to the reply. The caller has completed s.
 local function commit(ctx, s, from, now)
   s.gen = s.gen + 1
   save(ctx.state_key, s, now)
   local to = effective(s)
   redis.call('PUBLISH', ctx.channel, cjson.encode({breaker = ctx.name, from = from,
     to = to, gen = s.gen, open_until_ms = s.open_until_ms}))
-  table.insert(ctx.transitions, {from, to, s.gen, s.open_until_ms})
+  ctx.count = ctx.count + 1
+  ctx.transitions = ctx.transitions .. string.format('|%s|%s|%d|%d', from, to, s.gen, s.open_until_ms)
 end
 
 -- Sliding window: one hash field per bucket and counter ("<bucket>:c" calls,

@@ -7,20 +7,20 @@
 -- ARGV[2]  breaker name
 -- ARGV[3]  action: reset | forced_open | forced_closed | disabled
 --
--- Reply: {full, {}, transitions}
+-- Reply (see lib.lua): no own fields, full.
 -- reset clears counters, leases, the window and any override (closed, as
 -- new). A force sets the override; forced_closed and disabled also restart
 -- the state machine closed, so counting resumes from zero. Setting the
 -- override already in force changes nothing.
 
-local ctx = {state_key = KEYS[1], channel = ARGV[1], name = ARGV[2], transitions = {}}
+local ctx = context(KEYS[1], ARGV[1], ARGV[2])
 local action = ARGV[3]
 if action ~= 'reset' and action ~= 'forced_open' and action ~= 'forced_closed' and action ~= 'disabled' then
   return redis.error_reply('ERR dbreaker: unknown override action ' .. tostring(action))
 end
 
 local now = now_ms()
-local s = load(KEYS[1])
+local s = load(KEYS[1], 6)
 local from = effective(s)
 
 if action == 'reset' or action ~= s.forced or s.corrupt then
@@ -38,6 +38,4 @@ else
   complete(KEYS[1], s)
 end
 
-local v = view(s, now)
-for _, x in ipairs({s.trips, s.opened_at_ms, s.last_error, s.updated_at_ms}) do table.insert(v, x) end
-return {v, {}, ctx.transitions}
+return reply(s, now, '', ctx, true)

@@ -21,12 +21,12 @@
 --          generation, probe token ('' if none), outcome (s|f|i),
 --          slow (0|1), count (successes folded together)
 --
--- Reply: {view, {applied, stale}, transitions}
+-- Reply (see lib.lua), own fields: applied, stale.
 -- A report whose generation differs from the breaker's, or a probe whose
 -- lease has lapsed, is stale: it changes nothing. A success that finds no
 -- failure to reset writes nothing.
 
-local ctx = {state_key = KEYS[1], channel = ARGV[1], name = ARGV[2], transitions = {}}
+local ctx = context(KEYS[1], ARGV[1], ARGV[2])
 local threshold = tonumber(ARGV[3])
 local failure_rate = tonumber(ARGV[4])
 local slow_rate = tonumber(ARGV[5])
@@ -38,7 +38,7 @@ local n = tonumber(ARGV[14])
 local use_window = failure_rate > 0 or slow_rate > 0
 local width = math.floor(window_ms / buckets)
 
-local s = load(KEYS[1])
+local s = load(KEYS[1], 6)
 local now = 0
 local function clock()
   if now == 0 then now = now_ms() end
@@ -152,4 +152,4 @@ elseif next(changed) ~= nil then
 end
 
 if s.state == 'open' then clock() end -- the reply's open_until needs the time
-return {view(s, now), {applied, stale}, ctx.transitions}
+return reply(s, now, '|' .. applied .. '|' .. stale, ctx)

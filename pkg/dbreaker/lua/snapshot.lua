@@ -7,12 +7,13 @@
 -- ARGV[1]  window length, ms (0: no window totals)
 -- ARGV[2]  window buckets
 --
--- Reply: {full, {window calls, window failures, window slow, live probes}}
+-- Reply (see lib.lua), own fields: window calls, window failures, window
+-- slow, live probes; full.
 
 local window_ms = tonumber(ARGV[1])
 local buckets = tonumber(ARGV[2])
 local now = now_ms()
-local s = load(KEYS[1])
+local s = load(KEYS[1], 6)
 if not s.wrongtype and not complete(KEYS[1], s) then
   s.corrupt = true
 end
@@ -28,6 +29,4 @@ if redis.call('TYPE', KEYS[3]).ok == 'zset' then
   probes = redis.call('ZCOUNT', KEYS[3], '(' .. fmt(now), '+inf')
 end
 
-local v = view(s, now)
-for _, x in ipairs({s.trips, s.opened_at_ms, s.last_error, s.updated_at_ms}) do table.insert(v, x) end
-return {v, {calls, fails, slow, probes}}
+return reply(s, now, string.format('|%d|%d|%d|%d', calls, fails, slow, probes), context(KEYS[1], '', ''), true)
