@@ -5,7 +5,11 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/healthagent/resilience/pkg/chain"
 	"github.com/healthagent/resilience/pkg/dbreaker"
@@ -138,4 +142,17 @@ func (r *recorder) retryCount() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.retries)
+}
+
+// histogramCount returns the sample count of the one histogram c collects.
+func histogramCount(t *testing.T, c prometheus.Collector) uint64 {
+	t.Helper()
+	ch := make(chan prometheus.Metric, 1)
+	c.Collect(ch)
+	close(ch)
+	var m dto.Metric
+	if err := (<-ch).Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetHistogram().GetSampleCount()
 }
