@@ -154,6 +154,12 @@ func GuardedStep[T any](g *Guard, fn func(ctx context.Context) (T, error)) Step[
 // attempt is one attempt: breaker admission, then the call under its own
 // timeout, then the outcome reported to the breaker and the recorder.
 func attempt[T any](ctx context.Context, g *Guard, fn func(context.Context) (T, error)) (T, error) {
+	if err := ctx.Err(); err != nil {
+		// The caller is gone: no attempt, and no store call that would
+		// only fail and count as a store error.
+		var zero T
+		return zero, err
+	}
 	var permit *dbreaker.Permit
 	if g.breaker != nil {
 		var err error

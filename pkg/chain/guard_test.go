@@ -435,3 +435,20 @@ func TestClassify(t *testing.T) {
 		})
 	}
 }
+
+func TestGuardMakesNoAttemptForADoneContext(t *testing.T) {
+	k := newGuardKit(t, 3, false)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var calls atomic.Int32
+	err := k.guard.Do(ctx, func(context.Context) error { calls.Add(1); return nil })
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+	if calls.Load() != 0 || len(k.ev.get()) != 0 || len(k.rec.statuses()) != 0 {
+		t.Errorf("calls %d, breaker events %v, attempts %v: want none", calls.Load(), k.ev.get(), k.rec.statuses())
+	}
+	if st := k.breaker.Stats(); st.StoreErrors != 0 {
+		t.Errorf("%d store errors, want 0", st.StoreErrors)
+	}
+}
