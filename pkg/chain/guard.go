@@ -1,0 +1,247 @@
+package chain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/healthagent/resilience/pkg/dbreaker"
+	"github.com/healthagent/resilience/pkg/retry"
+)
+
+// GuardConfig configures a Guard for one upstream.
+type GuardConfig struct {
+	// Name identifies the upstream: the api label of the metrics ("openai",
+	// "usda"). Required; the rules of dbreaker.ValidateName apply.
+	Name string
+	// Breaker guards each attempt. nil: no breaker, every attempt goes
+	// straight to the call (breakers switched off).
+	Breaker *dbreaker.Breaker
+	// Retry is the upstream's retry policy, copied by NewGuard (later
+	// changes to it are not seen). nil: a single attempt, no retry. An empty
+	// Retry.Name takes Name.
+	Retry *retry.Policy
+	// AttemptTimeout bounds each attempt. Required with a Breaker, and then
+	// shorter than the breaker's ProbeLease (see NewGuard); without one, 0
+	// means no per-attempt timeout.
+	AttemptTimeout time.Duration
+	// Recorder, if not nil, is told about every attempt and retry.
+	Recorder Recorder
+	// Clock times attempts for the Recorder; nil: the system clock.
+	Clock dbreaker.Clock
+}
+
+// Guard wraps every call to one upstream the same way: retry (outermost) →
+// breaker → per-attempt timeout → call. Safe for concurrent use; share one
+// Guard per upstream.
+type Guard struct {
+	name    string
+	breaker *dbreaker.Breaker
+	policy  *retry.Policy
+	timeout time.Duration
+	rec     Recorder
+	clock   dbreaker.Clock
+}
+
+// NewGuard checks cfg and returns a Guard. With a Breaker it requires the
+// breaker's ProbeLease to outlast AttemptTimeout plus two StoreTimeouts (the
+// round trips that take and report the probe): a probe still running when
+// its lease lapses would let a second probe start.
+func NewGuard(cfg GuardConfig) (*Guard, error) {
+	if err := dbreaker.ValidateName(cfg.Name); err != nil {
+		return nil, fmt.Errorf("chain: NewGuard: invalid Name: %w", err)
+	}
+	if cfg.AttemptTimeout < 0 {
+		return nil, fmt.Errorf("chain: NewGuard(%q): negative AttemptTimeout %s", cfg.Name, cfg.AttemptTimeout)
+	}
+	if b := cfg.Breaker; b != nil {
+		bc := b.Config()
+		if cfg.AttemptTimeout == 0 {
+			return nil, fmt.Errorf("chain: NewGuard(%q): AttemptTimeout is 0, but breaker %q needs attempts bounded below its ProbeLease %s", cfg.Name, b.Name(), bc.ProbeLease)
+		}
+		if need := cfg.AttemptTimeout + 2*bc.StoreTimeout; bc.ProbeLease <= need {
+			return nil, fmt.Errorf("chain: NewGuard(%q): breaker %q ProbeLease %s does not outlast AttemptTimeout %s plus 2 × StoreTimeout %s (%s): a probe could lose its lease while it still runs and let a second probe start; raise ProbeLease or lower AttemptTimeout",
+				cfg.Name, b.Name(), bc.ProbeLease, cfg.AttemptTimeout, bc.StoreTimeout, need)
+		}
+	}
+	p := retry.Policy{MaxRetries: retry.NoRetries}
+	if cfg.Retry != nil {
+		p = *cfg.Retry
+	}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("chain: NewGuard(%q): invalid Retry: %w", cfg.Name, err)
+	}
+	if p.Name == "" {
+		p.Name = cfg.Name
+	}
+	if rec := cfg.Recorder; rec != nil {
+		name, onRetry := cfg.Name, p.OnRetry
+		p.OnRetry = func(ctx context.Context, e retry.RetryEvent) {
+			rec.ObserveRetry(ctx, name, e)
+			if onRetry != nil {
+				onRetry(ctx, e)
+			}
+		}
+	}
+	clock := cfg.Clock
+	if clock == nil {
+		clock = dbreaker.SystemClock()
+	}
+	return &Guard{
+		name:    cfg.Name,
+		breaker: cfg.Breaker,
+		policy:  &p,
+		timeout: cfg.AttemptTimeout,
+		rec:     cfg.Recorder,
+		clock:   clock,
+	}, nil
+}
+
+// Name returns the upstream's name.
+func (g *Guard) Name() string { return g.name }
+
+// Breaker returns the Guard's breaker (nil when breakers are off).
+func (g *Guard) Breaker() *dbreaker.Breaker { return g.breaker }
+
+// Errors for calls with a nil *Guard or a nil function.
+var (
+	errNilGuard = errors.New("chain: nil Guard")
+	errNilFunc  = errors.New("chain: nil function")
+)
+
+// Do calls fn through the Guard and returns its error: nil, the error of the
+// last attempt (its text redacted), a *dbreaker.RejectedError when the
+// breaker refused, or a *retry.GiveUpError when retrying stopped.
+func (g *Guard) Do(ctx context.Context, fn func(ctx context.Context) error) error {
+	if fn == nil {
+		return errNilFunc
+	}
+	_, err := Guarded(ctx, g, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, fn(ctx)
+	})
+	return err
+}
+
+// Guarded calls fn through g and returns what the last attempt returned;
+// see Guard.Do for the errors.
+func Guarded[T any](ctx context.Context, g *Guard, fn func(ctx context.Context) (T, error)) (T, error) {
+	if g == nil || fn == nil {
+		var zero T
+		if g == nil {
+			return zero, errNilGuard
+		}
+		return zero, errNilFunc
+	}
+	return retry.Do(ctx, g.policy, func(ctx context.Context) (T, error) {
+		return attempt(ctx, g, fn)
+	})
+}
+
+// GuardedStep returns a chain step named after g that calls fn through g.
+func GuardedStep[T any](g *Guard, fn func(ctx context.Context) (T, error)) Step[T] {
+	if g == nil {
+		return Step[T]{Fn: func(context.Context) (T, error) {
+			var zero T
+			return zero, errNilGuard
+		}}
+	}
+	return Step[T]{Name: g.name, Fn: func(ctx context.Context) (T, error) {
+		return Guarded(ctx, g, fn)
+	}}
+}
+
+// attempt is one attempt: breaker admission, then the call under its own
+// timeout, then the outcome reported to the breaker and the recorder.
+func attempt[T any](ctx context.Context, g *Guard, fn func(context.Context) (T, error)) (T, error) {
+	if err := ctx.Err(); err != nil {
+		// The caller is gone: no attempt, and no store call that would
+		// only fail and count as a store error.
+		var zero T
+		return zero, err
+	}
+	var permit *dbreaker.Permit
+	if g.breaker != nil {
+		var err error
+		if permit, err = g.breaker.Allow(ctx); err != nil {
+			g.record(ctx, false, 0, err)
+			var zero T
+			return zero, err
+		}
+	}
+	start := g.clock.Now()
+	v, err := call(ctx, g, permit, fn)
+	d := g.clock.Now().Sub(start)
+	permit.Done(err) // a nil permit ignores Done
+	g.record(ctx, true, d, err)
+	return v, err
+}
+
+// call runs fn under the attempt timeout. A panic in fn is reported to the
+// breaker as a failure and raised again.
+func call[T any](ctx context.Context, g *Guard, permit *dbreaker.Permit, fn func(context.Context) (T, error)) (T, error) {
+	actx := ctx
+	if g.timeout > 0 {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeout(ctx, g.timeout)
+		defer cancel()
+	}
+	if permit != nil {
+		defer func() {
+			if r := recover(); r != nil {
+				permit.Done(fmt.Errorf("chain: %s: call panicked: %v", g.name, r))
+				panic(r)
+			}
+		}()
+	}
+	v, err := fn(actx)
+	if err != nil {
+		if actx != ctx && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
+			err = &attemptTimeoutError{api: g.name, timeout: g.timeout, err: err}
+		}
+		err = redact(err)
+	}
+	return v, err
+}
+
+func (g *Guard) record(ctx context.Context, called bool, d time.Duration, err error) {
+	if g.rec == nil {
+		return
+	}
+	status, errType := Classify(err)
+	g.rec.ObserveAttempt(ctx, Attempt{API: g.name, Status: status, ErrorType: errType, Called: called, Duration: d, Err: err})
+}
+
+// attemptTimeoutError says that one attempt ran out of AttemptTimeout. It
+// matches context.DeadlineExceeded, so retry sees a retryable timeout.
+type attemptTimeoutError struct {
+	api     string
+	timeout time.Duration
+	err     error
+}
+
+func (e *attemptTimeoutError) Error() string {
+	return e.api + ": attempt timed out after " + e.timeout.String() + ": " + e.err.Error()
+}
+
+func (e *attemptTimeoutError) Unwrap() error { return e.err }
+
+// redactedError hides the query strings and user info of the URLs in an
+// error's text (an *url.Error names the request URL, API key included);
+// errors.Is and errors.As still see the error beneath.
+type redactedError struct {
+	text string
+	err  error
+}
+
+func (e *redactedError) Error() string { return e.text }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// redact wraps err when its text holds something to hide.
+func redact(err error) error {
+	text := err.Error()
+	if r := dbreaker.RedactErrorText(text); r != text {
+		return &redactedError{text: r, err: err}
+	}
+	return err
+}

@@ -1,0 +1,454 @@
+package chain_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/healthagent/resilience/internal/clocktest"
+	"github.com/healthagent/resilience/pkg/chain"
+	"github.com/healthagent/resilience/pkg/dbreaker"
+	"github.com/healthagent/resilience/pkg/retry"
+)
+
+var err503 = &retry.HTTPError{Code: 503, Status: "503 Service Unavailable"}
+
+// guardKit is a Guard on a MemoryStore breaker, with fake clocks for the
+// breaker and the retry.
+type guardKit struct {
+	clock      *clocktest.Clock
+	retryClock *retryClock
+	breaker    *dbreaker.Breaker
+	rec        *recorder
+	ev         *events
+	guard      *chain.Guard
+}
+
+// newGuardKit builds a Guard with a breaker (unless noBreaker) and a retry
+// policy of maxRetries retries; the policy's OnRetry logs "retry" into the
+// kit's events.
+func newGuardKit(t *testing.T, maxRetries int, noBreaker bool) *guardKit {
+	t.Helper()
+	k := &guardKit{
+		clock:      clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)),
+		retryClock: newRetryClock(),
+		rec:        &recorder{},
+		ev:         &events{},
+	}
+	cfg := chain.GuardConfig{
+		Name:           "usda",
+		AttemptTimeout: 5 * time.Second,
+		Recorder:       k.rec,
+		Clock:          k.clock,
+		Retry: &retry.Policy{
+			MaxRetries: maxRetries,
+			BaseDelay:  time.Second,
+			Clock:      k.retryClock,
+			OnRetry:    func(context.Context, retry.RetryEvent) { k.ev.add("retry") },
+		},
+	}
+	if !noBreaker {
+		b, err := dbreaker.New("usda", dbreaker.NewMemoryStore(k.clock), dbreaker.Config{},
+			dbreaker.WithClock(k.clock), dbreaker.WithLogger(discardLogger()),
+			dbreaker.WithObserver(breakerEvents{ev: k.ev}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		k.breaker, cfg.Breaker = b, b
+	}
+	g, err := chain.NewGuard(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.guard = g
+	return k
+}
+
+func TestGuardComposition(t *testing.T) {
+	tests := []struct {
+		name       string
+		results    []error // what the call returns, attempt by attempt (nil: success)
+		noBreaker  bool
+		wantCode   int // the HTTP status of the error returned; 0: success
+		wantEvents []string
+		wantStatus []string
+	}{
+		{
+			name:       "each attempt passes the breaker, inside the retry",
+			results:    []error{err503, err503, nil},
+			wantEvents: []string{"call", "breaker:failure", "retry", "call", "breaker:failure", "retry", "call", "breaker:success"},
+			wantStatus: []string{"503", "503", "success"},
+		},
+		{
+			name:       "a final error is not retried but still counts",
+			results:    []error{&retry.HTTPError{Code: 400, Status: "400 Bad Request"}},
+			wantCode:   400,
+			wantEvents: []string{"call", "breaker:failure"},
+			wantStatus: []string{"400"},
+		},
+		{
+			name:       "nil breaker: straight to the call, retries unchanged",
+			results:    []error{err503, nil},
+			noBreaker:  true,
+			wantEvents: []string{"call", "retry", "call"},
+			wantStatus: []string{"503", "success"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k := newGuardKit(t, 5, tt.noBreaker)
+			var n atomic.Int32
+			before := time.Now()
+			got, err := chain.Guarded(context.Background(), k.guard, func(ctx context.Context) (string, error) {
+				k.ev.add("call")
+				// The per-attempt timeout is applied inside the breaker,
+				// around the call alone.
+				deadline, ok := ctx.Deadline()
+				if !ok || deadline.Before(before.Add(5*time.Second)) || deadline.After(time.Now().Add(5*time.Second)) {
+					t.Errorf("call context deadline %v (set %v), want now + AttemptTimeout (5s)", deadline, ok)
+				}
+				if e := tt.results[n.Add(1)-1]; e != nil {
+					return "", e
+				}
+				return "apple", nil
+			})
+			var he *retry.HTTPError
+			switch {
+			case tt.wantCode == 0 && (err != nil || got != "apple"):
+				t.Errorf("Guarded = %q, %v; want apple", got, err)
+			case tt.wantCode != 0 && (!errors.As(err, &he) || he.Code != tt.wantCode):
+				t.Errorf("err = %v, want HTTP status %d", err, tt.wantCode)
+			}
+			if ev := k.ev.get(); !slices.Equal(ev, tt.wantEvents) {
+				t.Errorf("events\n got %v\nwant %v", ev, tt.wantEvents)
+			}
+			if st := k.rec.statuses(); !slices.Equal(st, tt.wantStatus) {
+				t.Errorf("recorded statuses %v, want %v", st, tt.wantStatus)
+			}
+			if k.rec.retryCount() != len(tt.wantStatus)-1 {
+				t.Errorf("recorded %d retries, want %d", k.rec.retryCount(), len(tt.wantStatus)-1)
+			}
+		})
+	}
+}
+
+func TestGuardAttemptTimeoutIsRetried(t *testing.T) {
+	k := newGuardKit(t, 3, false)
+	g, err := chain.NewGuard(chain.GuardConfig{
+		Name: "usda", Breaker: k.breaker, AttemptTimeout: 5 * time.Millisecond, Recorder: k.rec,
+		Retry: &retry.Policy{MaxRetries: 3, Clock: k.retryClock},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n atomic.Int32
+	got, err := chain.Guarded(context.Background(), g, func(ctx context.Context) (int, error) {
+		if n.Add(1) == 1 {
+			<-ctx.Done() // the first attempt hangs until its timeout
+			return 0, ctx.Err()
+		}
+		return 7, nil
+	})
+	if err != nil || got != 7 {
+		t.Fatalf("Guarded = %d, %v; want 7 after one timed-out attempt", got, err)
+	}
+	if ev := k.ev.get(); !slices.Equal(ev, []string{"breaker:failure", "breaker:success"}) {
+		t.Errorf("breaker saw %v, want the timeout as a failure, then a success", ev)
+	}
+	if st := k.rec.statuses(); !slices.Equal(st, []string{"timeout", "success"}) {
+		t.Errorf("recorded %v, want [timeout success]", st)
+	}
+	k.rec.mu.Lock()
+	first := k.rec.attempts[0].Err
+	k.rec.mu.Unlock()
+	if !errors.Is(first, context.DeadlineExceeded) || !strings.Contains(first.Error(), "usda: attempt timed out after 5ms") {
+		t.Errorf("first attempt's error %v: want DeadlineExceeded naming the attempt timeout", first)
+	}
+}
+
+func TestGuardOutageOpensBreakerAfterFiveAttemptsThenStops(t *testing.T) {
+	k := newGuardKit(t, 10, false)
+	var calls atomic.Int32
+	err := k.guard.Do(context.Background(), func(context.Context) error {
+		calls.Add(1)
+		return err503
+	})
+	if !errors.Is(err, dbreaker.ErrOpen) {
+		t.Fatalf("err = %v, want the open breaker's rejection", err)
+	}
+	if calls.Load() != 5 {
+		t.Errorf("%d calls reached the upstream, want exactly 5 (the failure threshold)", calls.Load())
+	}
+	// One wait after each of the five failures; the sixth attempt was
+	// rejected and the retry stopped without waiting again.
+	if w := k.retryClock.Waits(); len(w) != 5 {
+		t.Errorf("retry waited %d times (%v), want 5", len(w), w)
+	}
+	want := []string{"503", "503", "503", "503", "503", "rejected"}
+	if st := k.rec.statuses(); !slices.Equal(st, want) {
+		t.Errorf("recorded %v, want %v", st, want)
+	}
+}
+
+func TestGuardRejectionStopsRetryWithoutSleeping(t *testing.T) {
+	tests := []struct {
+		name string
+		open func(context.Context, *dbreaker.Breaker) error
+		want error
+	}{
+		{
+			name: "forced open",
+			open: func(ctx context.Context, b *dbreaker.Breaker) error { _, err := b.ForceOpen(ctx); return err },
+			want: dbreaker.ErrForcedOpen,
+		},
+		{
+			name: "tripped by five failures",
+			open: func(ctx context.Context, b *dbreaker.Breaker) error {
+				for range dbreaker.DefaultFailureThreshold {
+					_ = b.Do(ctx, func(context.Context) error { return err503 })
+				}
+				if s, err := b.State(ctx); err != nil || s.State != dbreaker.Open {
+					return fmt.Errorf("breaker state %v (%v), want open", s.State, err)
+				}
+				return nil
+			},
+			want: dbreaker.ErrOpen,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k := newGuardKit(t, 10, false)
+			if err := tt.open(context.Background(), k.breaker); err != nil {
+				t.Fatal(err)
+			}
+			var calls atomic.Int32
+			err := k.guard.Do(context.Background(), func(context.Context) error {
+				calls.Add(1)
+				return nil
+			})
+			if !errors.Is(err, tt.want) || !dbreaker.IsRejected(err) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			if calls.Load() != 0 || len(k.retryClock.Waits()) != 0 || k.rec.retryCount() != 0 {
+				t.Errorf("calls %d, waits %v, retries %d: want none", calls.Load(), k.retryClock.Waits(), k.rec.retryCount())
+			}
+			k.rec.mu.Lock()
+			defer k.rec.mu.Unlock()
+			if len(k.rec.attempts) != 1 || k.rec.attempts[0].Called || k.rec.attempts[0].ErrorType != "rejected" || k.rec.attempts[0].Duration != 0 {
+				t.Errorf("attempts %+v, want one rejected attempt that made no call", k.rec.attempts)
+			}
+		})
+	}
+}
+
+func TestNewGuardChecksConfig(t *testing.T) {
+	breaker := func(lease, store time.Duration) *dbreaker.Breaker {
+		b, err := dbreaker.New("openai", dbreaker.NewMemoryStore(nil), dbreaker.Config{ProbeLease: lease, StoreTimeout: store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	tests := []struct {
+		name string
+		cfg  chain.GuardConfig
+		want []string // substrings of the error; none: valid
+	}{
+		{"valid", chain.GuardConfig{Name: "openai", Breaker: breaker(30*time.Second, 0), AttemptTimeout: 20 * time.Second}, nil},
+		{"lease just long enough", chain.GuardConfig{Name: "openai", Breaker: breaker(time.Second, 50*time.Millisecond), AttemptTimeout: 899 * time.Millisecond}, nil},
+		{"no breaker, no timeout", chain.GuardConfig{Name: "openai"}, nil},
+		{
+			"lease equal to the attempt timeout",
+			chain.GuardConfig{Name: "openai", Breaker: breaker(30*time.Second, 0), AttemptTimeout: 30 * time.Second},
+			[]string{`chain: NewGuard("openai")`, "ProbeLease 30s", "AttemptTimeout 30s", "StoreTimeout 50ms"},
+		},
+		{
+			"lease shorter than the attempt timeout",
+			chain.GuardConfig{Name: "openai", Breaker: breaker(10*time.Second, 0), AttemptTimeout: time.Minute},
+			[]string{"ProbeLease 10s", "AttemptTimeout 1m0s"},
+		},
+		{
+			"no room for the store round trips",
+			chain.GuardConfig{Name: "openai", Breaker: breaker(time.Second, 50*time.Millisecond), AttemptTimeout: 900 * time.Millisecond},
+			[]string{"ProbeLease 1s", "AttemptTimeout 900ms"},
+		},
+		{
+			"breaker without an attempt timeout",
+			chain.GuardConfig{Name: "openai", Breaker: breaker(30*time.Second, 0)},
+			[]string{"AttemptTimeout is 0", "ProbeLease 30s"},
+		},
+		{"negative attempt timeout", chain.GuardConfig{Name: "openai", AttemptTimeout: -time.Second}, []string{"negative AttemptTimeout -1s"}},
+		{"empty name", chain.GuardConfig{}, []string{"chain: NewGuard: invalid Name"}},
+		{"name with braces", chain.GuardConfig{Name: "{x}"}, []string{"invalid Name"}},
+		{"invalid retry policy", chain.GuardConfig{Name: "openai", Retry: &retry.Policy{MaxRetries: -5}}, []string{"invalid Retry", "MaxRetries"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g, err := chain.NewGuard(tt.cfg)
+			if len(tt.want) == 0 {
+				if err != nil || g == nil {
+					t.Fatalf("NewGuard: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("NewGuard accepted the config")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestGuardNilRetryMakesOneAttempt(t *testing.T) {
+	g, err := chain.NewGuard(chain.GuardConfig{Name: "usda"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int32
+	err = g.Do(context.Background(), func(context.Context) error { calls.Add(1); return err503 })
+	if !errors.Is(err, err503) || calls.Load() != 1 {
+		t.Errorf("err %v after %d calls, want the 503 after one call", err, calls.Load())
+	}
+}
+
+func TestGuardDoesNotChangeTheCallersPolicy(t *testing.T) {
+	p := &retry.Policy{MaxRetries: 1, Clock: newRetryClock()}
+	if _, err := chain.NewGuard(chain.GuardConfig{Name: "usda", Retry: p, Recorder: &recorder{}}); err != nil {
+		t.Fatal(err)
+	}
+	if p.Name != "" || p.OnRetry != nil {
+		t.Errorf("NewGuard changed the caller's policy: Name %q, OnRetry set %v", p.Name, p.OnRetry != nil)
+	}
+}
+
+func TestGuardPanicCountsAsFailure(t *testing.T) {
+	k := newGuardKit(t, 3, false)
+	defer func() {
+		if r := recover(); r != "boom" {
+			t.Errorf("recovered %v, want the call's panic re-raised", r)
+		}
+		if ev := k.ev.get(); !slices.Equal(ev, []string{"breaker:failure"}) {
+			t.Errorf("breaker saw %v, want one failure", ev)
+		}
+	}()
+	_ = k.guard.Do(context.Background(), func(context.Context) error { panic("boom") })
+}
+
+func TestGuardNilArguments(t *testing.T) {
+	g, err := chain.NewGuard(chain.GuardConfig{Name: "usda"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Do(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "nil function") {
+		t.Errorf("Do(nil) = %v, want a nil function error", err)
+	}
+	if _, err := chain.Guarded[int](context.Background(), nil, func(context.Context) (int, error) { return 1, nil }); err == nil || !strings.Contains(err.Error(), "nil Guard") {
+		t.Errorf("Guarded(nil guard) = %v, want a nil Guard error", err)
+	}
+	if _, err := chain.New("text", []chain.Step[int]{chain.GuardedStep[int](nil, nil)}); err == nil {
+		t.Error("New accepted the step of a nil Guard")
+	}
+}
+
+func TestGuardedStepIsNamedAfterTheGuard(t *testing.T) {
+	k := newGuardKit(t, 0, false)
+	s := chain.GuardedStep(k.guard, func(context.Context) (string, error) { return "x", nil })
+	if s.Name != "usda" || s.Degraded || s.Timeout != 0 {
+		t.Errorf("step %+v, want named usda, not degraded, no timeout", s)
+	}
+	res, err := chain.Run(context.Background(), "nutrition", s)
+	if err != nil || res.Value != "x" || res.Step != "usda" {
+		t.Errorf("Run = %+v, %v", res, err)
+	}
+	if ev := k.ev.get(); !slices.Equal(ev, []string{"breaker:success"}) {
+		t.Errorf("breaker saw %v, want the step's call", ev)
+	}
+}
+
+// timeoutErr is a net.Error that timed out.
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string   { return "i/o timeout" }
+func (timeoutErr) Timeout() bool   { return true }
+func (timeoutErr) Temporary() bool { return true }
+
+var _ net.Error = timeoutErr{}
+
+// rejection returns what a breaker forced open returns.
+func rejection(t *testing.T) error {
+	t.Helper()
+	b, err := dbreaker.New("openai", dbreaker.NewMemoryStore(nil), dbreaker.Config{}, dbreaker.WithLogger(discardLogger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.ForceOpen(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.Allow(context.Background())
+	if err == nil {
+		t.Fatal("a breaker forced open admitted a call")
+	}
+	return err
+}
+
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		name           string
+		err            error
+		status, errTyp string
+	}{
+		{"success", nil, "success", ""},
+		{"503", err503, "503", "http_5xx"},
+		{"529 wrapped", fmt.Errorf("anthropic: %w", &retry.HTTPError{Code: 529}), "529", "http_5xx"},
+		{"429", &retry.HTTPError{Code: 429}, "429", "http_4xx"},
+		{"304", &retry.HTTPError{Code: 304}, "304", "http_other"},
+		{"rejected", rejection(t), "rejected", "rejected"},
+		{"rejected sentinel", fmt.Errorf("x: %w", dbreaker.ErrTooManyProbes), "rejected", "rejected"},
+		{"store unavailable", fmt.Errorf("%w: boom", dbreaker.ErrStoreUnavailable), "store_unavailable", "store_unavailable"},
+		{"canceled", context.Canceled, "canceled", "canceled"},
+		{"deadline", fmt.Errorf("x: %w", context.DeadlineExceeded), "timeout", "timeout"},
+		{"net timeout", &url.Error{Op: "Get", URL: "http://h/", Err: timeoutErr{}}, "timeout", "timeout"},
+		{"refused", &url.Error{Op: "Get", URL: "http://h/", Err: syscall.ECONNREFUSED}, "connection", "connection"},
+		{"reset", fmt.Errorf("read: %w", syscall.ECONNRESET), "connection", "connection"},
+		{"cut short", io.ErrUnexpectedEOF, "connection", "connection"},
+		{"other", errors.New("malformed JSON"), "other", "other"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, errType := chain.Classify(tt.err)
+			if status != tt.status || errType != tt.errTyp {
+				t.Errorf("Classify = %q, %q; want %q, %q", status, errType, tt.status, tt.errTyp)
+			}
+		})
+	}
+}
+
+func TestGuardMakesNoAttemptForADoneContext(t *testing.T) {
+	k := newGuardKit(t, 3, false)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var calls atomic.Int32
+	err := k.guard.Do(ctx, func(context.Context) error { calls.Add(1); return nil })
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+	if calls.Load() != 0 || len(k.ev.get()) != 0 || len(k.rec.statuses()) != 0 {
+		t.Errorf("calls %d, breaker events %v, attempts %v: want none", calls.Load(), k.ev.get(), k.rec.statuses())
+	}
+	if st := k.breaker.Stats(); st.StoreErrors != 0 {
+		t.Errorf("%d store errors, want 0", st.StoreErrors)
+	}
+}

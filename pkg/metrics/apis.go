@@ -1,0 +1,115 @@
+package metrics
+
+import (
+	"context"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/healthagent/resilience/pkg/chain"
+	"github.com/healthagent/resilience/pkg/retry"
+)
+
+// APIs holds the api_* metrics. It is a chain.Recorder: give it to every
+// Guard as GuardConfig.Recorder. Safe for concurrent use.
+type APIs struct {
+	calls    *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	failures *prometheus.CounterVec
+	retries  *prometheus.CounterVec
+}
+
+var _ chain.Recorder = (*APIs)(nil)
+
+// NewAPIs creates the api_* metrics and registers them with reg.
+func NewAPIs(reg prometheus.Registerer, opts ...Option) (*APIs, error) {
+	o, err := resolve(opts)
+	if err != nil {
+		return nil, err
+	}
+	m := newAPIs(o)
+	if err := register(reg, m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func newAPIs(o options) *APIs {
+	return &APIs{
+		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "api_calls_total",
+			Help: "Attempts to call each upstream API, by status: success, the HTTP status code, or the error class (rejected by the breaker, timeout, connection…).",
+		}, []string{"api", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "api_call_duration_seconds",
+			Help:    "Duration of the calls that reached each upstream API (attempts rejected by the breaker excluded).",
+			Buckets: o.buckets,
+		}, []string{"api"}),
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "api_failures_total",
+			Help: "Failed attempts to call each upstream API, by error type (http_4xx, http_5xx, timeout, connection, rejected, canceled…).",
+		}, []string{"api", "error_type"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "api_retries_total",
+			Help: "Retries of calls to each upstream API.",
+		}, []string{"api"}),
+	}
+}
+
+// ObserveAttempt implements chain.Recorder: api_calls_total,
+// api_call_duration_seconds (calls that reached the upstream only) and
+// api_failures_total.
+func (m *APIs) ObserveAttempt(_ context.Context, a chain.Attempt) {
+	m.calls.WithLabelValues(a.API, a.Status).Inc()
+	if a.Called {
+		m.duration.WithLabelValues(a.API).Observe(a.Duration.Seconds())
+	}
+	if a.ErrorType != "" {
+		m.failures.WithLabelValues(a.API, a.ErrorType).Inc()
+	}
+}
+
+// ObserveRetry implements chain.Recorder: api_retries_total.
+func (m *APIs) ObserveRetry(_ context.Context, api string, _ retry.RetryEvent) {
+	m.retries.WithLabelValues(api).Inc()
+}
+
+// Describe implements prometheus.Collector.
+func (m *APIs) Describe(ch chan<- *prometheus.Desc) {
+	m.calls.Describe(ch)
+	m.duration.Describe(ch)
+	m.failures.Describe(ch)
+	m.retries.Describe(ch)
+}
+
+// Collect implements prometheus.Collector.
+func (m *APIs) Collect(ch chan<- prometheus.Metric) {
+	m.calls.Collect(ch)
+	m.duration.Collect(ch)
+	m.failures.Collect(ch)
+	m.retries.Collect(ch)
+}
+
+// The series accessors below return one series as a prometheus.Collector,
+// for tests and checks (testutil.ToFloat64, testutil.CollectAndCount). Like
+// WithLabelValues, they create the series at zero when it does not exist
+// yet.
+
+// CallsCounter returns api_calls_total{api,status}.
+func (m *APIs) CallsCounter(api, status string) prometheus.Collector {
+	return m.calls.WithLabelValues(api, status)
+}
+
+// FailuresCounter returns api_failures_total{api,error_type}.
+func (m *APIs) FailuresCounter(api, errorType string) prometheus.Collector {
+	return m.failures.WithLabelValues(api, errorType)
+}
+
+// RetriesCounter returns api_retries_total{api}.
+func (m *APIs) RetriesCounter(api string) prometheus.Collector {
+	return m.retries.WithLabelValues(api)
+}
+
+// DurationHistogram returns api_call_duration_seconds{api}.
+func (m *APIs) DurationHistogram(api string) prometheus.Collector {
+	return m.duration.WithLabelValues(api).(prometheus.Histogram)
+}

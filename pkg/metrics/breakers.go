@@ -1,0 +1,276 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/healthagent/resilience/pkg/dbreaker"
+)
+
+// StateReader reads a breaker's shared state; *dbreaker.Breaker is one.
+type StateReader interface {
+	Name() string
+	State(ctx context.Context) (dbreaker.Snapshot, error)
+}
+
+// storeOps are the op label values of circuit_breaker_store_errors_total.
+var storeOps = [...]string{"acquire", "report", "snapshot", "override"}
+
+// Breakers holds the circuit_breaker_* metrics. It is a dbreaker.Observer:
+// give it to every breaker with dbreaker.WithObserver, and Track each
+// breaker for circuit_breaker_state. Safe for concurrent use.
+type Breakers struct {
+	transitions *prometheus.CounterVec
+	calls       *prometheus.CounterVec
+	stale       *prometheus.CounterVec
+	storeErrors *prometheus.CounterVec
+	degraded    prometheus.Gauge
+	state       *stateCollector
+}
+
+var _ dbreaker.Observer = (*Breakers)(nil)
+
+// NewBreakers creates the circuit_breaker_* metrics and registers them with
+// reg.
+func NewBreakers(reg prometheus.Registerer, opts ...Option) (*Breakers, error) {
+	o, err := resolve(opts)
+	if err != nil {
+		return nil, err
+	}
+	m := newBreakers(o)
+	if err := register(reg, m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func newBreakers(o options) *Breakers {
+	m := &Breakers{
+		transitions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "circuit_breaker_transitions_total",
+			Help: "State transitions of each circuit breaker seen by this replica.",
+		}, []string{"breaker", "from", "to"}),
+		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "circuit_breaker_calls_total",
+			Help: "Calls through each circuit breaker on this replica, by result (success, failure, ignored, rejected, rejected_probes, store_unavailable).",
+		}, []string{"breaker", "result"}),
+		stale: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "circuit_breaker_stale_reports_total",
+			Help: "Call outcomes the breaker store discarded as stale: the breaker had changed state since the call was admitted.",
+		}, []string{"breaker"}),
+		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "circuit_breaker_store_errors_total",
+			Help: "Failed calls to the shared breaker store, by operation (acquire, report, snapshot, override).",
+		}, []string{"op"}),
+		degraded: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "circuit_breaker_store_degraded",
+			Help: "1 while this replica bypasses the shared breaker store and decides locally, else 0.",
+		}),
+		state: &stateCollector{
+			desc: prometheus.NewDesc("circuit_breaker_state",
+				"Shared state of each circuit breaker, read from the store at scrape time: 1 for the current state, 0 for the others.",
+				[]string{"breaker", "state"}, nil),
+			timeout: o.stateTimeout,
+			last:    map[string]dbreaker.State{},
+		},
+	}
+	for _, op := range storeOps {
+		m.storeErrors.WithLabelValues(op)
+	}
+	return m
+}
+
+// Track adds a breaker to circuit_breaker_state and creates its
+// circuit_breaker_calls_total and circuit_breaker_stale_reports_total series
+// at zero. Tracking a second reader under a name already tracked is an error.
+func (m *Breakers) Track(r StateReader) error {
+	if r == nil {
+		return errors.New("metrics: Track: nil breaker")
+	}
+	name := r.Name()
+	if name == "" {
+		return errors.New("metrics: Track: breaker with an empty name")
+	}
+	if err := m.state.add(name, r); err != nil {
+		return err
+	}
+	for _, res := range dbreaker.CallResults() {
+		m.calls.WithLabelValues(name, res.String())
+	}
+	m.stale.WithLabelValues(name)
+	return nil
+}
+
+// SetStoreDegraded sets circuit_breaker_store_degraded: 1 while the breakers
+// bypass the shared store, 0 when they use it again.
+func (m *Breakers) SetStoreDegraded(degraded bool) {
+	v := 0.0
+	if degraded {
+		v = 1
+	}
+	m.degraded.Set(v)
+}
+
+// OnCall implements dbreaker.Observer: circuit_breaker_calls_total.
+func (m *Breakers) OnCall(breaker string, result dbreaker.CallResult) {
+	m.calls.WithLabelValues(breaker, result.String()).Inc()
+}
+
+// OnTransition implements dbreaker.Observer:
+// circuit_breaker_transitions_total, and the last state known for
+// circuit_breaker_state.
+func (m *Breakers) OnTransition(t dbreaker.Transition) {
+	m.transitions.WithLabelValues(t.Breaker, t.From.String(), t.To.String()).Inc()
+	m.state.remember(t.Breaker, t.To)
+}
+
+// OnStale implements dbreaker.Observer: circuit_breaker_stale_reports_total.
+func (m *Breakers) OnStale(breaker string, n int) {
+	if n > 0 {
+		m.stale.WithLabelValues(breaker).Add(float64(n))
+	}
+}
+
+// OnStoreError implements dbreaker.Observer:
+// circuit_breaker_store_errors_total.
+func (m *Breakers) OnStoreError(_, op string, _ error) {
+	m.storeErrors.WithLabelValues(op).Inc()
+}
+
+// Describe implements prometheus.Collector.
+func (m *Breakers) Describe(ch chan<- *prometheus.Desc) {
+	m.transitions.Describe(ch)
+	m.calls.Describe(ch)
+	m.stale.Describe(ch)
+	m.storeErrors.Describe(ch)
+	m.degraded.Describe(ch)
+	m.state.Describe(ch)
+}
+
+// Collect implements prometheus.Collector. It reads the state of every
+// tracked breaker from its store, in parallel, within the state timeout.
+func (m *Breakers) Collect(ch chan<- prometheus.Metric) {
+	m.transitions.Collect(ch)
+	m.calls.Collect(ch)
+	m.stale.Collect(ch)
+	m.storeErrors.Collect(ch)
+	m.degraded.Collect(ch)
+	m.state.Collect(ch)
+}
+
+// stateCollector exports circuit_breaker_state from the shared state of each
+// tracked breaker, read at scrape time.
+type stateCollector struct {
+	desc    *prometheus.Desc
+	timeout time.Duration
+
+	mu      sync.Mutex
+	readers []StateReader
+	last    map[string]dbreaker.State
+}
+
+func (c *stateCollector) add(name string, r StateReader) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, x := range c.readers {
+		if x.Name() == name {
+			return fmt.Errorf("metrics: Track: breaker %q is already tracked", name)
+		}
+	}
+	c.readers = append(c.readers, r)
+	return nil
+}
+
+func (c *stateCollector) remember(name string, s dbreaker.State) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.last[name] = s
+}
+
+func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	readers := append([]StateReader(nil), c.readers...)
+	c.mu.Unlock()
+	if len(readers) == 0 {
+		return
+	}
+
+	type reading struct {
+		state dbreaker.State
+		ok    bool
+	}
+	readings := make([]reading, len(readers))
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i, r := range readers {
+		wg.Go(func() {
+			if s, err := r.State(ctx); err == nil {
+				readings[i] = reading{s.State, true}
+			}
+		})
+	}
+	wg.Wait()
+
+	c.mu.Lock()
+	for i, r := range readers {
+		name := r.Name()
+		if readings[i].ok {
+			c.last[name] = readings[i].state
+		} else if s, known := c.last[name]; known {
+			readings[i] = reading{s, true}
+		}
+	}
+	c.mu.Unlock()
+
+	for i, r := range readers {
+		if !readings[i].ok {
+			continue // never read, never seen: no series rather than a guess
+		}
+		for _, s := range dbreaker.States() {
+			v := 0.0
+			if s == readings[i].state {
+				v = 1
+			}
+			m, err := prometheus.NewConstMetric(c.desc, prometheus.GaugeValue, v, r.Name(), s.String())
+			if err != nil {
+				m = prometheus.NewInvalidMetric(c.desc, err)
+			}
+			ch <- m
+		}
+	}
+}
+
+// The series accessors below return one series as a prometheus.Collector,
+// for tests and checks (testutil.ToFloat64). Like WithLabelValues, they
+// create the series at zero when it does not exist yet.
+
+// CallsCounter returns circuit_breaker_calls_total{breaker,result}.
+func (m *Breakers) CallsCounter(breaker, result string) prometheus.Collector {
+	return m.calls.WithLabelValues(breaker, result)
+}
+
+// TransitionsCounter returns circuit_breaker_transitions_total{breaker,from,to}.
+func (m *Breakers) TransitionsCounter(breaker, from, to string) prometheus.Collector {
+	return m.transitions.WithLabelValues(breaker, from, to)
+}
+
+// StaleReportsCounter returns circuit_breaker_stale_reports_total{breaker}.
+func (m *Breakers) StaleReportsCounter(breaker string) prometheus.Collector {
+	return m.stale.WithLabelValues(breaker)
+}
+
+// StoreErrorsCounter returns circuit_breaker_store_errors_total{op}.
+func (m *Breakers) StoreErrorsCounter(op string) prometheus.Collector {
+	return m.storeErrors.WithLabelValues(op)
+}
+
+// StoreDegradedGauge returns circuit_breaker_store_degraded.
+func (m *Breakers) StoreDegradedGauge() prometheus.Collector { return m.degraded }

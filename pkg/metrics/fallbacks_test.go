@@ -1,0 +1,57 @@
+package metrics_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/healthagent/resilience/pkg/chain"
+	"github.com/healthagent/resilience/pkg/metrics"
+)
+
+func TestFallbacksOnStep(t *testing.T) {
+	down := errors.New("down")
+	ev := func(step string, index int, err error) chain.StepEvent {
+		return chain.StepEvent{Chain: "text", Primary: "anthropic", Step: step, Index: index, Degraded: index > 0, Err: err}
+	}
+	tests := []struct {
+		name   string
+		events []chain.StepEvent
+		want   map[[2]string]float64 // {strategy, status} -> value
+	}{
+		{"the primary serving is no fallback", []chain.StepEvent{ev("anthropic", 0, nil)}, map[[2]string]float64{}},
+		{"the primary failing is no fallback", []chain.StepEvent{ev("anthropic", 0, down)}, map[[2]string]float64{}},
+		{
+			"a fallback serves",
+			[]chain.StepEvent{ev("anthropic", 0, down), ev("openai", 1, nil)},
+			map[[2]string]float64{{"openai", "success"}: 1},
+		},
+		{
+			"fallbacks fail, the cache serves",
+			[]chain.StepEvent{ev("anthropic", 0, down), ev("openai", 1, down), ev("cache", 2, nil)},
+			map[[2]string]float64{{"openai", "failure"}: 1, {"cache", "success"}: 1},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := metrics.NewFallbacks(prometheus.NewRegistry())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range tt.events {
+				m.OnStep(context.Background(), e)
+			}
+			if n := testutil.CollectAndCount(m); n != len(tt.want) {
+				t.Errorf("%d series, want %d", n, len(tt.want))
+			}
+			for k, want := range tt.want {
+				if got := testutil.ToFloat64(m.ExecutionsCounter("anthropic", k[0], k[1])); got != want {
+					t.Errorf("fallback_executions_total{fallback_strategy=%q,status=%q} = %v, want %v", k[0], k[1], got, want)
+				}
+			}
+		})
+	}
+}
