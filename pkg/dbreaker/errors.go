@@ -34,7 +34,11 @@ type RejectedError struct {
 }
 
 func (e *RejectedError) Error() string {
-	msg := fmt.Sprintf("%s: breaker %q rejected the call (state %s)", e.reason.Error(), e.Breaker, e.State)
+	reason := ErrOpen
+	if e.reason != nil {
+		reason = e.reason
+	}
+	msg := fmt.Sprintf("%s: breaker %q rejected the call (state %s)", reason.Error(), e.Breaker, e.State)
 	if e.RetryAfter > 0 {
 		msg += fmt.Sprintf("; a probe may be tried in %s", e.RetryAfter.Round(time.Millisecond))
 	}

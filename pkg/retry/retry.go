@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"time"
+
+	"github.com/healthagent/resilience/pkg/dbreaker"
 )
 
 // Do calls fn until it succeeds or p says to stop, and returns what the last
@@ -137,7 +139,7 @@ func (p *Policy) retrying(ctx context.Context, e RetryEvent) {
 			slog.Int("attempt", e.Attempt),
 			slog.Duration("delay", e.Delay),
 			slog.Bool("retry_after", e.FromRetryAfter),
-			slog.String("error", e.Err.Error()))
+			slog.String("error", dbreaker.RedactErrorText(e.Err.Error())))
 	}
 }
 
@@ -148,7 +150,7 @@ func (p *Policy) giveUp(ctx context.Context, e *GiveUpError) error {
 			slog.String("upstream", p.Name),
 			slog.Int("attempts", e.Attempts),
 			slog.String("reason", e.Reason.String()),
-			slog.String("error", e.Err.Error()))
+			slog.String("error", dbreaker.RedactErrorText(e.Err.Error())))
 	}
 	return p.stop(ctx, e.Attempts, e.Reason, e)
 }

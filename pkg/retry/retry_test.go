@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -660,5 +661,19 @@ func TestDoSharedPolicyConcurrently(t *testing.T) {
 	// The floor grants 10; deposits at most 0.1 × 320 = 32 more.
 	if got := succeeded.Load(); got < 10 || got > 42 {
 		t.Errorf("%d retries granted, want between 10 and 42", got)
+	}
+}
+
+func TestLoggerRedactsURLSecrets(t *testing.T) {
+	var logs strings.Builder
+	p := &Policy{MaxRetries: 1, Logger: slog.New(slog.NewTextHandler(&logs, nil)), Clock: newFakeClock(true), Rand: func() float64 { return 0.5 }}
+	err := Run(context.Background(), p, func(context.Context) error {
+		return &url.Error{Op: "Get", URL: "https://api.nal.usda.gov/fdc/v1/foods/search?api_key=SECRET", Err: syscall.ECONNREFUSED}
+	})
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	if strings.Contains(logs.String(), "SECRET") || !strings.Contains(logs.String(), "[RETRY]") {
+		t.Fatalf("logs:\n%s", logs.String())
 	}
 }
