@@ -77,10 +77,11 @@ func countCommands(b *testing.B, c *redis.Client, run func()) {
 }
 
 func benchBreaker(b *testing.B, client *redis.Client, cfg Config) *Breaker {
-	store, err := NewRedisStore(client, WithKeyPrefix("bench"))
+	store, err := NewRedisStore(client, WithKeyPrefix("bench"), WithStoreLogger(discardLogger()))
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.Cleanup(func() { store.Close(context.Background()) })
 	br, err := New("bench-"+strconv.Itoa(b.N), store, cfg, WithLogger(discardLogger()))
 	if err != nil {
 		b.Fatal(err)

@@ -316,20 +316,41 @@ func (s failingStore) Override(context.Context, string, Action) (Snapshot, []Tra
 	return Snapshot{}, nil, s.err
 }
 
-func TestStoreFailureIsReported(t *testing.T) {
-	obs := &recorder{}
-	b, err := New("web", failingStore{errors.New("connection refused")}, Config{}, WithObserver(obs), WithLogger(discardLogger()))
-	if err != nil {
-		t.Fatal(err)
+func TestStoreFailurePolicies(t *testing.T) {
+	tests := []struct {
+		policy StoreFailure
+		// what the 6th failing call gets: the upstream's error (admitted) or
+		// a rejection
+		sixth error
+		first error
+	}{
+		{FallbackLocal, ErrOpen, errUpstream}, // the local breaker trips at 5
+		{FailOpen, errUpstream, errUpstream},
+		{FailClosed, ErrStoreUnavailable, ErrStoreUnavailable},
 	}
-	if err := b.Do(context.Background(), succeeding); !errors.Is(err, ErrStoreUnavailable) || !IsRejected(err) {
-		t.Fatalf("err = %v, want ErrStoreUnavailable", err)
-	}
-	if _, err := b.State(context.Background()); err == nil {
-		t.Fatal("State hid the store error")
-	}
-	if got := strings.Join(obs.storeErrors, ","); got != "acquire,snapshot" || b.Stats().StoreErrors != 2 {
-		t.Fatalf("store errors seen: %q, stats %+v", got, b.Stats())
+	for _, tt := range tests {
+		t.Run(tt.policy.String(), func(t *testing.T) {
+			obs := &recorder{}
+			b, err := New("web", failingStore{errors.New("connection refused")}, Config{OnStoreFailure: tt.policy}, WithObserver(obs), WithLogger(discardLogger()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Do(context.Background(), failing); !errors.Is(err, tt.first) {
+				t.Fatalf("first call: %v, want %v", err, tt.first)
+			}
+			for i := 0; i < 4; i++ {
+				_ = b.Do(context.Background(), failing)
+			}
+			if err := b.Do(context.Background(), failing); !errors.Is(err, tt.sixth) {
+				t.Fatalf("sixth call: %v, want %v", err, tt.sixth)
+			}
+			if st := b.Stats(); st.StoreErrors != 6 || st.LocalDecisions != 6 {
+				t.Fatalf("stats %+v: want 6 store errors and 6 local decisions", st)
+			}
+			if _, err := b.State(context.Background()); err == nil {
+				t.Fatal("State hid the store error")
+			}
+		})
 	}
 }
 

@@ -68,6 +68,56 @@ func DefaultClassify(err error) Outcome {
 	}
 }
 
+// Consistency says how the call path uses the store.
+type Consistency uint8
+
+const (
+	// Strict asks the store to admit every call and reports every outcome
+	// before Done returns: exact thresholds, two round trips per call.
+	Strict Consistency = iota
+	// Fast admits calls locally while the replica's view (kept fresh by
+	// script replies and the store's events) says closed, and reports
+	// outcomes in batches: about zero round trips per call, at the price of
+	// a bounded overshoot after a trip (calls admitted before the replica
+	// learns of it, counted as stale reports). Probes always ask the store.
+	Fast
+)
+
+func (c Consistency) String() string {
+	switch c {
+	case Strict:
+		return "strict"
+	case Fast:
+		return "fast"
+	}
+	return "consistency(?)"
+}
+
+// StoreFailure says what a breaker does while its store cannot be reached.
+type StoreFailure uint8
+
+const (
+	// FallbackLocal decides with a local, in-memory breaker of the same
+	// policy (one per replica) until the store is back.
+	FallbackLocal StoreFailure = iota
+	// FailOpen admits every call and records nothing.
+	FailOpen
+	// FailClosed rejects every call with ErrStoreUnavailable.
+	FailClosed
+)
+
+func (f StoreFailure) String() string {
+	switch f {
+	case FallbackLocal:
+		return "fallback_local"
+	case FailOpen:
+		return "fail_open"
+	case FailClosed:
+		return "fail_closed"
+	}
+	return "store_failure(?)"
+}
+
 // Config is a breaker's policy. Its zero value works: every zero field takes
 // the default named in its comment. Every replica sharing a breaker name should
 // use the same Config; the replica that reports an outcome applies its own.
@@ -118,6 +168,10 @@ type Config struct {
 
 	// StoreTimeout bounds every store call (default 50ms).
 	StoreTimeout time.Duration
+	// Consistency is Strict (default) or Fast.
+	Consistency Consistency
+	// OnStoreFailure is FallbackLocal (default), FailOpen or FailClosed.
+	OnStoreFailure StoreFailure
 }
 
 // Policy is the validated, store-facing form of a Config: what the store
@@ -226,6 +280,12 @@ func (c Config) resolved() (Config, error) {
 	}
 	if c.FailureThreshold == Off && c.FailureRate == 0 && c.SlowCallRate == 0 {
 		return c, &ConfigError{"FailureThreshold", "Off", "no trip policy is left: set FailureRate or SlowCallRate too"}
+	}
+	if c.Consistency > Fast {
+		return c, &ConfigError{"Consistency", int(c.Consistency), "want dbreaker.Strict or dbreaker.Fast"}
+	}
+	if c.OnStoreFailure > FailClosed {
+		return c, &ConfigError{"OnStoreFailure", int(c.OnStoreFailure), "want FallbackLocal, FailOpen or FailClosed"}
 	}
 	if c.Classify == nil {
 		c.Classify = DefaultClassify

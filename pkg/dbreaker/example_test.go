@@ -119,6 +119,7 @@ func ExampleNewRedisStore() {
 		if err != nil {
 			panic(err)
 		}
+		defer store.Close(ctx)
 		state, window, probes := store.Keys("usda")
 		client.Del(ctx, state, window, probes) // start from a known state, and leave nothing behind
 		defer client.Del(ctx, state, window, probes)

@@ -3,6 +3,7 @@ package dbreaker
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -15,6 +16,9 @@ type MemoryStore struct {
 	clock    Clock
 	mu       sync.Mutex
 	breakers map[string]*memBreaker
+
+	watchMu  sync.RWMutex
+	watchers map[string][]*Breaker
 }
 
 func (*MemoryStore) inProcess() {}
@@ -25,7 +29,43 @@ func NewMemoryStore(clock Clock) *MemoryStore {
 	if clock == nil {
 		clock = SystemClock()
 	}
-	return &MemoryStore{clock: clock, breakers: make(map[string]*memBreaker)}
+	return &MemoryStore{clock: clock, breakers: make(map[string]*memBreaker), watchers: make(map[string][]*Breaker)}
+}
+
+// watch implements watchable: breakers on one MemoryStore learn of each
+// other's transitions at once.
+func (m *MemoryStore) watch(name string, b *Breaker) func() {
+	m.watchMu.Lock()
+	defer m.watchMu.Unlock()
+	m.watchers[name] = append(m.watchers[name], b)
+	return func() {
+		m.watchMu.Lock()
+		defer m.watchMu.Unlock()
+		m.watchers[name] = slices.DeleteFunc(m.watchers[name], func(x *Breaker) bool { return x == b })
+	}
+}
+
+// events implements watchable: the in-process stream never misses one.
+func (m *MemoryStore) events() (uint64, bool) { return 0, true }
+
+// notify tells watchers of transitions; called without m.mu held.
+func (m *MemoryStore) notify(name string, transitions []Transition) {
+	if len(transitions) == 0 {
+		return
+	}
+	m.watchMu.RLock()
+	watchers := slices.Clone(m.watchers[name])
+	m.watchMu.RUnlock()
+	now := m.clock.Now()
+	for _, t := range transitions {
+		ev := event{Breaker: name, From: t.From.String(), To: t.To.String(), Gen: t.Generation}
+		if !t.OpenUntil.IsZero() {
+			ev.OpenUntilMs, ev.AtMs = t.OpenUntil.UnixMilli(), now.UnixMilli()
+		}
+		for _, b := range watchers {
+			b.applyEvent(ev)
+		}
+	}
 }
 
 // memBreaker mirrors the Redis state hash, window hash and probes ZSET; times
@@ -98,6 +138,12 @@ func (b *memBreaker) liveProbes(now int64) int {
 
 // Acquire implements Store.
 func (m *MemoryStore) Acquire(_ context.Context, name string, p Policy, token string) (Decision, error) {
+	d := m.acquire(name, p, token)
+	m.notify(name, d.Transitions)
+	return d, nil
+}
+
+func (m *MemoryStore) acquire(name string, p Policy, token string) Decision {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
@@ -130,7 +176,7 @@ func (m *MemoryStore) Acquire(_ context.Context, name string, p Policy, token st
 		}
 	}
 	d.Snapshot, d.Transitions = b.snapshot(now), b.transitions
-	return d, nil
+	return d
 }
 
 // Report implements Store.
@@ -140,6 +186,12 @@ func (m *MemoryStore) Report(_ context.Context, name string, p Policy, reports [
 			return ReportResult{}, fmt.Errorf("dbreaker: report: invalid outcome %d", r.Outcome)
 		}
 	}
+	res := m.report(name, p, reports)
+	m.notify(name, res.Transitions)
+	return res, nil
+}
+
+func (m *MemoryStore) report(name string, p Policy, reports []Report) ReportResult {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
@@ -199,7 +251,7 @@ func (m *MemoryStore) Report(_ context.Context, name string, p Policy, reports [
 		}
 	}
 	res.Snapshot, res.Transitions = b.snapshot(now), b.transitions
-	return res, nil
+	return res
 }
 
 func boolInt(v bool) int {
@@ -301,6 +353,12 @@ func (m *MemoryStore) Override(_ context.Context, name string, action Action) (S
 	default:
 		return Snapshot{}, nil, fmt.Errorf("dbreaker: override: invalid action %d", action)
 	}
+	s, transitions := m.override(name, action, forced)
+	m.notify(name, transitions)
+	return s, transitions, nil
+}
+
+func (m *MemoryStore) override(name string, action Action, forced State) (Snapshot, []Transition) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
@@ -313,5 +371,5 @@ func (m *MemoryStore) Override(_ context.Context, name string, action Action) (S
 		b.forced = forced
 		b.commit(from, now)
 	}
-	return b.snapshot(now), b.transitions, nil
+	return b.snapshot(now), b.transitions
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -20,11 +22,32 @@ const maxErrorText = 256
 // scripts. It works on any redis.UniversalClient: a standalone client,
 // Sentinel (redis.NewFailoverClient) or Cluster (every key of one breaker
 // shares the hash tag {name}). Safe for concurrent use.
+//
+// Background work starts with the first Breaker made on the store: one
+// Pub/Sub subscription to the events channel for the whole process (it
+// reconnects by itself), a flusher for Fast-mode reports, and, while Redis
+// is unreachable, a health check. Close stops it.
 type RedisStore struct {
 	client  redis.UniversalClient
 	prefix  string
 	channel string
 	scripts *scriptSet
+	logger  *slog.Logger
+
+	flushInterval  time.Duration
+	flushBatch     int
+	maxQueue       int
+	healthInterval time.Duration
+
+	lifeMu  sync.Mutex // guards started, closed and wg.Add
+	started bool
+	closed  bool
+	stop    chan struct{} // closed by Close
+	wg      sync.WaitGroup
+
+	health  healthGuard
+	sub     subscription
+	flusher flusher
 }
 
 // RedisOption configures a RedisStore.
@@ -43,7 +66,65 @@ func WithKeyPrefix(prefix string) RedisOption {
 	}
 }
 
-// NewRedisStore returns a store on client. It sends nothing to Redis.
+// WithStoreLogger sets the store's logger (default slog.Default()), which
+// says once when Redis becomes unreachable and once when it is back.
+func WithStoreLogger(l *slog.Logger) RedisOption {
+	return func(s *RedisStore) error {
+		if l == nil {
+			return fmt.Errorf("dbreaker: WithStoreLogger: nil logger")
+		}
+		s.logger = l
+		return nil
+	}
+}
+
+func positiveDuration(name string, d time.Duration, dst *time.Duration) error {
+	if d < time.Millisecond || d > time.Hour {
+		return &ConfigError{name, d, "want a duration from 1ms to 1h"}
+	}
+	*dst = d
+	return nil
+}
+
+// WithFlushInterval sets how often queued Fast-mode reports are flushed
+// (default 5ms).
+func WithFlushInterval(d time.Duration) RedisOption {
+	return func(s *RedisStore) error { return positiveDuration("FlushInterval", d, &s.flushInterval) }
+}
+
+// WithFlushBatch flushes a breaker's queue early once it holds n reports
+// (default 64).
+func WithFlushBatch(n int) RedisOption {
+	return func(s *RedisStore) error {
+		if n < 1 || n > 100000 {
+			return &ConfigError{"FlushBatch", n, "want 1 to 100000"}
+		}
+		s.flushBatch = n
+		return nil
+	}
+}
+
+// WithMaxQueue bounds a breaker's queue of Fast-mode reports (default
+// 1024). When it is full, the oldest successes are folded into a count;
+// failures are never dropped.
+func WithMaxQueue(n int) RedisOption {
+	return func(s *RedisStore) error {
+		if n < 2 || n > 1000000 {
+			return &ConfigError{"MaxQueue", n, "want 2 to 1000000"}
+		}
+		s.maxQueue = n
+		return nil
+	}
+}
+
+// WithHealthCheckInterval sets how often an unreachable Redis is pinged
+// (default 1s); the first answer ends the degraded mode.
+func WithHealthCheckInterval(d time.Duration) RedisOption {
+	return func(s *RedisStore) error { return positiveDuration("HealthCheckInterval", d, &s.healthInterval) }
+}
+
+// NewRedisStore returns a store on client. It sends nothing to Redis. The
+// client stays the caller's to close, after the store's Close.
 func NewRedisStore(client redis.UniversalClient, opts ...RedisOption) (*RedisStore, error) {
 	if client == nil {
 		return nil, fmt.Errorf("dbreaker: NewRedisStore: nil client")
@@ -52,14 +133,76 @@ func NewRedisStore(client redis.UniversalClient, opts ...RedisOption) (*RedisSto
 	if err != nil {
 		return nil, err
 	}
-	s := &RedisStore{client: client, prefix: DefaultKeyPrefix, scripts: scripts}
+	s := &RedisStore{
+		client: client, prefix: DefaultKeyPrefix, scripts: scripts, logger: slog.Default(),
+		flushInterval: 5 * time.Millisecond, flushBatch: 64, maxQueue: 1024, healthInterval: time.Second,
+		stop: make(chan struct{}),
+	}
 	for _, opt := range opts {
 		if err := opt(s); err != nil {
 			return nil, err
 		}
 	}
 	s.channel = s.prefix + ":events"
+	s.sub.watchers = make(map[string][]*Breaker)
+	s.flusher.queues = make(map[*reportQueue]struct{})
+	s.flusher.signal = make(chan struct{}, 1)
 	return s, nil
+}
+
+// start launches the subscription and the flusher, once.
+func (s *RedisStore) start() {
+	s.lifeMu.Lock()
+	first := !s.started
+	s.started = true
+	s.lifeMu.Unlock()
+	if first {
+		s.background(s.subscribeLoop)
+		s.background(s.flushLoop)
+	}
+}
+
+// background runs fn in a goroutine that Close waits for; after Close it
+// does nothing.
+func (s *RedisStore) background(fn func()) {
+	s.lifeMu.Lock()
+	defer s.lifeMu.Unlock()
+	if s.closed {
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		fn()
+	}()
+}
+
+// Close stops the subscription, the flusher and the health check, then
+// flushes the queued reports within ctx. Breakers made on the store keep
+// working, asking Redis on every call as if events were down.
+func (s *RedisStore) Close(ctx context.Context) error {
+	s.lifeMu.Lock()
+	if s.closed {
+		s.lifeMu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.stop)
+	s.lifeMu.Unlock()
+	s.wg.Wait()
+	return s.flushAll(ctx)
+}
+
+// sleep waits d, or until Close; it reports whether the store is still open.
+func (s *RedisStore) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-s.stop:
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 // Channel is the Pub/Sub channel on which every transition is published.
@@ -87,7 +230,7 @@ func ms(d time.Duration) int64 { return d.Milliseconds() }
 // Acquire implements Store.
 func (s *RedisStore) Acquire(ctx context.Context, name string, p Policy, token string) (Decision, error) {
 	state, _, probes := s.Keys(name)
-	reply, err := s.scripts.acquire.run(ctx, s.client, []string{state, probes},
+	reply, err := s.call(ctx, s.scripts.acquire, []string{state, probes},
 		s.channel, name, token, p.HalfOpenMaxProbes, ms(p.ProbeLease))
 	if err != nil {
 		return Decision{}, err
@@ -117,6 +260,19 @@ var outcomeCodes = [...]string{Success: "s", Failure: "f", Ignored: "i"}
 // Report implements Store.
 func (s *RedisStore) Report(ctx context.Context, name string, p Policy, reports []Report) (ReportResult, error) {
 	state, window, probes := s.Keys(name)
+	args, err := s.reportArgs(name, p, reports)
+	if err != nil {
+		return ReportResult{}, err
+	}
+	reply, err := s.call(ctx, s.scripts.report, []string{state, window, probes}, args...)
+	if err != nil {
+		return ReportResult{}, err
+	}
+	return parseReportReply(name, reply)
+}
+
+// reportArgs builds report.lua's ARGV.
+func (s *RedisStore) reportArgs(name string, p Policy, reports []Report) ([]any, error) {
 	args := make([]any, 0, 14+5*len(reports))
 	lastError := ""
 	for _, r := range reports {
@@ -131,7 +287,7 @@ func (s *RedisStore) Report(ctx context.Context, name string, p Policy, reports 
 		p.SuccessThreshold, truncateText(lastError, maxErrorText), len(reports))
 	for _, r := range reports {
 		if int(r.Outcome) >= len(outcomeCodes) {
-			return ReportResult{}, fmt.Errorf("dbreaker: report: invalid outcome %d", r.Outcome)
+			return nil, fmt.Errorf("dbreaker: report: invalid outcome %d", r.Outcome)
 		}
 		slow := 0
 		if r.Slow {
@@ -139,10 +295,10 @@ func (s *RedisStore) Report(ctx context.Context, name string, p Policy, reports 
 		}
 		args = append(args, r.Generation, r.Token, outcomeCodes[r.Outcome], slow, max(r.Count, 1))
 	}
-	reply, err := s.scripts.report.run(ctx, s.client, []string{state, window, probes}, args...)
-	if err != nil {
-		return ReportResult{}, err
-	}
+	return args, nil
+}
+
+func parseReportReply(name string, reply any) (ReportResult, error) {
 	r, err := parseReply(name, reply, 2, false)
 	if err != nil {
 		return ReportResult{}, err
@@ -162,7 +318,7 @@ func (s *RedisStore) Snapshot(ctx context.Context, name string, p Policy) (Snaps
 	if p.usesWindow() {
 		windowMs = ms(p.Window)
 	}
-	reply, err := s.scripts.snapshot.run(ctx, s.client, []string{state, window, probes}, windowMs, max(p.WindowBuckets, 1))
+	reply, err := s.call(ctx, s.scripts.snapshot, []string{state, window, probes}, windowMs, max(p.WindowBuckets, 1))
 	if err != nil {
 		return Snapshot{}, err
 	}
@@ -187,7 +343,7 @@ func (s *RedisStore) Override(ctx context.Context, name string, action Action) (
 		return Snapshot{}, nil, fmt.Errorf("dbreaker: override: invalid action %d", action)
 	}
 	state, window, probes := s.Keys(name)
-	reply, err := s.scripts.override.run(ctx, s.client, []string{state, window, probes}, s.channel, name, action.String())
+	reply, err := s.call(ctx, s.scripts.override, []string{state, window, probes}, s.channel, name, action.String())
 	if err != nil {
 		return Snapshot{}, nil, err
 	}

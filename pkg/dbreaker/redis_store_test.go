@@ -17,10 +17,11 @@ import (
 
 func newRedisBreaker(t *testing.T, client redis.UniversalClient, prefix, name string, cfg Config, opts ...Option) (*Breaker, *RedisStore) {
 	t.Helper()
-	store, err := NewRedisStore(client, WithKeyPrefix(prefix))
+	store, err := NewRedisStore(client, WithKeyPrefix(prefix), WithStoreLogger(discardLogger()))
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { store.Close(context.Background()) })
 	b, err := New(name, store, cfg, append([]Option{WithLogger(discardLogger())}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
