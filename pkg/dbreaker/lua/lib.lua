@@ -151,13 +151,16 @@ local function context(state_key, channel, name)
 end
 
 -- Commits a transition: bumps the generation, rewrites the hash, publishes
--- the event and adds it to the reply. The caller has completed s.
+-- the event {breaker, from, to, gen, open_until_ms, at_ms} (at_ms: the
+-- Redis time of the transition, so a replica can tell how long the breaker
+-- stays open without trusting its own clock) and adds it to the reply. The
+-- caller has completed s.
 local function commit(ctx, s, from, now)
   s.gen = s.gen + 1
   save(ctx.state_key, s, now)
   local to = effective(s)
   redis.call('PUBLISH', ctx.channel, cjson.encode({breaker = ctx.name, from = from,
-    to = to, gen = s.gen, open_until_ms = s.open_until_ms}))
+    to = to, gen = s.gen, open_until_ms = s.open_until_ms, at_ms = now}))
   ctx.count = ctx.count + 1
   ctx.transitions = ctx.transitions .. string.format('|%s|%s|%d|%d', from, to, s.gen, s.open_until_ms)
 end
