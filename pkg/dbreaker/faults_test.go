@@ -176,8 +176,8 @@ func newToxiproxy(t *testing.T, upstream string) *toxiproxy.Proxy {
 
 func TestNetworkFaultBetweenOneReplicaAndRedis(t *testing.T) {
 	faults := []struct {
-		name       string
-		cut, mend  func(*testing.T, *toxiproxy.Proxy)
+		name      string
+		cut, mend func(*testing.T, *toxiproxy.Proxy)
 	}{
 		{"cut", func(t *testing.T, p *toxiproxy.Proxy) { p.Stop() }, func(t *testing.T, p *toxiproxy.Proxy) {
 			if err := p.Start(); err != nil {
