@@ -2,6 +2,7 @@ package dbreaker
 
 import (
 	"context"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -82,6 +83,9 @@ func benchBreaker(b *testing.B, client *redis.Client, cfg Config) *Breaker {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { store.Close(context.Background()) })
+	if cfg.Consistency == Fast {
+		defer func() { waitCurrent(b, store) }()
+	}
 	br, err := New("bench-"+strconv.Itoa(b.N), store, cfg, WithLogger(discardLogger()))
 	if err != nil {
 		b.Fatal(err)
@@ -138,6 +142,98 @@ func BenchmarkOpenRejection(b *testing.B) {
 			}
 		}
 	})
+}
+
+// waitCurrent waits for the store's subscription, so Fast mode can admit
+// locally from the start.
+func waitCurrent(b *testing.B, store *RedisStore) {
+	eventually(b, 5*time.Second, "a live subscription", func() bool {
+		_, live := store.events()
+		return live
+	})
+}
+
+func BenchmarkFastClosedCall(b *testing.B) {
+	srv := testredis.StartServer(b)
+	client := srv.Client()
+	br := benchBreaker(b, client, Config{Consistency: Fast, StoreTimeout: time.Second})
+	ctx := context.Background()
+	_ = br.Do(ctx, succeeding) // learn the state
+	b.ReportAllocs()
+	b.ResetTimer()
+	countCommands(b, client, func() {
+		for i := 0; i < b.N; i++ {
+			if err := br.Do(ctx, succeeding); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		_ = br.store.(*RedisStore).flushAll(ctx)
+	})
+}
+
+// Fast mode at a steady 10,000 calls/s: how many Redis commands does a call
+// cost, flushes included?
+func BenchmarkFastAt10kCallsPerSecond(b *testing.B) {
+	srv := testredis.StartServer(b)
+	client := srv.Client()
+	br := benchBreaker(b, client, Config{Consistency: Fast, StoreTimeout: time.Second})
+	ctx := context.Background()
+	_ = br.Do(ctx, succeeding)
+	b.ResetTimer()
+	countCommands(b, client, func() {
+		start := time.Now()
+		for i := 0; i < b.N; i++ {
+			if wait := time.Until(start.Add(time.Duration(i) * 100 * time.Microsecond)); wait > 0 {
+				time.Sleep(wait) // pacing to 10,000 calls/s
+			}
+			if err := br.Do(ctx, succeeding); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "calls/s")
+		_ = br.store.(*RedisStore).flushAll(ctx)
+	})
+}
+
+// Propagation: from the moment replica A sends the report that trips the
+// breaker to the moment replica B's view says open (B made no call).
+func BenchmarkPropagation(b *testing.B) {
+	srv := testredis.StartServer(b)
+	cfg := Config{FailureThreshold: 1, OpenTimeout: time.Hour, StoreTimeout: time.Second}
+	a := benchBreaker(b, srv.Client(), cfg)
+	rb := benchBreaker(b, srv.Client(), cfg)
+	waitCurrent(b, a.store.(*RedisStore))
+	waitCurrent(b, rb.store.(*RedisStore))
+	ctx := context.Background()
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		if _, err := a.Reset(ctx); err != nil {
+			b.Fatal(err)
+		}
+		_ = rb.Do(ctx, succeeding) // B learns the new generation, current
+		eventually(b, 5*time.Second, "b to see closed", func() bool { v := rb.View(); return v.Current && v.State == Closed })
+		p, err := a.Allow(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		t0 := time.Now()
+		p.Done(errUpstream)
+		for rb.View().State != Open {
+			if time.Since(t0) > 5*time.Second {
+				b.Fatal("b never learned of the trip")
+			}
+			runtime.Gosched() // leave the CPU to the subscriber and Redis
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 }
 
 func BenchmarkMemoryStoreCall(b *testing.B) {
@@ -206,5 +302,12 @@ func BenchmarkThroughput(b *testing.B) {
 	})
 	b.Run("strict", func(b *testing.B) {
 		run(b, func(r int) error { return breakers[r].Do(ctx, succeeding) })
+	})
+	var fast []*Breaker
+	for _, c := range clients {
+		fast = append(fast, benchBreaker(b, c, Config{Consistency: Fast, StoreTimeout: 5 * time.Second}))
+	}
+	b.Run("fast", func(b *testing.B) {
+		run(b, func(r int) error { return fast[r].Do(ctx, succeeding) })
 	})
 }
