@@ -287,9 +287,3 @@ func TestParseReply(t *testing.T) {
 		}
 	}
 }
-
-func replace(s []any, i int, v any) []any {
-	out := append([]any(nil), s...)
-	out[i] = v
-	return out
-}
