@@ -29,8 +29,17 @@ type Breakers struct {
 	calls       *prometheus.CounterVec
 	stale       *prometheus.CounterVec
 	storeErrors *prometheus.CounterVec
-	degraded    prometheus.Gauge
+	degraded    prometheus.GaugeFunc
 	state       *stateCollector
+
+	storesMu sync.Mutex
+	stores   []DegradedReporter
+}
+
+// DegradedReporter is a store that can be unavailable; *dbreaker.RedisStore
+// is one.
+type DegradedReporter interface {
+	Degraded() bool
 }
 
 var _ dbreaker.Observer = (*Breakers)(nil)
@@ -67,10 +76,7 @@ func newBreakers(o options) *Breakers {
 			Name: "circuit_breaker_store_errors_total",
 			Help: "Failed calls to the shared breaker store, by operation (acquire, report, snapshot, override).",
 		}, []string{"op"}),
-		degraded: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "circuit_breaker_store_degraded",
-			Help: "1 while this replica bypasses the shared breaker store and decides locally, else 0.",
-		}),
+
 		state: &stateCollector{
 			desc: prometheus.NewDesc("circuit_breaker_state",
 				"Shared state of each circuit breaker, read from the store at scrape time: 1 for the current state, 0 for the others.",
@@ -79,10 +85,25 @@ func newBreakers(o options) *Breakers {
 			last:    map[string]dbreaker.State{},
 		},
 	}
+	m.degraded = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "circuit_breaker_store_degraded",
+		Help: "1 while a tracked breaker store is unreachable and this replica's breakers decide locally, else 0.",
+	}, m.anyStoreDegraded)
 	for _, op := range storeOps {
 		m.storeErrors.WithLabelValues(op)
 	}
 	return m
+}
+
+func (m *Breakers) anyStoreDegraded() float64 {
+	m.storesMu.Lock()
+	defer m.storesMu.Unlock()
+	for _, s := range m.stores {
+		if s.Degraded() {
+			return 1
+		}
+	}
+	return 0
 }
 
 // Track adds a breaker to circuit_breaker_state and creates its
@@ -106,14 +127,16 @@ func (m *Breakers) Track(r StateReader) error {
 	return nil
 }
 
-// SetStoreDegraded sets circuit_breaker_store_degraded: 1 while the breakers
-// bypass the shared store, 0 when they use it again.
-func (m *Breakers) SetStoreDegraded(degraded bool) {
-	v := 0.0
-	if degraded {
-		v = 1
+// TrackStore adds a store to circuit_breaker_store_degraded, read at scrape
+// time: 1 while any tracked store is degraded.
+func (m *Breakers) TrackStore(s DegradedReporter) error {
+	if s == nil {
+		return errors.New("metrics: TrackStore: nil store")
 	}
-	m.degraded.Set(v)
+	m.storesMu.Lock()
+	defer m.storesMu.Unlock()
+	m.stores = append(m.stores, s)
+	return nil
 }
 
 // OnCall implements dbreaker.Observer: circuit_breaker_calls_total.

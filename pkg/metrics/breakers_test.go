@@ -94,14 +94,17 @@ func TestBreakersObserver(t *testing.T) {
 			want:   1,
 		},
 		{
-			name:   "SetStoreDegraded true",
-			do:     func(m *metrics.Breakers) { m.SetStoreDegraded(true) },
+			name: "a tracked store degraded",
+			do: func(m *metrics.Breakers) {
+				_ = m.TrackStore(fakeStore(false))
+				_ = m.TrackStore(fakeStore(true))
+			},
 			series: func(m *metrics.Breakers) prometheus.Collector { return m.StoreDegradedGauge() },
 			want:   1,
 		},
 		{
-			name:   "SetStoreDegraded back to false",
-			do:     func(m *metrics.Breakers) { m.SetStoreDegraded(true); m.SetStoreDegraded(false) },
+			name:   "tracked stores healthy",
+			do:     func(m *metrics.Breakers) { _ = m.TrackStore(fakeStore(false)) },
 			series: func(m *metrics.Breakers) prometheus.Collector { return m.StoreDegradedGauge() },
 			want:   0,
 		},
@@ -300,3 +303,8 @@ func TestStoreErrorOpsStartAtZero(t *testing.T) {
 		t.Errorf("%d store error series, want 4 (acquire, report, snapshot, override)", n)
 	}
 }
+
+// fakeStore reports a fixed health.
+type fakeStore bool
+
+func (f fakeStore) Degraded() bool { return bool(f) }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/healthagent/resilience/pkg/chain"
 	"github.com/healthagent/resilience/pkg/dbreaker"
@@ -75,15 +76,14 @@ func ExampleBreakers_Track() {
 	// Output: usda forced_open
 }
 
-func ExampleBreakers_SetStoreDegraded() {
+func ExampleBreakers_TrackStore() {
 	m, _ := metrics.NewBreakers(prometheus.NewRegistry())
-	m.SetStoreDegraded(true) // the store failed: breakers decide locally
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	defer client.Close()
+	store, _ := dbreaker.NewRedisStore(client)
+	_ = m.TrackStore(store) // 1 while Redis is unreachable and breakers decide locally
 	fmt.Println(testutil.ToFloat64(m.StoreDegradedGauge()))
-	m.SetStoreDegraded(false)
-	fmt.Println(testutil.ToFloat64(m.StoreDegradedGauge()))
-	// Output:
-	// 1
-	// 0
+	// Output: 0
 }
 
 func ExampleFallbacks() {

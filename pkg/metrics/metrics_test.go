@@ -76,7 +76,7 @@ func exercise(t *testing.T, m *metrics.Metrics) {
 	}
 	m.Breakers.OnTransition(dbreaker.Transition{Breaker: "openai", From: dbreaker.Closed, To: dbreaker.Open})
 	m.Breakers.OnStale("openai", 1)
-	m.Breakers.SetStoreDegraded(true)
+	_ = m.Breakers.TrackStore(fakeStore(true))
 	m.APIs.ObserveAttempt(ctx, attempt("openai", &retry.HTTPError{Code: 503}, true, time.Second))
 	m.APIs.ObserveRetry(ctx, "openai", retry.RetryEvent{})
 	m.Fallbacks.OnStep(ctx, chain.StepEvent{Primary: "anthropic", Step: "openai", Index: 1})
