@@ -27,21 +27,35 @@ func (h transitionHook) OnTransition(t Transition) { h.fn(t) }
 
 type replicas struct {
 	breakers []*Breaker
-	admin    *redis.Client
+	admin    redis.UniversalClient
 	prefix   string
 }
 
-func newReplicas(t *testing.T, name string, cfg Config, opts ...Option) *replicas {
+// redisTarget makes the clients of one Redis deployment: the shared
+// server, or a cluster of the test's own.
+type redisTarget struct {
+	admin     func(t *testing.T) redis.UniversalClient
+	newClient func(t *testing.T) redis.UniversalClient
+}
+
+var sharedRedis = redisTarget{
+	admin: func(t *testing.T) redis.UniversalClient { return testredis.Client(t) },
+	newClient: func(t *testing.T) redis.UniversalClient {
+		c := redis.NewClient(&redis.Options{Addr: testredis.Addr(), PoolSize: 64})
+		t.Cleanup(func() { c.Close() })
+		return c
+	},
+}
+
+func (rt redisTarget) replicas(t *testing.T, name string, cfg Config, opts ...Option) *replicas {
 	t.Helper()
 	// These tests check the logic under heavy concurrency on a shared, slow
 	// (-race) machine, not store latency.
 	cfg.StoreTimeout = 5 * time.Second
-	admin := testredis.Client(t)
+	admin := rt.admin(t)
 	r := &replicas{admin: admin, prefix: testredis.Prefix(t, admin)}
 	for i := 0; i < replicaCount; i++ {
-		client := redis.NewClient(&redis.Options{Addr: testredis.Addr(), PoolSize: 64})
-		t.Cleanup(func() { client.Close() })
-		b, _ := newRedisBreaker(t, client, r.prefix, name, cfg, opts...)
+		b, _ := newRedisBreaker(t, rt.newClient(t), r.prefix, name, cfg, opts...)
 		r.breakers = append(r.breakers, b)
 	}
 	return r
@@ -60,6 +74,10 @@ func (r *replicas) stale() int64 {
 // admitted beyond it reports stale, and no call asked for after the trip
 // was committed is admitted.
 func TestReplicasTripAtExactlyTheThreshold(t *testing.T) {
+	testReplicasTripAtExactlyTheThreshold(t, sharedRedis)
+}
+
+func testReplicasTripAtExactlyTheThreshold(t *testing.T, rt redisTarget) {
 	const trials, perReplica, threshold = 15, 16, 5
 	for trial := 0; trial < trials; trial++ {
 		var tripped atomic.Bool
@@ -71,7 +89,7 @@ func TestReplicasTripAtExactlyTheThreshold(t *testing.T) {
 			}
 		}}
 		name := "loop-" + strconv.Itoa(trial)
-		r := newReplicas(t, name, Config{FailureThreshold: threshold}, WithObserver(hook))
+		r := rt.replicas(t, name, Config{FailureThreshold: threshold}, WithObserver(hook))
 		var upstream, admittedAfterTrip atomic.Int64
 		var wg sync.WaitGroup
 		for _, b := range r.breakers {
@@ -120,6 +138,10 @@ func TestReplicasTripAtExactlyTheThreshold(t *testing.T) {
 // 96 one-shot calls, all admitted while closed, report their failures at
 // once: the first five recorded trip the breaker, the other 91 are stale.
 func TestReplicasBarrierOf96OneShotFailures(t *testing.T) {
+	testReplicasBarrierOf96OneShotFailures(t, sharedRedis)
+}
+
+func testReplicasBarrierOf96OneShotFailures(t *testing.T, rt redisTarget) {
 	const trials, calls, threshold = 10, 96, 5
 	for trial := 0; trial < trials; trial++ {
 		var trips atomic.Int32
@@ -128,7 +150,7 @@ func TestReplicasBarrierOf96OneShotFailures(t *testing.T) {
 				trips.Add(1)
 			}
 		}}
-		r := newReplicas(t, "barrier-"+strconv.Itoa(trial), Config{FailureThreshold: threshold}, WithObserver(hook))
+		r := rt.replicas(t, "barrier-"+strconv.Itoa(trial), Config{FailureThreshold: threshold}, WithObserver(hook))
 		permits := make([]*Permit, calls)
 		var admitted sync.WaitGroup
 		release := make(chan struct{})
@@ -173,6 +195,10 @@ func TestReplicasBarrierOf96OneShotFailures(t *testing.T) {
 // While half-open, the number of probes running at once across every
 // replica never exceeds HalfOpenMaxProbes.
 func TestReplicasHalfOpenProbesNeverExceedTheLimit(t *testing.T) {
+	testReplicasHalfOpenProbesNeverExceedTheLimit(t, sharedRedis)
+}
+
+func testReplicasHalfOpenProbesNeverExceedTheLimit(t *testing.T, rt redisTarget) {
 	for _, limit := range []int{1, 3} {
 		t.Run("limit "+strconv.Itoa(limit), func(t *testing.T) {
 			const perReplica, failedRounds = 8, 12
@@ -184,7 +210,7 @@ func TestReplicasHalfOpenProbesNeverExceedTheLimit(t *testing.T) {
 					closed.Store(true)
 				}
 			}}
-			r := newReplicas(t, "probes", Config{
+			r := rt.replicas(t, "probes", Config{
 				FailureThreshold: 1, OpenTimeout: 15 * time.Millisecond, HalfOpenMaxProbes: limit, ProbeLease: 10 * time.Second,
 			}, WithObserver(hook))
 			if err := r.breakers[0].Do(context.Background(), failing); !errors.Is(err, errUpstream) {
@@ -251,8 +277,12 @@ func TestReplicasHalfOpenProbesNeverExceedTheLimit(t *testing.T) {
 // A replica takes the probe and vanishes without reporting: the slot stays
 // taken for exactly one lease, then another replica probes and recovers.
 func TestReplicasVanishedProbeFreesItsSlotAfterTheLease(t *testing.T) {
+	testReplicasVanishedProbeFreesItsSlotAfterTheLease(t, sharedRedis)
+}
+
+func testReplicasVanishedProbeFreesItsSlotAfterTheLease(t *testing.T, rt redisTarget) {
 	const lease = 300 * time.Millisecond
-	r := newReplicas(t, "lease", Config{FailureThreshold: 1, OpenTimeout: 10 * time.Millisecond, ProbeLease: lease})
+	r := rt.replicas(t, "lease", Config{FailureThreshold: 1, OpenTimeout: 10 * time.Millisecond, ProbeLease: lease})
 	ctx := context.Background()
 	_ = r.breakers[0].Do(ctx, failing)
 	redisAdvance(r.admin)(t, 10*time.Millisecond)
