@@ -1,7 +1,10 @@
 package testredis
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"os/exec"
@@ -19,23 +22,42 @@ import (
 type Server struct {
 	t    testing.TB
 	args []string
+	tls  *tls.Config
 	Addr string
 
-	mu  sync.Mutex
-	cmd *exec.Cmd
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan error // receives the process's exit
 }
 
 // StartServer starts a redis-server on a free loopback port, with extra
 // arguments appended to its command line (e.g. "--requirepass", "pw").
 func StartServer(t testing.TB, extraArgs ...string) *Server {
 	t.Helper()
+	return startServer(t, nil, extraArgs)
+}
+
+// StartTLSServer starts a redis-server that speaks TLS only; extraArgs give
+// its certificate files (--tls-cert-file, --tls-key-file, ...), and
+// clientTLS is what a client needs to trust it.
+func StartTLSServer(t testing.TB, clientTLS *tls.Config, extraArgs ...string) *Server {
+	t.Helper()
+	return startServer(t, clientTLS, extraArgs)
+}
+
+func startServer(t testing.TB, clientTLS *tls.Config, extraArgs []string) *Server {
+	t.Helper()
 	port, err := FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{t: t, Addr: "127.0.0.1:" + strconv.Itoa(port)}
-	s.args = append([]string{"--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--save", "", "--appendonly", "no",
-		"--dir", t.TempDir(), "--loglevel", "warning"}, extraArgs...)
+	s := &Server{t: t, Addr: "127.0.0.1:" + strconv.Itoa(port), tls: clientTLS}
+	ports := []string{"--port", strconv.Itoa(port)}
+	if clientTLS != nil {
+		ports = []string{"--port", "0", "--tls-port", strconv.Itoa(port)}
+	}
+	s.args = append(append([]string{"--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--dir", t.TempDir(), "--loglevel", "warning"}, ports...), extraArgs...)
 	t.Cleanup(s.Stop)
 	s.Start()
 	return s
@@ -60,22 +82,33 @@ func (s *Server) Start() {
 		return
 	}
 	cmd := exec.Command("redis-server", s.args...)
+	var out lockedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		s.t.Fatalf("testredis: start redis-server: %v (is the redis-server binary installed?)", err)
 	}
 	s.cmd = cmd
-	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
+	s.exited = make(chan error, 1)
+	go func() { s.exited <- cmd.Wait() }()
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1, TLSConfig: s.tls, Protocol: 2})
 	defer c.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		err := c.Ping(ctx).Err()
 		cancel()
-		if err == nil {
+		var answered redis.Error
+		if err == nil || errors.As(err, &answered) { // NOAUTH is an answer too
 			return
 		}
+		select {
+		case exitErr := <-s.exited:
+			s.cmd = nil
+			s.t.Fatalf("testredis: redis-server on %s exited (%v):\n%s", s.Addr, exitErr, out.String())
+		default:
+		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("testredis: redis-server on %s did not answer: %v", s.Addr, err)
+			s.t.Fatalf("testredis: redis-server on %s did not answer: %v\n%s", s.Addr, err, out.String())
 		}
 		time.Sleep(10 * time.Millisecond) // polling for the process to listen
 	}
@@ -89,13 +122,13 @@ func (s *Server) Stop() {
 		return
 	}
 	_ = s.cmd.Process.Kill()
-	_ = s.cmd.Wait()
+	<-s.exited
 	s.cmd = nil
 }
 
 // Client returns a new client of this server, closed at cleanup.
 func (s *Server) Client(opts ...func(*redis.Options)) *redis.Client {
-	o := &redis.Options{Addr: s.Addr}
+	o := &redis.Options{Addr: s.Addr, TLSConfig: s.tls}
 	for _, f := range opts {
 		f(o)
 	}
@@ -106,3 +139,21 @@ func (s *Server) Client(opts ...func(*redis.Options)) *redis.Client {
 
 // String describes the server for test messages.
 func (s *Server) String() string { return fmt.Sprintf("redis-server %s", s.Addr) }
+
+// lockedBuffer collects a process's output.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,7 +1,10 @@
 package dbreaker
 
 import (
+	"context"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 
 	"go.uber.org/goleak"
 )
@@ -9,5 +12,11 @@ import (
 // Every test stops what it starts: no goroutine outlives the package's
 // tests.
 func TestMain(m *testing.M) {
+	// go-redis logs each failed dial; the fault tests cause many on purpose.
+	redis.SetLogger(quietRedisLogger{})
 	goleak.VerifyTestMain(m)
 }
+
+type quietRedisLogger struct{}
+
+func (quietRedisLogger) Printf(context.Context, string, ...any) {}

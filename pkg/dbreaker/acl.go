@@ -1,0 +1,29 @@
+package dbreaker
+
+import "strings"
+
+// aclCommands are the commands a RedisStore sends or runs inside its
+// scripts; an ACL user needs these and nothing more.
+var aclCommands = []string{
+	// from the client
+	"evalsha", "eval", "script|load", "ping", "subscribe", "unsubscribe", "hello",
+	// inside the scripts
+	"time", "hmget", "hset", "hgetall", "hincrby", "hdel", "del", "exists", "type", "pexpire",
+	"zadd", "zrem", "zscore", "zcard", "zcount", "zremrangebyscore", "publish",
+}
+
+// MinimumACL returns the ACL rules a Redis user needs to run a RedisStore
+// with key prefix prefix (DefaultKeyPrefix when empty): its keys, its events
+// channel, and the commands the store and its scripts use. For example:
+//
+//	ACL SETUSER breaker on >secret <MinimumACL("dbreaker")>
+func MinimumACL(prefix string) string {
+	if prefix == "" {
+		prefix = DefaultKeyPrefix
+	}
+	rules := []string{"resetkeys", "~" + prefix + ":*", "resetchannels", "&" + prefix + ":events", "-@all"}
+	for _, c := range aclCommands {
+		rules = append(rules, "+"+c)
+	}
+	return strings.Join(rules, " ")
+}

@@ -1,0 +1,181 @@
+package dbreaker
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/healthagent/resilience/internal/testredis"
+	"github.com/redis/go-redis/v9"
+)
+
+// testCA makes a CA and a server certificate for 127.0.0.1 signed by it,
+// writes the server's files to dir, and returns what a client needs.
+func testCA(t *testing.T, dir string) (certFile, keyFile string, clientTLS *tls.Config) {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "resilience test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalECPrivateKey(key)
+	certFile, keyFile = filepath.Join(dir, "server.pem"), filepath.Join(dir, "server.key")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	return certFile, keyFile, &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+}
+
+// storeFromURL opens a client from a redis:// or rediss:// URL, as a
+// service configured with REDIS_URL does.
+func storeFromURL(t *testing.T, url string, tlsConf *tls.Config, prefix string) (*redis.Client, *RedisStore) {
+	t.Helper()
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.TLSConfig != nil {
+		opts.TLSConfig.RootCAs = tlsConf.RootCAs
+	}
+	client := redis.NewClient(opts)
+	t.Cleanup(func() { client.Close() })
+	store, err := NewRedisStore(client, WithKeyPrefix(prefix), WithStoreLogger(discardLogger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close(context.Background()) })
+	return client, store
+}
+
+// exercise runs everything a RedisStore does against store: loading the
+// scripts, a trip seen by a second replica through the events channel,
+// the probe path, overrides and snapshots.
+func exercise(t *testing.T, storeA, storeB *RedisStore) {
+	t.Helper()
+	ctx := context.Background()
+	if err := storeA.LoadScripts(ctx); err != nil {
+		t.Fatalf("LoadScripts: %v", err)
+	}
+	cfg := Config{OpenTimeout: 20 * time.Millisecond, FailureRate: 0.9, StoreTimeout: time.Second}
+	a, err := New("secure", storeA, cfg, WithLogger(discardLogger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New("secure", storeB, cfg, WithLogger(discardLogger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "b's subscription", func() bool {
+		if _, live := storeB.events(); !live {
+			return false
+		}
+		_, err := b.State(ctx)
+		return err == nil && b.View().Current
+	})
+	for i := 0; i < 5; i++ {
+		if err := a.Do(ctx, failing); !errors.Is(err, errUpstream) {
+			t.Fatalf("failure %d: %v", i, err)
+		}
+	}
+	eventually(t, 5*time.Second, "b to learn of the trip", func() bool { return b.View().State == Open })
+	eventually(t, 5*time.Second, "a probe to close the breaker", func() bool {
+		return a.Do(ctx, succeeding) == nil
+	})
+	if _, err := b.ForceOpen(ctx); err != nil {
+		t.Fatalf("ForceOpen: %v", err)
+	}
+	if s, err := a.State(ctx); err != nil || s.State != ForcedOpen {
+		t.Fatalf("State: %+v, %v", s, err)
+	}
+	if _, err := a.Reset(ctx); err != nil {
+		t.Fatalf("Reset: %v", err)
+	}
+	if st := a.Stats(); st.StoreErrors != 0 {
+		t.Fatalf("%d store errors", st.StoreErrors)
+	}
+}
+
+func TestRedisWithACLUserOverTLS(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, clientTLS := testCA(t, dir)
+	const prefix = "acl-test"
+	acl := "user default on >adminpass ~* &* +@all\n" +
+		"user breaker on >breakerpass " + MinimumACL(prefix) + "\n"
+	aclFile := filepath.Join(dir, "users.acl")
+	if err := os.WriteFile(aclFile, []byte(acl), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := testredis.StartTLSServer(t, clientTLS, "--tls-cert-file", certFile, "--tls-key-file", keyFile,
+		"--tls-auth-clients", "no", "--aclfile", aclFile)
+	url := "rediss://breaker:breakerpass@" + srv.Addr + "/0"
+	clientA, storeA := storeFromURL(t, url, clientTLS, prefix)
+	_, storeB := storeFromURL(t, url, clientTLS, prefix)
+	exercise(t, storeA, storeB)
+
+	// The ACL really limits the user: other keys and commands are refused.
+	ctx := context.Background()
+	if err := clientA.Set(ctx, "other:key", "x", 0).Err(); err == nil || !strings.Contains(err.Error(), "NOPERM") {
+		t.Fatalf("SET outside the prefix: %v, want NOPERM", err)
+	}
+	if err := clientA.FlushDB(ctx).Err(); err == nil || !strings.Contains(err.Error(), "NOPERM") {
+		t.Fatalf("FLUSHDB: %v, want NOPERM", err)
+	}
+	if _, err := NewRedisStore(clientA, WithKeyPrefix("elsewhere")); err != nil {
+		t.Fatal(err)
+	}
+
+	// A wrong password is a store failure: calls go on locally.
+	_, bad := storeFromURL(t, "rediss://breaker:wrong@"+srv.Addr+"/0", clientTLS, prefix)
+	b, err := New("secure", bad, Config{}, WithLogger(discardLogger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Do(ctx, succeeding); err != nil {
+		t.Fatalf("with a wrong password: %v", err)
+	}
+	if b.Stats().StoreErrors == 0 {
+		t.Fatal("a wrong password went unnoticed")
+	}
+}
+
+func TestRedisWithPassword(t *testing.T) {
+	srv := testredis.StartServer(t, "--requirepass", "s3cret")
+	_, storeA := storeFromURL(t, "redis://:s3cret@"+srv.Addr+"/0", nil, "pw")
+	_, storeB := storeFromURL(t, "redis://:s3cret@"+srv.Addr+"/0", nil, "pw")
+	exercise(t, storeA, storeB)
+}
