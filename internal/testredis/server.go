@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"strconv"
 	"sync"
@@ -71,6 +72,29 @@ func FreePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// StartSentinel starts a Redis Sentinel watching the master at masterAddr
+// under the name master, with quick failure detection (quorum 1).
+func StartSentinel(t testing.TB, master, masterAddr string) *Server {
+	t.Helper()
+	port, err := FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, mport, _ := net.SplitHostPort(masterAddr)
+	dir := t.TempDir()
+	conf := dir + "/sentinel.conf"
+	text := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor %s %s %s 1\n"+
+		"sentinel down-after-milliseconds %s 500\nsentinel failover-timeout %s 5000\n",
+		port, dir, master, host, mport, master, master)
+	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{t: t, Addr: "127.0.0.1:" + strconv.Itoa(port), args: []string{conf, "--sentinel"}}
+	t.Cleanup(s.Stop)
+	s.Start()
+	return s
 }
 
 // Start starts the process again after Stop (with the same port, empty).
