@@ -35,7 +35,7 @@ func newTestServer(t *testing.T, cfg Config) *testServer {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	ts := &testServer{Server: srv, done: make(chan string, 1024)}
+	ts := &testServer{Server: srv, done: make(chan string, 4096)}
 	ts.http = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() { ts.done <- r.URL.Path }()
 		srv.ServeHTTP(w, r)
