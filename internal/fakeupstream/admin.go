@@ -31,12 +31,17 @@ type FaultUpdate struct {
 // fields, wrong types and invalid values are errors that name the field
 // ("openai.error_rate: 1.5 is not between 0 and 1").
 func ParseFaultUpdate(data []byte) (FaultUpdate, error) {
+	const wantObject = "fakeupstream: faults: want a JSON object such as {\"openai\": {\"error_rate\": 0.5}}"
 	var raw map[string]json.RawMessage
 	if err := strictDecode(data, &raw); err != nil {
-		return FaultUpdate{}, fmt.Errorf("fakeupstream: faults: %w", err)
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return FaultUpdate{}, errors.New(wantObject)
+		}
+		return FaultUpdate{}, fmt.Errorf("fakeupstream: faults: not valid JSON: %w", err)
 	}
 	if raw == nil {
-		return FaultUpdate{}, errors.New("fakeupstream: faults: want a JSON object such as {\"openai\": {\"error_rate\": 0.5}}")
+		return FaultUpdate{}, errors.New(wantObject)
 	}
 	var up FaultUpdate
 	for key, value := range raw {
