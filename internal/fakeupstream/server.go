@@ -124,12 +124,17 @@ func (s *Server) routes() {
 // ServeHTTP serves the upstreams' endpoints, the admin API and /healthz.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
-// Serve serves on ln until ctx ends, then shuts down: requests in flight
-// get a few seconds to finish, after which their connections are closed
-// (which also ends any hang). It returns nil after a shutdown caused by
-// ctx.
+// Serve serves on ln until ctx ends, then shuts down: hanging and delayed
+// requests end at once with their connections closed, other requests in
+// flight get a few seconds to finish. It returns nil after a shutdown
+// caused by ctx.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		// Requests' contexts end with ctx, which ends hangs and latency.
+		BaseContext: func(net.Listener) context.Context { return ctx },
+	}
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)
@@ -298,6 +303,7 @@ func (s *Server) upstream(u Upstream, answer answerFunc) http.HandlerFunc {
 			cnt.delayed.Add(1)
 			if !s.wait(r.Context(), d) {
 				cnt.canceled.Add(1)
+				resetConnection(w) // never a bodiless 200, should the client still listen
 				return
 			}
 		}
@@ -306,6 +312,7 @@ func (s *Server) upstream(u Upstream, answer answerFunc) http.HandlerFunc {
 		case kindHang:
 			cnt.faults[kindHang].Add(1)
 			<-r.Context().Done()
+			resetConnection(w) // never a bodiless 200, should the client still listen
 			return
 		case kindReset:
 			cnt.faults[kindReset].Add(1)
