@@ -52,7 +52,8 @@ func (in *chatInput) addImageBase64(data string, user bool) bool {
 		return base64Valid(data)
 	}
 	in.images++
-	_, err := io.Copy(in.imageHash, base64.NewDecoder(base64.StdEncoding, strings.NewReader(data)))
+	var buf [4096]byte
+	_, err := io.CopyBuffer(in.imageHash, base64.NewDecoder(base64.StdEncoding, strings.NewReader(data)), buf[:])
 	return err == nil && data != ""
 }
 
@@ -67,7 +68,8 @@ func (in *chatInput) addImageURL(url string, user bool) {
 
 // base64Valid reports whether data is non-empty standard base64.
 func base64Valid(data string) bool {
-	_, err := io.Copy(io.Discard, base64.NewDecoder(base64.StdEncoding, strings.NewReader(data)))
+	var buf [4096]byte
+	_, err := io.CopyBuffer(io.Discard, base64.NewDecoder(base64.StdEncoding, strings.NewReader(data)), buf[:])
 	return err == nil && data != ""
 }
 
