@@ -63,8 +63,15 @@ type anthropicUsage struct {
 	ServiceTier  string `json:"service_tier"`
 }
 
-// anthropicMediaTypes are the image types the Messages API takes.
-var anthropicMediaTypes = map[string]bool{"image/jpeg": true, "image/png": true, "image/gif": true, "image/webp": true}
+// anthropicMediaType reports whether the Messages API takes images of
+// media type t.
+func anthropicMediaType(t string) bool {
+	switch t {
+	case "image/jpeg", "image/png", "image/gif", "image/webp":
+		return true
+	}
+	return false
+}
 
 // message answers POST /v1/messages.
 func (s *Server) message(r *http.Request, c *call) reply {
@@ -142,7 +149,7 @@ func readAnthropicContent(in *chatInput, raw json.RawMessage, user bool, path st
 			}
 			switch b.Source.Type {
 			case "base64":
-				if !anthropicMediaTypes[b.Source.MediaType] {
+				if !anthropicMediaType(b.Source.MediaType) {
 					return at + ".base64.media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'", false
 				}
 				if !in.addImageBase64(b.Source.Data, user) {

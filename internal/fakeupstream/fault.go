@@ -36,6 +36,11 @@ const (
 // hang, reset, malformed or truncated share, or into none. The rates may
 // add up to at most 1. Latency applies to every request, before its
 // answer, whatever the draw. An outage overrides the rates.
+//
+// Errors, hangs and resets come before the upstream looks at the request,
+// as a failing gateway would. Malformed and truncated bodies spoil only
+// answers that would have been 200: the upstream's own refusals (a wrong
+// key, a bad request, an unknown food) are sent as they are.
 type Fault struct {
 	// Latency is added before every answer, faulted or not.
 	Latency time.Duration
