@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+
+	"github.com/healthagent/resilience/pkg/chain"
+)
+
+// The text chain: Anthropic → OpenAI → a cached answer → a friendly error.
+
+// friendlyError is the last step's answer: honest, and still an answer.
+const friendlyError = "Sorry, I can't reach my nutrition assistant right now. " +
+	"Please try again in a minute; meanwhile, meal photos still get estimates from our food database."
+
+// answerCache keeps this replica's recent answers by normalised question,
+// for the text chain's degraded step. Bounded: the oldest entry goes first.
+type answerCache struct {
+	mu    sync.Mutex
+	max   int
+	order []string
+	byKey map[string]string
+}
+
+func newAnswerCache(max int) *answerCache {
+	return &answerCache{max: max, byKey: make(map[string]string)}
+}
+
+func questionKey(q string) string {
+	return strings.Join(strings.Fields(strings.ToLower(q)), " ")
+}
+
+func (c *answerCache) put(q, answer string) {
+	k := questionKey(q)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.byKey[k]; !ok {
+		c.order = append(c.order, k)
+		if len(c.order) > c.max {
+			delete(c.byKey, c.order[0])
+			c.order = c.order[1:]
+		}
+	}
+	c.byKey[k] = answer
+}
+
+var errNoCachedAnswer = errors.New("no cached answer for this question")
+
+func (c *answerCache) get(q string) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if a, ok := c.byKey[questionKey(q)]; ok {
+		return a, nil
+	}
+	return "", errNoCachedAnswer
+}
+
+// chatAnswer is what POST /v1/chat returns.
+type chatAnswer struct {
+	Answer   string `json:"answer"`
+	ServedBy string `json:"served_by"`
+	Degraded bool   `json:"degraded"`
+}
+
+// ask runs the text chain.
+func (s *service) ask(ctx context.Context, question string) (chatAnswer, error) {
+	llm := func(name string) chain.Step[string] {
+		return chain.GuardedStep(s.guards[name], func(ctx context.Context) (string, error) {
+			return s.providers[name].ask(ctx, question)
+		})
+	}
+	steps := []chain.Step[string]{
+		llm("anthropic"),
+		llm("openai"),
+		{Name: "cached_answer", Degraded: true, Fn: func(context.Context) (string, error) { return s.answers.get(question) }},
+		{Name: "friendly_error", Degraded: true, Fn: func(context.Context) (string, error) { return friendlyError, nil }},
+	}
+	c, err := chain.New("text", steps, s.chainOptions...)
+	if err != nil {
+		return chatAnswer{}, err
+	}
+	res, err := c.Run(ctx)
+	if err != nil {
+		return chatAnswer{}, err
+	}
+	if res.Index < 2 { // an LLM answered: keep it for when neither can
+		s.answers.put(question, res.Value)
+	}
+	return chatAnswer{Answer: res.Value, ServedBy: res.Step, Degraded: res.Degraded}, nil
+}
