@@ -61,16 +61,13 @@ func runBreakers(ctx context.Context, args []string, getenv func(string) string,
 		fmt.Fprintf(stderr, "demo breakers: REDIS_URL=%q: %v\n", redactURL(cfg.RedisURL), err)
 		return 2
 	}
-	client := redis.NewClient(opts)
-	defer client.Close()
-	pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	err = client.Ping(pingCtx).Err()
-	cancel()
-	if err != nil {
+	if err := redisReachable(ctx, opts); err != nil {
 		fmt.Fprintf(stderr, "demo breakers: Redis at %s is not reachable (%v): breakers are shared through Redis only\n",
 			redactURL(cfg.RedisURL), dbreaker.RedactErrorText(err.Error()))
 		return 1
 	}
+	client := redis.NewClient(opts)
+	defer client.Close()
 	store, err := dbreaker.NewRedisStore(client, dbreaker.WithStoreLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		fmt.Fprintln(stderr, err)

@@ -132,16 +132,12 @@ func (s *service) connectBreakers(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("demo: REDIS_URL=%q: %w", redactURL(s.cfg.RedisURL), err)
 	}
-	client := redis.NewClient(opts)
-	pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	err = client.Ping(pingCtx).Err()
-	cancel()
-	if err != nil {
-		client.Close()
+	if err = redisReachable(ctx, opts); err != nil {
 		s.store = dbreaker.NewMemoryStore(nil)
 		s.log.Warn("[CIRCUIT_BREAKER] Redis not reachable: breakers are per replica (in-process MemoryStore)",
 			"redis", redactURL(s.cfg.RedisURL), "error", dbreaker.RedactErrorText(err.Error()))
 	} else {
+		client := redis.NewClient(opts)
 		s.redis = client
 		if s.rstore, err = dbreaker.NewRedisStore(client, dbreaker.WithStoreLogger(s.log)); err != nil {
 			return err
@@ -182,6 +178,17 @@ func (s *service) connectBreakers(ctx context.Context) error {
 		s.stop = append(s.stop, b.Close)
 	}
 	return nil
+}
+
+// redisReachable pings Redis once, without the client's dial retries.
+func redisReachable(ctx context.Context, opts *redis.Options) error {
+	probe := *opts
+	probe.MaxRetries, probe.DialerRetries, probe.DialTimeout = -1, 1, time.Second
+	client := redis.NewClient(&probe)
+	defer client.Close()
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return client.Ping(ctx).Err()
 }
 
 // breaker returns the breaker of an upstream, nil when breakers are off.

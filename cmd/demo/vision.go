@@ -43,17 +43,27 @@ func captionMeal(data *sr24.Dataset, caption string) []mealItem {
 			if err != nil {
 				continue
 			}
-			if !inGrams { // a count of portions
-				portion := 150.0
-				if len(m.Food.Portions) > 0 && m.Food.Portions[0].Grams > 0 {
-					portion = m.Food.Portions[0].Grams
-				}
-				amount *= portion
+			if !inGrams { // a count of pieces
+				amount *= pieceGrams(m.Food.Portions)
 			}
 			items = append(items, mealItem{Name: name, Grams: math.Round(amount)})
 		}
 	}
 	return items
+}
+
+// pieceGrams is the weight of one piece of a food ("2 eggs": one egg), from
+// its household portions: a medium one, else large, small, a serving, a
+// piece, a slice; 150 g when none fits.
+func pieceGrams(portions []sr24.Portion) float64 {
+	for _, word := range []string{"medium", "large", "small", "serving", "piece", "slice", "each", "fruit", "whole"} {
+		for _, p := range portions {
+			if p.Grams > 0 && strings.Contains(strings.ToLower(p.Description), word) {
+				return p.Grams
+			}
+		}
+	}
+	return 150
 }
 
 // splitAmount reads a leading amount: "150 g rice", "150g rice", "150
