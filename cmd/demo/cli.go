@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -143,4 +144,31 @@ func breakerNames(ctx context.Context, client *redis.Client) ([]string, error) {
 		}
 	}
 	return names, iter.Err()
+}
+
+// runHealth GETs a URL and exits 0 on 200: a healthcheck for images that
+// have no curl.
+func runHealth(ctx context.Context, args []string, stderr io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, args[0], nil)
+	if err != nil {
+		fmt.Fprintln(stderr, "demo health:", err)
+		return 2
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fmt.Fprintln(stderr, "demo health:", err)
+		return 1
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintln(stderr, "demo health:", resp.Status)
+		return 1
+	}
+	return 0
 }

@@ -41,6 +41,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return runUpstream(ctx, args[1:], stdout, stderr)
 		case "breakers":
 			return runBreakers(ctx, args[1:], getenv, stdout, stderr)
+		case "health":
+			return runHealth(ctx, args[1:], stderr)
 		case "serve":
 			args = args[1:]
 		case "-h", "-help", "--help", "help":
@@ -75,6 +77,7 @@ const usage = `usage:
   demo breakers open|close|disable|reset NAME
                                        force a breaker open or closed, make it
                                        pass-through, or reset it, on every replica
+  demo health URL                      exit 0 when URL answers 200 (container healthchecks)
 `
 
 // serve runs a replica until ctx ends, then shuts down gracefully: requests
