@@ -13,6 +13,10 @@
 //	if errors.Is(err, nutrition.ErrNotFound) { /* try the next source */ }
 //	kcal := r.Per100g.Scale(150).EnergyKcal
 //
+//	usda, _ := nutrition.NewUSDAClient(nutrition.USDAConfig{APIKey: key})
+//	r, err = usda.Search(ctx, "chicken breast")
+//	if err == nil { _ = store.SaveAnswer(ctx, r) } // write through for later outages
+//
 // The pieces are plain functions of (ctx, name) so that a fallback chain can
 // wrap each in retry, circuit breaker and timeout: USDA → Postgres cache →
 // web search → estimate.
@@ -39,4 +43,12 @@
 // a goroutine of its own that the caller stops waiting for. Database
 // failures are *DBError values, which unwrap to the driver's error and the
 // context's.
+//
+// # The USDA client
+//
+// USDAClient searches foods and reads one food by FDC id, with a timeout
+// of its own (5 s by default). Errors carry the HTTP status and USDA's
+// error code and work with package retry's classifier: 429
+// OVER_RATE_LIMIT is retried, 403 API_KEY_INVALID is not. The API key never
+// appears in an error.
 package nutrition

@@ -59,14 +59,17 @@ func notFound(name, reason string) error {
 }
 
 // quoteShort shortens a name for an error message.
-func quoteShort(name string) string {
-	const limit = 64
-	if len(name) <= limit {
-		return name
+func quoteShort(name string) string { return cut(name, 64) }
+
+// cut shortens s to at most limit bytes, on a rune boundary, marking the
+// cut with "…".
+func cut(s string, limit int) string {
+	if len(s) <= limit {
+		return s
 	}
-	cut := limit
-	for cut > 0 && !utf8.RuneStart(name[cut]) {
-		cut--
+	end := limit
+	for end > 0 && !utf8.RuneStart(s[end]) {
+		end--
 	}
-	return name[:cut] + "…"
+	return s[:end] + "…"
 }
