@@ -35,7 +35,12 @@
 // cached upstream answers, then similar names: with pg_trgm when Migrate
 // could create the extension, by shared words otherwise (see
 // SimilarityInUse). SaveAnswer writes an upstream's answer through;
-// StaleAnswers lists those to fetch again.
+// StaleAnswers lists those to fetch again, which a Refresher does in the
+// background, one replica at a time under a redsync mutex:
+//
+//	rs := redsync.New(goredis.NewPool(redisClient))
+//	ref, _ := nutrition.NewRefresher(store, rs, usda.Search, nutrition.RefresherConfig{Source: nutrition.SourceUSDA, TTL: 30 * 24 * time.Hour})
+//	go ref.Run(ctx, time.NewTicker(time.Hour).C)
 //
 // Every method takes a context and returns once it is done, even when
 // PostgreSQL or the network stops answering: the driver alone would wait
