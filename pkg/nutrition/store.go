@@ -149,6 +149,13 @@ func guarded[T any](ctx context.Context, op string, fn func(ctx context.Context)
 	if err := ctx.Err(); err != nil {
 		return zero, &DBError{Op: op, Err: err}
 	}
+	if ctx.Done() == nil { // a context that never ends: nothing to guard
+		v, err := fn(ctx)
+		if err != nil {
+			return zero, dbError(op, err)
+		}
+		return v, nil
+	}
 	type outcome struct {
 		v   T
 		err error
