@@ -1,0 +1,372 @@
+package nutrition
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/healthagent/resilience/pkg/dbreaker"
+	"github.com/healthagent/resilience/pkg/nutrition/sr24"
+	"github.com/healthagent/resilience/pkg/retry"
+)
+
+// Defaults of USDAConfig.
+const (
+	DefaultUSDABaseURL      = "https://api.nal.usda.gov"
+	DefaultUSDATimeout      = 5 * time.Second
+	DefaultUSDAPageSize     = 10
+	DefaultUSDAMaxBodyBytes = 4 << 20
+)
+
+// maxUSDAPageSize is FoodData Central's largest page.
+const maxUSDAPageSize = 200
+
+// maxErrorBody is how much of an error response is read for its code.
+const maxErrorBody = 64 << 10
+
+// USDAConfig configures a USDAClient. Only APIKey is required.
+type USDAConfig struct {
+	// APIKey is the api.data.gov key. It is sent as the api_key query
+	// parameter and never appears in an error.
+	APIKey string
+	// BaseURL is FoodData Central's address, an http or https URL without
+	// query; empty means DefaultUSDABaseURL.
+	BaseURL string
+	// Timeout bounds each request, body included; 0 means
+	// DefaultUSDATimeout (5 s). Negative is invalid.
+	Timeout time.Duration
+	// PageSize is the number of foods a search asks for, 1 to 200; 0 means
+	// DefaultUSDAPageSize (10).
+	PageSize int
+	// DataTypes, if not empty, limits searches to these FoodData Central
+	// data types, e.g. "Foundation", "SR Legacy", "Branded".
+	DataTypes []string
+	// MaxBodyBytes caps the size of a response; 0 means
+	// DefaultUSDAMaxBodyBytes (4 MiB). Negative is invalid.
+	MaxBodyBytes int64
+	// HTTPClient sends the requests; nil means a client of the client's
+	// own on http.DefaultTransport. Its own Timeout, if any, applies too.
+	HTTPClient *http.Client
+	// Clock stamps Result.FetchedAt; nil means the real clock.
+	Clock Clock
+}
+
+// USDAClient reads nutrition facts from USDA FoodData Central. Its methods
+// are plain functions of (ctx, query) for a fallback chain to wrap in
+// retry, breaker and timeout. It is safe for concurrent use.
+type USDAClient struct {
+	cfg     USDAConfig
+	search  string // URL of the search endpoint, without query
+	food    string // URL of the food endpoint, without the id
+	httpc   *http.Client
+	dataTyp string
+}
+
+// NewUSDAClient validates cfg and returns a client. Errors are
+// *ConfigError naming the field.
+func NewUSDAClient(cfg USDAConfig) (*USDAClient, error) {
+	bad := func(field string, value any, reason string) error {
+		return &ConfigError{Field: "USDAConfig." + field, Value: value, Reason: reason}
+	}
+	if strings.TrimSpace(cfg.APIKey) == "" {
+		return nil, bad("APIKey", "", "an api.data.gov key is required")
+	}
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = DefaultUSDABaseURL
+	}
+	u, err := url.Parse(cfg.BaseURL)
+	switch {
+	case err != nil:
+		return nil, bad("BaseURL", cfg.BaseURL, "not a URL")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, bad("BaseURL", cfg.BaseURL, "want an http or https URL")
+	case u.Host == "":
+		return nil, bad("BaseURL", cfg.BaseURL, "the URL has no host")
+	case u.User != nil:
+		return nil, bad("BaseURL", dbreaker.RedactErrorText(cfg.BaseURL), "credentials do not belong in the URL")
+	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
+		return nil, bad("BaseURL", dbreaker.RedactErrorText(cfg.BaseURL), "want a URL without query or fragment")
+	}
+	switch {
+	case cfg.Timeout < 0:
+		return nil, bad("Timeout", cfg.Timeout.String(), "want a positive duration, or 0 for the default")
+	case cfg.Timeout == 0:
+		cfg.Timeout = DefaultUSDATimeout
+	}
+	switch {
+	case cfg.PageSize < 0 || cfg.PageSize > maxUSDAPageSize:
+		return nil, bad("PageSize", cfg.PageSize, "want 1 to 200, or 0 for the default")
+	case cfg.PageSize == 0:
+		cfg.PageSize = DefaultUSDAPageSize
+	}
+	switch {
+	case cfg.MaxBodyBytes < 0:
+		return nil, bad("MaxBodyBytes", cfg.MaxBodyBytes, "want a positive size, or 0 for the default")
+	case cfg.MaxBodyBytes == 0:
+		cfg.MaxBodyBytes = DefaultUSDAMaxBodyBytes
+	}
+	for _, dt := range cfg.DataTypes {
+		if strings.TrimSpace(dt) == "" || strings.Contains(dt, ",") {
+			return nil, bad("DataTypes", cfg.DataTypes, "each data type must be a non-empty name without commas")
+		}
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{}
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = systemClock{}
+	}
+	base := strings.TrimRight(cfg.BaseURL, "/")
+	return &USDAClient{
+		cfg:     cfg,
+		search:  base + "/fdc/v1/foods/search",
+		food:    base + "/fdc/v1/food/",
+		httpc:   cfg.HTTPClient,
+		dataTyp: strings.Join(cfg.DataTypes, ","),
+	}, nil
+}
+
+// Search asks FoodData Central for foods matching query and returns the
+// first (USDA's best match) whose energy is known. The error wraps
+// ErrNotFound when there is none, is a *USDAError for a response outside
+// 2xx, a *DecodeError for a body that is not a search response, and
+// otherwise says what failed (the request, reading the body), wrapping the
+// cause so that package retry can classify it.
+func (c *USDAClient) Search(ctx context.Context, query string) (Result, error) {
+	foods, err := c.SearchFoods(ctx, query)
+	if err != nil {
+		return Result{}, err
+	}
+	for _, r := range foods {
+		if !r.Unknown.Has(sr24.Energy) {
+			return r, nil
+		}
+	}
+	if len(foods) == 0 {
+		return Result{}, notFound(query, "USDA FoodData Central found no food")
+	}
+	return Result{}, notFound(query, fmt.Sprintf("none of the %d foods USDA FoodData Central found gives energy", len(foods)))
+}
+
+// SearchFoods returns the foods FoodData Central finds for query, in its
+// order, up to USDAConfig.PageSize; none when it finds none. Each Result
+// has Query set to query, so it can be saved with Store.SaveAnswer.
+func (c *USDAClient) SearchFoods(ctx context.Context, query string) ([]Result, error) {
+	if strings.TrimSpace(query) == "" || len(query) > sr24.MaxNameBytes {
+		return nil, &ConfigError{Field: "query", Value: quoteShort(query), Reason: fmt.Sprintf("want a food name of 1 to %d bytes", sr24.MaxNameBytes)}
+	}
+	q := url.Values{}
+	q.Set("api_key", c.cfg.APIKey)
+	q.Set("query", query)
+	q.Set("pageSize", strconv.Itoa(c.cfg.PageSize))
+	if c.dataTyp != "" {
+		q.Set("dataType", c.dataTyp)
+	}
+	body, err := c.get(ctx, "search", c.search, q)
+	if err != nil {
+		return nil, err
+	}
+	foods, err := DecodeUSDASearch(body)
+	if err != nil {
+		return nil, err
+	}
+	now := c.cfg.Clock.Now()
+	for i := range foods {
+		foods[i].Query, foods[i].FetchedAt = query, now
+	}
+	return foods, nil
+}
+
+// Food returns one food by its FDC id. A food unknown to FoodData Central
+// gives a *USDAError with status 404, which also matches ErrNotFound. The
+// Result's Query is empty: set it before saving the answer.
+func (c *USDAClient) Food(ctx context.Context, fdcID int64) (Result, error) {
+	if fdcID <= 0 {
+		return Result{}, &ConfigError{Field: "fdcID", Value: fdcID, Reason: "want a positive FoodData Central id"}
+	}
+	q := url.Values{}
+	q.Set("api_key", c.cfg.APIKey)
+	body, err := c.get(ctx, "food", c.food+strconv.FormatInt(fdcID, 10), q)
+	if err != nil {
+		return Result{}, err
+	}
+	r, err := DecodeUSDAFood(body)
+	if err != nil {
+		return Result{}, err
+	}
+	r.FetchedAt = c.cfg.Clock.Now()
+	return r, nil
+}
+
+// get sends one GET request with the client's timeout and returns the body
+// of a 2xx response. Errors never hold the URL's query, where the key is.
+func (c *USDAClient) get(ctx context.Context, op, endpoint string, q url.Values) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"?"+q.Encode(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("nutrition: usda: %s: %s", op, c.redact(err.Error()))
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.httpc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("nutrition: usda: %s: %w", op, c.redactURLError(err, endpoint))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, c.statusError(op, resp)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBodyBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("nutrition: usda: %s: read response: %w", op, c.redactURLError(err, endpoint))
+	}
+	if int64(len(body)) > c.cfg.MaxBodyBytes {
+		return nil, fmt.Errorf("nutrition: usda: %s: response larger than %d bytes", op, c.cfg.MaxBodyBytes)
+	}
+	return body, nil
+}
+
+// redactURLError replaces the URL inside a *url.Error, which holds the API
+// key, by the endpoint without query, keeping the error's type (and so
+// what package retry can tell from it: timeouts, connection errors).
+func (c *USDAClient) redactURLError(err error, endpoint string) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return &url.Error{Op: ue.Op, URL: endpoint, Err: redactedError{ue.Err, c}}
+	}
+	return redactedError{err, c}
+}
+
+// redactedError is an error whose text has the API key and every URL query
+// removed; it unwraps to the original, for errors.Is and errors.As.
+type redactedError struct {
+	err error
+	c   *USDAClient
+}
+
+func (e redactedError) Error() string { return e.c.redact(e.err.Error()) }
+func (e redactedError) Unwrap() error { return e.err }
+
+// Timeout reports whether the original error is a timeout, for net.Error
+// checks (a *url.Error asks its Err).
+func (e redactedError) Timeout() bool {
+	var t interface{ Timeout() bool }
+	return errors.As(e.err, &t) && t.Timeout()
+}
+
+// redact removes URL queries and the API key from a text.
+func (c *USDAClient) redact(s string) string {
+	s = dbreaker.RedactErrorText(s)
+	if k := c.cfg.APIKey; k != "" {
+		s = strings.ReplaceAll(s, k, "REDACTED")
+		if esc := url.QueryEscape(k); esc != k {
+			s = strings.ReplaceAll(s, esc, "REDACTED")
+		}
+	}
+	return s
+}
+
+// USDAError is a FoodData Central response outside 2xx. It carries the
+// status and USDA's error code for package retry: StatusCode and
+// RetryAfter make 429 (OVER_RATE_LIMIT) retryable, after the server's
+// Retry-After when it sends one, and 403 (API_KEY_INVALID) final.
+type USDAError struct {
+	// Op is "search" or "food".
+	Op string
+	// Status is the HTTP status code, e.g. 429.
+	Status int
+	// Code is the error code of the body, e.g. "OVER_RATE_LIMIT",
+	// "API_KEY_INVALID" or "API_KEY_MISSING"; empty when there is none.
+	Code string
+	// Message is the body's message, shortened, without URL queries or the
+	// API key; empty when there is none.
+	Message string
+	wait    time.Duration
+	hasWait bool
+}
+
+func (e *USDAError) Error() string {
+	msg := fmt.Sprintf("nutrition: usda: %s: status %d", e.Op, e.Status)
+	if e.Code != "" {
+		msg += " " + e.Code
+	}
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	return msg
+}
+
+// StatusCode returns the HTTP status, for retry.DefaultClassifier.
+func (e *USDAError) StatusCode() int { return e.Status }
+
+// RetryAfter returns the server's wait hint (Retry-After), if it gave one.
+func (e *USDAError) RetryAfter() (time.Duration, bool) { return e.wait, e.hasWait }
+
+// Is makes a 404 for one food match ErrNotFound: the id is unknown, which
+// is an answer, not an outage.
+func (e *USDAError) Is(target error) bool {
+	return target == ErrNotFound && e.Status == http.StatusNotFound && e.Op == "food"
+}
+
+// statusError builds the *USDAError of a response outside 2xx, reading at
+// most maxErrorBody bytes of its body for the error code.
+func (c *USDAClient) statusError(op string, resp *http.Response) error {
+	e := &USDAError{Op: op, Status: resp.StatusCode}
+	e.wait, e.hasWait = retry.RetryAfterFromHeader(resp.Header)
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	code, msg := decodeUSDAErrorBody(body)
+	e.Code = cleanText(code, 64)
+	e.Message = cleanText(c.redact(msg), 200)
+	return e
+}
+
+// decodeUSDAErrorBody reads the error code and message of an error body:
+// api.data.gov's {"error":{"code":…,"message":…}} or FoodData Central's
+// own {"error":"Bad Request","message":…}.
+func decodeUSDAErrorBody(body []byte) (code, msg string) {
+	var v struct {
+		Error   json.RawMessage `json:"error"`
+		Message string          `json:"message"`
+	}
+	if json.Unmarshal(body, &v) != nil {
+		return "", ""
+	}
+	var obj struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
+	var str string
+	switch {
+	case json.Unmarshal(v.Error, &obj) == nil && (obj.Code != "" || obj.Message != ""):
+		code, msg = obj.Code, obj.Message
+	case json.Unmarshal(v.Error, &str) == nil:
+		msg = str
+	}
+	if v.Message != "" {
+		if msg != "" {
+			msg += ": "
+		}
+		msg += v.Message
+	}
+	return code, msg
+}
+
+// cleanText keeps the printable runes of s, spaces for the rest, cut to
+// limit bytes.
+func cleanText(s string, limit int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsPrint(r) {
+			return r
+		}
+		return ' '
+	}, strings.TrimSpace(s))
+	return cut(s, limit)
+}

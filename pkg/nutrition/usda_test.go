@@ -1,0 +1,382 @@
+package nutrition
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/healthagent/resilience/internal/clocktest"
+	"github.com/healthagent/resilience/pkg/nutrition/sr24"
+	"github.com/healthagent/resilience/pkg/retry"
+)
+
+// testAPIKey is the key the tests use; no error may show it.
+const testAPIKey = "k3y-S3CRET-abc123"
+
+func readTestdata(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "usda", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// usdaServer serves handler and returns a client of it with a fake clock.
+func usdaServer(t *testing.T, cfg USDAConfig, handler http.HandlerFunc) (*USDAClient, *clocktest.Clock) {
+	t.Helper()
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+	clock := clocktest.New(testStart)
+	cfg.APIKey, cfg.BaseURL, cfg.HTTPClient, cfg.Clock = testAPIKey, srv.URL, srv.Client(), clock
+	c, err := NewUSDAClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, clock
+}
+
+// assertNoKey fails the test if err's text shows the API key.
+func assertNoKey(t *testing.T, err error) {
+	t.Helper()
+	if err != nil && strings.Contains(err.Error(), testAPIKey) {
+		t.Errorf("error shows the API key: %v", err)
+	}
+}
+
+func TestUSDASearch(t *testing.T) {
+	body := readTestdata(t, "search_chicken_breast.json")
+	var got atomic.Pointer[http.Request]
+	c, _ := usdaServer(t, USDAConfig{PageSize: 3, DataTypes: []string{"Foundation", "SR Legacy"}}, func(w http.ResponseWriter, r *http.Request) {
+		got.Store(r)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	})
+	ctx := context.Background()
+	r, err := c.Search(ctx, "chicken breast")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := got.Load()
+	q := req.URL.Query()
+	if req.Method != http.MethodGet || req.URL.Path != "/fdc/v1/foods/search" || q.Get("api_key") != testAPIKey ||
+		q.Get("query") != "chicken breast" || q.Get("pageSize") != "3" || q.Get("dataType") != "Foundation,SR Legacy" {
+		t.Errorf("request = %s %s, want GET /fdc/v1/foods/search with api_key, query, pageSize=3, dataType", req.Method, req.URL.Path)
+	}
+	// The first food gives energy only as the Atwater energies (958 is
+	// preferred to 957) and in kJ; it has no fiber.
+	want := Result{Query: "chicken breast", Source: SourceUSDA, ID: "2646170", Description: "Chicken, breast, boneless, skinless, raw",
+		Per100g: sr24.Nutrients{EnergyKcal: 106, ProteinG: 22.5, FatG: 1.93, SodiumMg: 59},
+		Unknown: sr24.NutrientSet(0).With(sr24.Carbohydrate).With(sr24.Fiber), FetchedAt: testStart}
+	if r != want {
+		t.Errorf("Search =\n%+v, want\n%+v", r, want)
+	}
+
+	all, err := c.SearchFoods(ctx, "chicken breast")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 3 || all[1].ID != "171477" || all[1].Per100g.EnergyKcal != 165 || all[1].Per100g.SodiumMg != 74 || all[1].Unknown != 0 {
+		t.Errorf("SearchFoods = %+v, want three foods, the second SR Legacy's roasted breast with every nutrient", all)
+	}
+}
+
+func TestUSDASearchFindsNothing(t *testing.T) {
+	tests := []struct {
+		name, body, reason string
+	}{
+		{"no food", string(readTestdata(t, "search_empty.json")), "found no food"},
+		{"no food gives energy", `{"foods":[{"fdcId":1,"description":"Water, tap","foodNutrients":[{"nutrientNumber":"307","unitName":"MG","value":4}]}]}`, "gives energy"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _ := usdaServer(t, USDAConfig{}, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, tt.body) })
+			_, err := c.Search(context.Background(), "qqqq zzzz")
+			if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), tt.reason) {
+				t.Errorf("Search = %v, want ErrNotFound saying %q", err, tt.reason)
+			}
+		})
+	}
+}
+
+func TestUSDAFood(t *testing.T) {
+	body := readTestdata(t, "food_171477.json")
+	c, _ := usdaServer(t, USDAConfig{}, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/fdc/v1/food/171477" || r.URL.Query().Get("api_key") != testAPIKey {
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		_, _ = w.Write(body)
+	})
+	ctx := context.Background()
+	r, err := c.Food(ctx, 171477)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Result{Source: SourceUSDA, ID: "171477", Description: "Chicken, broilers or fryers, breast, meat only, cooked, roasted",
+		Per100g: sr24.Nutrients{EnergyKcal: 165, ProteinG: 31.02, FatG: 3.57, SodiumMg: 74}, FetchedAt: testStart}
+	if r != want {
+		t.Errorf("Food =\n%+v, want\n%+v", r, want)
+	}
+	_, err = c.Food(ctx, 999)
+	var ue *USDAError
+	if !errors.Is(err, ErrNotFound) || !errors.As(err, &ue) || ue.Status != 404 {
+		t.Errorf("Food of an unknown id = %v, want a 404 *USDAError matching ErrNotFound", err)
+	}
+	var ce *ConfigError
+	if _, err := c.Food(ctx, 0); !errors.As(err, &ce) {
+		t.Errorf("Food(0) = %v, want a *ConfigError", err)
+	}
+}
+
+func TestUSDAErrors(t *testing.T) {
+	tests := []struct {
+		name      string
+		status    int
+		header    map[string]string
+		body      string
+		code      string
+		retryable bool
+		wait      time.Duration
+	}{
+		{"rate limited", 429, map[string]string{"Retry-After": "7"}, string(readTestdata(t, "error_429.json")), "OVER_RATE_LIMIT", true, 7 * time.Second},
+		{"rate limited without a hint", 429, nil, string(readTestdata(t, "error_429.json")), "OVER_RATE_LIMIT", true, 0},
+		{"invalid key", 403, nil, string(readTestdata(t, "error_403.json")), "API_KEY_INVALID", false, 0},
+		{"key echoed in the message", 403, nil, `{"error":{"code":"API_KEY_INVALID","message":"key ` + testAPIKey + ` is not valid, see https://x.test/?api_key=` + testAPIKey + `"}}`, "API_KEY_INVALID", false, 0},
+		{"bad request", 400, nil, `{"timestamp":"2024-01-01T00:00:00.000+00:00","status":400,"error":"Bad Request","message":"pageSize must be at most 200","path":"/fdc/v1/foods/search"}`, "", false, 0},
+		{"gateway error page", 502, nil, "<html><body>Bad Gateway</body></html>", "", true, 0},
+		{"unavailable, empty body", 503, nil, "", "", true, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _ := usdaServer(t, USDAConfig{}, func(w http.ResponseWriter, r *http.Request) {
+				for k, v := range tt.header {
+					w.Header().Set(k, v)
+				}
+				w.WriteHeader(tt.status)
+				_, _ = io.WriteString(w, tt.body)
+			})
+			_, err := c.Search(context.Background(), "chicken breast")
+			var ue *USDAError
+			if !errors.As(err, &ue) {
+				t.Fatalf("Search = %v, want a *USDAError", err)
+			}
+			if ue.Status != tt.status || ue.StatusCode() != tt.status || ue.Code != tt.code || ue.Op != "search" {
+				t.Errorf("USDAError = %+v, want status %d, code %q", ue, tt.status, tt.code)
+			}
+			if got := retry.DefaultClassifier(err); got != tt.retryable {
+				t.Errorf("retry.DefaultClassifier = %v, want %v", got, tt.retryable)
+			}
+			if wait, ok := ue.RetryAfter(); wait != tt.wait || ok != (tt.wait > 0) {
+				t.Errorf("RetryAfter = %v, %v; want %v", wait, ok, tt.wait)
+			}
+			if !strings.HasPrefix(err.Error(), "nutrition: usda: search: status ") || (tt.code != "" && !strings.Contains(err.Error(), tt.code)) {
+				t.Errorf("error text %q lacks the prefix, status or code", err)
+			}
+			if errors.Is(err, ErrNotFound) {
+				t.Errorf("a %d of a search matches ErrNotFound", tt.status)
+			}
+			assertNoKey(t, err)
+		})
+	}
+}
+
+func TestUSDABadBodies(t *testing.T) {
+	search := readTestdata(t, "search_chicken_breast.json")
+	tests := []struct {
+		name string
+		body string
+		want string
+	}{
+		{"malformed", `{"foods": [}`, "nutrition: usda: decode search response: invalid character"},
+		{"truncated", string(search[:len(search)/2]), "nutrition: usda: decode search response: unexpected end of JSON input"},
+		{"empty", "", "nutrition: usda: decode search response: empty body"},
+		{"not a search", `{"fdcId": 1}`, `nutrition: usda: decode search response: no "foods" list`},
+		{"null", "null", `no "foods" list`},
+		{"wrong type", `{"foods": {"fdcId": 1}}`, "decode search response: json: cannot unmarshal object"},
+		{"food without id", `{"foods": [{"description": "x"}]}`, "food 0 has no fdcId"},
+		{"trailing garbage", string(search) + "}", "invalid character"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _ := usdaServer(t, USDAConfig{}, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, tt.body) })
+			_, err := c.Search(context.Background(), "chicken breast")
+			var de *DecodeError
+			if !errors.As(err, &de) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Search = %v, want a *DecodeError containing %q", err, tt.want)
+			}
+			if retry.DefaultClassifier(err) {
+				t.Error("a bad body is classified retryable")
+			}
+		})
+	}
+}
+
+func TestUSDATransportFailures(t *testing.T) {
+	t.Run("slower than the timeout", func(t *testing.T) {
+		release := make(chan struct{})
+		defer close(release)
+		c, _ := usdaServer(t, USDAConfig{Timeout: 50 * time.Millisecond}, func(w http.ResponseWriter, r *http.Request) {
+			select { // answer only when the client has given up
+			case <-r.Context().Done():
+			case <-release:
+			}
+		})
+		_, err := c.Search(context.Background(), "chicken breast")
+		if !errors.Is(err, context.DeadlineExceeded) || !retry.DefaultClassifier(err) {
+			t.Errorf("Search = %v, want a retryable context.DeadlineExceeded", err)
+		}
+		if !strings.HasPrefix(err.Error(), "nutrition: usda: search: ") {
+			t.Errorf("error %q lacks the prefix", err)
+		}
+		assertNoKey(t, err)
+	})
+
+	t.Run("body slower than the timeout", func(t *testing.T) {
+		c, _ := usdaServer(t, USDAConfig{Timeout: 50 * time.Millisecond}, func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.WriteString(w, `{"foods": [`)
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+		})
+		_, err := c.Search(context.Background(), "chicken breast")
+		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "read response") {
+			t.Errorf("Search = %v, want context.DeadlineExceeded while reading the response", err)
+		}
+		assertNoKey(t, err)
+	})
+
+	t.Run("connection cut mid-body", func(t *testing.T) {
+		c, _ := usdaServer(t, USDAConfig{}, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "1000")
+			_, _ = io.WriteString(w, `{"foods": [`)
+			w.(http.Flusher).Flush()
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+		})
+		_, err := c.Search(context.Background(), "chicken breast")
+		if !errors.Is(err, io.ErrUnexpectedEOF) || !retry.DefaultClassifier(err) {
+			t.Errorf("Search = %v, want a retryable io.ErrUnexpectedEOF", err)
+		}
+		assertNoKey(t, err)
+	})
+
+	t.Run("connection refused", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		c, err := NewUSDAClient(USDAConfig{APIKey: testAPIKey, BaseURL: "http://" + addr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Search(context.Background(), "chicken breast")
+		var ue interface{ Timeout() bool }
+		if err == nil || !retry.DefaultClassifier(err) || !errors.As(err, &ue) {
+			t.Errorf("Search = %v, want a retryable connection error", err)
+		}
+		if !strings.Contains(err.Error(), "/fdc/v1/foods/search") {
+			t.Errorf("error %q does not say which endpoint failed", err)
+		}
+		assertNoKey(t, err)
+	})
+
+	t.Run("response too large", func(t *testing.T) {
+		body := readTestdata(t, "search_chicken_breast.json")
+		c, _ := usdaServer(t, USDAConfig{MaxBodyBytes: 1000}, func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(body) })
+		_, err := c.Search(context.Background(), "chicken breast")
+		if err == nil || !strings.Contains(err.Error(), "larger than 1000 bytes") {
+			t.Errorf("Search = %v, want a size error", err)
+		}
+	})
+}
+
+// TestUSDAWithRetry checks the client's errors drive package retry: a 429
+// is retried (after its Retry-After of 0 s), a 403 is not.
+func TestUSDAWithRetry(t *testing.T) {
+	tests := []struct {
+		name     string
+		failures int
+		status   int
+		calls    int32
+		ok       bool
+	}{
+		{"rate limited twice", 2, 429, 3, true},
+		{"invalid key", 5, 403, 1, false},
+	}
+	body := readTestdata(t, "search_chicken_breast.json")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls atomic.Int32
+			c, _ := usdaServer(t, USDAConfig{}, func(w http.ResponseWriter, r *http.Request) {
+				if int(calls.Add(1)) <= tt.failures {
+					w.Header().Set("Retry-After", "0")
+					w.WriteHeader(tt.status)
+					_, _ = io.WriteString(w, `{"error":{"code":"X"}}`)
+					return
+				}
+				_, _ = w.Write(body)
+			})
+			r, err := retry.Do(context.Background(), &retry.Policy{Name: "usda"}, func(ctx context.Context) (Result, error) {
+				return c.Search(ctx, "chicken breast")
+			})
+			if (err == nil) != tt.ok || calls.Load() != tt.calls {
+				t.Errorf("retry.Do = %+v, %v after %d calls; want success %v after %d", r, err, calls.Load(), tt.ok, tt.calls)
+			}
+		})
+	}
+}
+
+func TestNewUSDAClientValidatesConfig(t *testing.T) {
+	tests := []struct {
+		name  string
+		cfg   USDAConfig
+		field string
+	}{
+		{"no key", USDAConfig{}, "USDAConfig.APIKey"},
+		{"blank key", USDAConfig{APIKey: "  "}, "USDAConfig.APIKey"},
+		{"relative URL", USDAConfig{APIKey: "k", BaseURL: "api.nal.usda.gov"}, "USDAConfig.BaseURL"},
+		{"ftp URL", USDAConfig{APIKey: "k", BaseURL: "ftp://api.nal.usda.gov"}, "USDAConfig.BaseURL"},
+		{"URL with query", USDAConfig{APIKey: "k", BaseURL: "https://api.nal.usda.gov?api_key=secret"}, "USDAConfig.BaseURL"},
+		{"URL with credentials", USDAConfig{APIKey: "k", BaseURL: "https://user:secret@api.nal.usda.gov"}, "USDAConfig.BaseURL"},
+		{"negative timeout", USDAConfig{APIKey: "k", Timeout: -time.Second}, "USDAConfig.Timeout"},
+		{"page too large", USDAConfig{APIKey: "k", PageSize: 201}, "USDAConfig.PageSize"},
+		{"negative body size", USDAConfig{APIKey: "k", MaxBodyBytes: -1}, "USDAConfig.MaxBodyBytes"},
+		{"blank data type", USDAConfig{APIKey: "k", DataTypes: []string{""}}, "USDAConfig.DataTypes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := NewUSDAClient(tt.cfg)
+			var ce *ConfigError
+			if !errors.As(err, &ce) || ce.Field != tt.field {
+				t.Fatalf("NewUSDAClient = %v, want a *ConfigError for %s", err, tt.field)
+			}
+			if strings.Contains(err.Error(), "secret") {
+				t.Errorf("error shows a secret: %v", err)
+			}
+		})
+	}
+	c, err := NewUSDAClient(USDAConfig{APIKey: "k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.cfg.Timeout != DefaultUSDATimeout || c.cfg.PageSize != DefaultUSDAPageSize || c.search != DefaultUSDABaseURL+"/fdc/v1/foods/search" {
+		t.Errorf("defaults = timeout %v, page size %d, %s", c.cfg.Timeout, c.cfg.PageSize, c.search)
+	}
+	var ce *ConfigError
+	if _, err := c.Search(context.Background(), " "); !errors.As(err, &ce) {
+		t.Errorf("Search of a blank query = %v, want a *ConfigError", err)
+	}
+}
