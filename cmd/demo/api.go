@@ -275,6 +275,6 @@ func (s *service) handleReady(w http.ResponseWriter, _ *http.Request) {
 	} else {
 		out["breaker_store"] = "memory"
 	}
-	out["nutrition_store"] = s.facts.storeName()
+	out["nutrition_store"] = s.facts.store
 	writeJSON(w, http.StatusOK, out)
 }

@@ -69,7 +69,7 @@ func runBreakers(ctx context.Context, args []string, getenv func(string) string,
 	}
 	client := redis.NewClient(opts)
 	defer client.Close()
-	store, err := dbreaker.NewRedisStore(client, dbreaker.WithStoreLogger(slog.New(slog.DiscardHandler)))
+	store, err := dbreaker.NewRedisStore(client, dbreaker.WithStoreLogger(slog.New(slog.DiscardHandler)), dbreaker.WithKeyPrefix(cfg.KeyPrefix))
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -79,7 +79,7 @@ func runBreakers(ctx context.Context, args []string, getenv func(string) string,
 		return dbreaker.New(name, store, dbreaker.Config{StoreTimeout: 2 * time.Second}, dbreaker.WithLogger(slog.New(slog.DiscardHandler)))
 	}
 	if args[0] == "list" {
-		names, err := breakerNames(ctx, client)
+		names, err := breakerNames(ctx, client, cfg.KeyPrefix)
 		if err != nil {
 			fmt.Fprintln(stderr, "demo breakers:", err)
 			return 1
@@ -129,10 +129,10 @@ func runBreakers(ctx context.Context, args []string, getenv func(string) string,
 }
 
 // breakerNames lists the service's upstreams and every breaker found in
-// Redis under the default prefix.
-func breakerNames(ctx context.Context, client *redis.Client) ([]string, error) {
+// Redis under the key prefix.
+func breakerNames(ctx context.Context, client *redis.Client, prefix string) ([]string, error) {
 	names := slices.Clone(upstreams)
-	iter := client.Scan(ctx, 0, dbreaker.DefaultKeyPrefix+":{*}", 200).Iterator()
+	iter := client.Scan(ctx, 0, prefix+":{*}", 200).Iterator()
 	for iter.Next(ctx) {
 		key := iter.Val()
 		open, close := strings.IndexByte(key, '{'), strings.IndexByte(key, '}')

@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+
+	"github.com/healthagent/resilience/pkg/dbreaker"
+	"github.com/healthagent/resilience/pkg/nutrition"
 	"net/url"
 	"strconv"
 	"strings"
@@ -27,6 +30,8 @@ type config struct {
 
 	RedisURL    string // REDIS_URL
 	DatabaseURL string // DATABASE_URL
+	KeyPrefix   string // CIRCUIT_BREAKER_KEY_PREFIX: the breakers' Redis keys
+	Schema      string // NUTRITION_SCHEMA: the cache's PostgreSQL schema
 
 	OpenAIKey, OpenAIBaseURL, OpenAIModel          string
 	AnthropicKey, AnthropicBaseURL, AnthropicModel string
@@ -181,6 +186,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		VisionPrimary:    e.oneOf("VISION_MODEL_PRIMARY", "openai", "openai", "anthropic"),
 		RedisURL:         e.urlValue("REDIS_URL", defaultRedisURL, "redis", "rediss", "unix"),
 		DatabaseURL:      e.urlValue("DATABASE_URL", defaultDatabaseURL, "postgres", "postgresql"),
+		KeyPrefix:        e.str("CIRCUIT_BREAKER_KEY_PREFIX", dbreaker.DefaultKeyPrefix),
+		Schema:           e.str("NUTRITION_SCHEMA", nutrition.DefaultSchema),
 		OpenAIKey:        e.str("OPENAI_API_KEY", ""),
 		OpenAIBaseURL:    e.urlValue("OPENAI_BASE_URL", "", "http", "https"),
 		OpenAIModel:      e.str("OPENAI_MODEL", "gpt-4o-mini"),
@@ -190,6 +197,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 		USDAKey:          e.str("USDA_API_KEY", ""),
 		USDABaseURL:      e.urlValue("USDA_BASE_URL", "", "http", "https"),
 		WebSearchURL:     e.urlValue("WEB_SEARCH_URL", "", "http", "https"),
+	}
+	if err := dbreaker.ValidateName(c.KeyPrefix); err != nil {
+		e.fail("CIRCUIT_BREAKER_KEY_PREFIX", c.KeyPrefix, "1 to 64 letters, digits or ._-:")
+	}
+	if err := nutrition.ValidateSchema(c.Schema); err != nil {
+		e.fail("NUTRITION_SCHEMA", c.Schema, "a PostgreSQL identifier: lower-case letters, digits and _")
 	}
 	other := map[string]string{"openai": "anthropic", "anthropic": "openai"}[c.VisionPrimary]
 	c.VisionFallback = e.oneOf("VISION_MODEL_FALLBACK", other, "openai", "anthropic", "none")

@@ -4,28 +4,36 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
+	"strings"
 	"time"
 
+	"github.com/go-redsync/redsync/v4"
+	"github.com/go-redsync/redsync/v4/redis/goredis/v9"
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq" // the PostgreSQL driver
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"github.com/healthagent/resilience/pkg/chain"
+	"github.com/healthagent/resilience/pkg/dbreaker"
+	"github.com/healthagent/resilience/pkg/nutrition"
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
-	"github.com/healthagent/resilience/pkg/retry"
 )
 
-// Nutrition facts: the lookup chain USDA → cache → web search → estimate.
-// Every answer says where it came from and whether it is degraded.
+// Nutrition facts: USDA → PostgreSQL cache → the embedded data → web search
+// → an estimate (a model's, else an average dish). See nutrition.Chain.
 
-// Sources of an answer, as the API reports them.
-const (
-	sourceUSDA     = "usda"
-	sourceCache    = "local_cache"
-	sourceWeb      = "web"
-	sourceEstimate = "estimate"
-)
+// cacheTTL is the age from which a cached USDA answer is refreshed in the
+// background, by one replica at a time.
+const cacheTTL = 24 * time.Hour
 
-// factsAnswer is what the bot knows of one food.
+// facts runs the nutrition chain.
+type facts struct {
+	chain *nutrition.Chain
+	store string // where the cache lives: "postgres" or "memory"
+}
+
+// factsAnswer is what the API needs of an answer.
 type factsAnswer struct {
 	Description string
 	Per100g     sr24.Nutrients
@@ -33,91 +41,127 @@ type factsAnswer struct {
 	Degraded    bool
 }
 
-// factsLookup runs the nutrition chain.
-type factsLookup struct {
-	s     *service
-	web   *webClient
-	cache func(ctx context.Context, name string) (factsAnswer, error)
-	store string // where the cache step reads: "postgres" or "memory"
+func (f *facts) lookup(ctx context.Context, name string) (factsAnswer, error) {
+	ans, err := f.chain.Find(ctx, name)
+	if err != nil {
+		return factsAnswer{}, err
+	}
+	return factsAnswer{Description: ans.Description, Per100g: ans.Per100g, Source: ans.From, Degraded: ans.Degraded}, nil
 }
 
-func (s *service) newFactsLookup(_ context.Context, hc *http.Client) (*factsLookup, error) {
-	f := &factsLookup{s: s, web: &webClient{base: s.cfg.WebSearchURL, hc: hc}, store: "memory"}
-	f.cache = func(_ context.Context, name string) (factsAnswer, error) {
-		m, err := s.data.Lookup(name)
-		if err != nil {
-			return factsAnswer{}, err
+// estimate is the answer for a meal nobody could read.
+func estimate() factsAnswer {
+	return factsAnswer{Description: "estimate for an average mixed dish", Source: nutrition.FromEstimate, Degraded: true,
+		Per100g: sr24.Nutrients{EnergyKcal: 150, ProteinG: 7, CarbohydrateG: 15, FatG: 7}}
+}
+
+// newFacts connects the cache (PostgreSQL when it answers, migrated and
+// seeded; else the embedded data alone, said in one log line) and builds
+// the chain.
+func (s *service) newFacts(ctx context.Context, hc *http.Client) (*facts, error) {
+	usda, err := nutrition.NewUSDAClient(nutrition.USDAConfig{APIKey: s.cfg.USDAKey, BaseURL: s.cfg.USDABaseURL, HTTPClient: hc})
+	if err != nil {
+		return nil, err
+	}
+	web, err := nutrition.NewWebClient(s.cfg.WebSearchURL, hc)
+	if err != nil {
+		return nil, err
+	}
+	f := &facts{store: "memory"}
+	cfg := nutrition.ChainConfig{
+		USDA: usda, USDAGuard: s.guards["usda"],
+		Embedded: s.data,
+		Web:      web.Search, WebGuard: s.guards["web"],
+		Estimate: s.modelEstimate, EstimateGuard: s.guards["anthropic"],
+		Options: s.chainOptions,
+		Logger:  s.log,
+	}
+	if store, err := s.openCache(ctx); err != nil {
+		s.log.Warn("[NUTRITION] PostgreSQL not reachable: nutrition comes from the embedded USDA data in memory",
+			"database", redactURL(s.cfg.DatabaseURL), "error", dbreaker.RedactErrorText(err.Error()))
+	} else {
+		f.store, cfg.Cache, cfg.CacheGuard = "postgres", store, s.guards["postgres"]
+		if s.redis != nil {
+			s.startRefresher(store, usda)
 		}
-		return factsAnswer{Description: m.Food.Description, Per100g: m.Food.Per100g, Source: sourceCache}, nil
+	}
+	if f.chain, err = nutrition.NewChain(cfg); err != nil {
+		return nil, err
 	}
 	return f, nil
 }
 
-func (f *factsLookup) storeName() string { return f.store }
-
-// lookup runs the chain for one food.
-func (f *factsLookup) lookup(ctx context.Context, name string) (factsAnswer, error) {
-	steps := []chain.Step[factsAnswer]{
-		{Name: sourceCache, Degraded: true, Timeout: 500 * time.Millisecond, Fn: func(ctx context.Context) (factsAnswer, error) { return f.cache(ctx, name) }},
-		chain.GuardedStep(f.s.guards["web"], func(ctx context.Context) (factsAnswer, error) { return f.web.search(ctx, name) }),
-		{Name: sourceEstimate, Degraded: true, Fn: func(context.Context) (factsAnswer, error) { return estimate(), nil }},
-	}
-	c, err := chain.New("nutrition", steps, f.s.chainOptions...)
+// openCache connects to PostgreSQL, migrates and seeds the cache (several
+// replicas may do so at once: the store takes an advisory lock).
+func (s *service) openCache(ctx context.Context) (*nutrition.Store, error) {
+	db, err := sqlx.Open("postgres", s.cfg.DatabaseURL)
 	if err != nil {
-		return factsAnswer{}, err
+		return nil, err
 	}
-	res, err := c.Run(ctx)
-	if err != nil {
-		return factsAnswer{}, err
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	pingCtx, pingCancel := context.WithTimeout(ctx, 2*time.Second)
+	err = db.PingContext(pingCtx)
+	pingCancel()
+	if err == nil {
+		var store *nutrition.Store
+		if store, err = nutrition.NewStore(db, nutrition.Config{Schema: s.cfg.Schema}); err == nil {
+			if _, err = store.Migrate(ctx); err == nil {
+				if _, err = store.Seed(ctx, s.data); err == nil {
+					s.registry.MustRegister(collectors.NewDBStatsCollector(db.DB, "nutrition"))
+					s.stop = append(s.stop, func(context.Context) error { store.Close(); return db.Close() })
+					return store, nil
+				}
+			}
+		}
 	}
-	res.Value.Degraded = res.Degraded
-	return res.Value, nil
+	db.Close()
+	return nil, err
 }
 
-// estimate is the last resort: an average dish's nutrients per 100 g,
-// flagged as an estimate, so the bot always answers something honest.
-func estimate() factsAnswer {
-	return factsAnswer{Description: "estimate for an average mixed dish", Source: sourceEstimate, Degraded: true,
-		Per100g: sr24.Nutrients{EnergyKcal: 150, ProteinG: 7, CarbohydrateG: 15, FatG: 7}}
+// startRefresher refreshes cached USDA answers older than cacheTTL, one
+// replica at a time (a redsync mutex in Redis).
+func (s *service) startRefresher(store *nutrition.Store, usda *nutrition.USDAClient) {
+	fetch := func(ctx context.Context, query string) (nutrition.Result, error) {
+		return chain.Guarded(ctx, s.guards["usda"], func(ctx context.Context) (nutrition.Result, error) { return usda.Search(ctx, query) })
+	}
+	r, err := nutrition.NewRefresher(store, redsync.New(goredis.NewPool(s.redis)), fetch,
+		nutrition.RefresherConfig{Source: nutrition.SourceUSDA, TTL: cacheTTL, Logger: s.log})
+	if err != nil {
+		s.log.Warn("[NUTRITION] no background refresh of cached answers", "error", err)
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ticker := time.NewTicker(10 * time.Minute)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = r.Run(ctx, ticker.C)
+	}()
+	s.stop = append(s.stop, func(context.Context) error { cancel(); ticker.Stop(); <-done; return nil })
 }
 
-// webClient reads the web nutrition search:
-// GET {base}?q=… → {"results":[{"name","kcal_per_100g","protein_g","carbohydrate_g","fat_g"}]}.
-type webClient struct {
-	base string
-	hc   *http.Client
-}
-
-func (w *webClient) search(ctx context.Context, name string) (factsAnswer, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, w.base+"?q="+url.QueryEscape(name), nil)
+// modelEstimate asks the text model for a food's nutrients per 100 g. An
+// answer that is not the JSON asked for is ErrNotFound: this step fails,
+// and the model's breaker (nutrition.Classify) does not count it.
+func (s *service) modelEstimate(ctx context.Context, name string) (nutrition.Result, error) {
+	q := fmt.Sprintf(`Estimate the nutrients in 100 g of %q. Answer with JSON only: `+
+		`{"kcal":0,"protein_g":0,"carbohydrate_g":0,"fat_g":0}`, name)
+	answer, err := s.providers["anthropic"].ask(ctx, q)
 	if err != nil {
-		return factsAnswer{}, err
+		return nutrition.Result{}, err
 	}
-	resp, err := w.hc.Do(req)
-	if err != nil {
-		return factsAnswer{}, err
+	start, end := strings.IndexByte(answer, '{'), strings.LastIndexByte(answer, '}')
+	var est struct {
+		Kcal          *float64 `json:"kcal"`
+		ProteinG      float64  `json:"protein_g"`
+		CarbohydrateG float64  `json:"carbohydrate_g"`
+		FatG          float64  `json:"fat_g"`
 	}
-	defer resp.Body.Close()
-	if herr := retry.FromResponse(resp); herr != nil {
-		return factsAnswer{}, fmt.Errorf("web search: %w", herr)
+	if start < 0 || end < start || json.Unmarshal([]byte(answer[start:end+1]), &est) != nil || est.Kcal == nil || !(*est.Kcal >= 0 && *est.Kcal <= 900) {
+		return nutrition.Result{}, fmt.Errorf("%w: the model gave no estimate", nutrition.ErrNotFound)
 	}
-	var body struct {
-		Results []struct {
-			Name          string  `json:"name"`
-			KcalPer100g   float64 `json:"kcal_per_100g"`
-			ProteinG      float64 `json:"protein_g"`
-			CarbohydrateG float64 `json:"carbohydrate_g"`
-			FatG          float64 `json:"fat_g"`
-		} `json:"results"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body); err != nil {
-		return factsAnswer{}, fmt.Errorf("web search: decode: %w", err)
-	}
-	if len(body.Results) == 0 || !(body.Results[0].KcalPer100g > 0) {
-		return factsAnswer{}, fmt.Errorf("web search: nothing found for %q", name)
-	}
-	r := body.Results[0]
-	return factsAnswer{Description: r.Name, Source: sourceWeb, Per100g: sr24.Nutrients{
-		EnergyKcal: r.KcalPer100g, ProteinG: r.ProteinG, CarbohydrateG: r.CarbohydrateG, FatG: r.FatG,
-	}}, nil
+	return nutrition.Result{Query: name, Description: "model estimate for " + name,
+		Per100g: sr24.Nutrients{EnergyKcal: *est.Kcal, ProteinG: est.ProteinG, CarbohydrateG: est.CarbohydrateG, FatG: est.FatG},
+		Unknown: sr24.NutrientSet(0).With(sr24.Fiber).With(sr24.Sodium)}, nil
 }

@@ -17,19 +17,23 @@ import (
 	"github.com/healthagent/resilience/pkg/chain"
 	"github.com/healthagent/resilience/pkg/dbreaker"
 	"github.com/healthagent/resilience/pkg/metrics"
+	"github.com/healthagent/resilience/pkg/nutrition"
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
 	"github.com/healthagent/resilience/pkg/retry"
 )
 
-// upstreams are the services the bot calls, one breaker and one Guard each.
-var upstreams = []string{"openai", "anthropic", "usda", "web"}
+// upstreams are the services the bot calls, one breaker and one Guard each
+// ("postgres" is the nutrition cache: its breaker skips it while it is down).
+var upstreams = []string{"openai", "anthropic", "usda", "web", "postgres"}
 
 // attemptTimeout bounds one call to an upstream: the plan's 5 s for USDA
-// and the web search, longer for the language models.
+// and the web search, longer for the language models, short for the cache.
 func attemptTimeout(upstream string) time.Duration {
 	switch upstream {
 	case "openai", "anthropic":
 		return 20 * time.Second
+	case "postgres":
+		return nutrition.DefaultCacheTimeout
 	default:
 		return 5 * time.Second
 	}
@@ -53,7 +57,7 @@ type service struct {
 	providers    map[string]provider
 	answers      *answerCache
 	data         *sr24.Dataset
-	facts        *factsLookup
+	facts        *facts
 
 	fake *fakeupstream.Server // the in-process fake upstream, if any
 	stop []func(ctx context.Context) error
@@ -93,7 +97,7 @@ func newService(ctx context.Context, cfg config, log *slog.Logger) (_ *service, 
 		"openai":    newOpenAI(s.cfg.OpenAIBaseURL, s.cfg.OpenAIKey, s.cfg.OpenAIModel, hc),
 		"anthropic": newAnthropic(s.cfg.AnthropicBaseURL, s.cfg.AnthropicKey, s.cfg.AnthropicModel, hc),
 	}
-	if s.facts, err = s.newFactsLookup(ctx, hc); err != nil {
+	if s.facts, err = s.newFacts(ctx, hc); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -118,8 +122,9 @@ func (s *service) startFakeUpstream(ctx context.Context) error {
 	}()
 	s.stop = append(s.stop, func(context.Context) error { cancel(); <-done; return nil })
 	s.fake = fake
-	ep := fakeupstream.EndpointsAt("http://" + ln.Addr().String())
-	s.cfg.OpenAIBaseURL, s.cfg.AnthropicBaseURL, s.cfg.USDABaseURL, s.cfg.WebSearchURL = ep.OpenAI, ep.Anthropic, ep.USDA, ep.Web
+	root := "http://" + ln.Addr().String()
+	ep := fakeupstream.EndpointsAt(root)
+	s.cfg.OpenAIBaseURL, s.cfg.AnthropicBaseURL, s.cfg.USDABaseURL, s.cfg.WebSearchURL = ep.OpenAI, ep.Anthropic, root, ep.Web
 	s.cfg.OpenAIKey, s.cfg.AnthropicKey, s.cfg.USDAKey = "fake", "fake", "fake"
 	s.log.Info("no upstream configured: serving the fake upstream in-process", "addr", ln.Addr().String())
 	return nil
@@ -139,7 +144,7 @@ func (s *service) connectBreakers(ctx context.Context) error {
 	} else {
 		client := redis.NewClient(opts)
 		s.redis = client
-		if s.rstore, err = dbreaker.NewRedisStore(client, dbreaker.WithStoreLogger(s.log)); err != nil {
+		if s.rstore, err = dbreaker.NewRedisStore(client, dbreaker.WithStoreLogger(s.log), dbreaker.WithKeyPrefix(s.cfg.KeyPrefix)); err != nil {
 			return err
 		}
 		s.store = s.rstore
@@ -167,6 +172,7 @@ func (s *service) connectBreakers(ctx context.Context) error {
 			OpenTimeout:      s.cfg.OpenTimeout,
 			Consistency:      consistency,
 			ProbeLease:       attemptTimeout(name) + 10*time.Second,
+			Classify:         nutrition.Classify, // a food not found is an answer, not a failure
 		}, dbreaker.WithLogger(s.log), dbreaker.WithObserver(s.metrics.Breakers))
 		if err != nil {
 			return err
@@ -216,7 +222,7 @@ func (s *service) makeGuards() error {
 			Budget:     budget,
 			Logger:     s.log,
 		}
-		if s.cfg.RetryMax == 0 {
+		if s.cfg.RetryMax == 0 || name == "postgres" { // the cache is local: no retries
 			policy.MaxRetries = retry.NoRetries
 		}
 		g, err := chain.NewGuard(chain.GuardConfig{

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
 
 	"github.com/healthagent/resilience/pkg/chain"
+	"github.com/healthagent/resilience/pkg/nutrition"
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
 )
 
@@ -118,6 +120,11 @@ func (s *service) see(ctx context.Context, photo []byte, mediaType, caption stri
 				return mealVision{}, err
 			}
 			items, err := parseMeal(answer)
+			if err != nil && len(photo) == 0 {
+				// The model read a caption and found no meal in it: an
+				// answer, not a failure of the model (see nutrition.Classify).
+				err = fmt.Errorf("%w: %w", nutrition.ErrNotFound, err)
+			}
 			return mealVision{Items: items}, err
 		})
 	}

@@ -54,7 +54,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Schema == "" {
 		c.Schema = DefaultSchema
 	}
-	if err := validSchema(c.Schema); err != nil {
+	if err := ValidateSchema(c.Schema); err != nil {
 		return c, err
 	}
 	switch c.Similarity {
@@ -70,10 +70,11 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
-// validSchema checks a schema name. The name is quoted wherever it is used,
-// but a plain name keeps it readable in psql and out of reach of any
-// quoting mistake.
-func validSchema(s string) error {
+// ValidateSchema checks a schema name for Config.Schema: 1 to 63 bytes of
+// lower-case ASCII letters, digits and underscores, not starting with a
+// digit or "pg_". The name is quoted wherever it is used, but a plain name
+// keeps it readable in psql and out of reach of any quoting mistake.
+func ValidateSchema(s string) error {
 	bad := func(reason string) error { return &ConfigError{Field: "Schema", Value: s, Reason: reason} }
 	if len(s) > 63 {
 		return bad("longer than 63 bytes, PostgreSQL's limit for names")

@@ -1,0 +1,215 @@
+package nutrition
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/healthagent/resilience/pkg/chain"
+	"github.com/healthagent/resilience/pkg/dbreaker"
+	"github.com/healthagent/resilience/pkg/nutrition/sr24"
+)
+
+// Where an Answer of the lookup chain came from.
+const (
+	FromUSDA     = "usda"        // USDA FoodData Central, live
+	FromCache    = "local_cache" // the PostgreSQL cache, or the embedded data
+	FromWeb      = "web"         // the web nutrition search
+	FromEstimate = "estimate"    // a model's estimate, or an average dish
+)
+
+// DefaultCacheTimeout bounds a cache step, so a PostgreSQL outage costs a
+// request that much at most before the chain moves on.
+const DefaultCacheTimeout = 300 * time.Millisecond
+
+// Answer is what the lookup chain found for a food.
+type Answer struct {
+	Result
+	// From is where it came from: FromUSDA, FromCache, FromWeb or
+	// FromEstimate.
+	From string
+	// Step is the chain step that served (e.g. "postgres" or "embedded"
+	// for FromCache).
+	Step string
+	// Degraded: not a live USDA answer; the bot should say so.
+	Degraded bool
+}
+
+// ChainConfig assembles the lookup chain: USDA → PostgreSQL cache → the
+// embedded data → web search → estimate. Every part is optional but the
+// last: an average dish is always an answer.
+type ChainConfig struct {
+	// USDA is searched first, through USDAGuard (retry, breaker, timeout).
+	USDA      *USDAClient
+	USDAGuard *chain.Guard
+	// Cache is consulted next, through CacheGuard (typically a breaker
+	// without retries, so that a PostgreSQL outage is skipped at once), each
+	// lookup bounded by CacheTimeout (default DefaultCacheTimeout). A USDA
+	// or web answer is written through to it.
+	Cache        *Store
+	CacheGuard   *chain.Guard
+	CacheTimeout time.Duration
+	// Embedded answers from the embedded SR24 data in memory when the cache
+	// does not (no PostgreSQL, or PostgreSQL down).
+	Embedded *sr24.Dataset
+	// Web is a web nutrition search, through WebGuard.
+	Web      func(ctx context.Context, name string) (Result, error)
+	WebGuard *chain.Guard
+	// Estimate asks a model for an estimate, through EstimateGuard; when it
+	// fails too, the answer is an average dish.
+	Estimate      func(ctx context.Context, name string) (Result, error)
+	EstimateGuard *chain.Guard
+	// Options are the chain's (logger, observer, timeout).
+	Options []chain.Option
+	// Logger logs failed write-throughs (default: discard).
+	Logger *slog.Logger
+}
+
+// Chain is the nutrition lookup chain. Safe for concurrent use.
+type Chain struct {
+	cfg ChainConfig
+}
+
+// NewChain checks cfg and returns the chain.
+func NewChain(cfg ChainConfig) (*Chain, error) {
+	pairs := []struct {
+		name  string
+		fn    bool
+		guard *chain.Guard
+	}{
+		{"USDA", cfg.USDA != nil, cfg.USDAGuard},
+		{"Web", cfg.Web != nil, cfg.WebGuard},
+		{"Estimate", cfg.Estimate != nil, cfg.EstimateGuard},
+	}
+	for _, p := range pairs {
+		if p.fn && p.guard == nil {
+			return nil, &ConfigError{Field: p.name + "Guard", Value: nil, Reason: "every upstream goes through a Guard (retry, breaker, timeout)"}
+		}
+	}
+	if cfg.CacheTimeout < 0 {
+		return nil, &ConfigError{Field: "CacheTimeout", Value: cfg.CacheTimeout, Reason: "must not be negative"}
+	}
+	if cfg.CacheTimeout == 0 {
+		cfg.CacheTimeout = DefaultCacheTimeout
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Chain{cfg: cfg}, nil
+}
+
+// averageDish is the last resort: the energy density of an average mixed
+// dish, so the bot always answers something honest.
+func averageDish(name string) Result {
+	return Result{Query: name, Description: "estimate for an average mixed dish",
+		Per100g: sr24.Nutrients{EnergyKcal: 150, ProteinG: 7, CarbohydrateG: 15, FatG: 7},
+		Unknown: sr24.NutrientSet(0).With(sr24.Fiber).With(sr24.Sodium)}
+}
+
+// step is one source in the chain.
+type step struct {
+	name, from string
+	guard      *chain.Guard
+	timeout    time.Duration
+	find       func(ctx context.Context, name string) (Result, error)
+	saveTo     bool // write a success through to the cache
+}
+
+func (c *Chain) steps() []step {
+	cfg := c.cfg
+	var steps []step
+	if cfg.USDA != nil {
+		steps = append(steps, step{name: "usda", from: FromUSDA, guard: cfg.USDAGuard, find: cfg.USDA.Search, saveTo: true})
+	}
+	if cfg.Cache != nil {
+		steps = append(steps, step{name: "postgres", from: FromCache, guard: cfg.CacheGuard, timeout: cfg.CacheTimeout, find: cfg.Cache.Lookup})
+	}
+	if cfg.Embedded != nil {
+		steps = append(steps, step{name: "embedded", from: FromCache, find: func(_ context.Context, name string) (Result, error) {
+			m, err := cfg.Embedded.Lookup(name)
+			if err != nil {
+				return Result{}, fmt.Errorf("%w: %w", ErrNotFound, err)
+			}
+			return Result{Query: name, Source: SourceSR24, ID: m.Food.NDB, Description: m.Food.Description,
+				Per100g: m.Food.Per100g, Unknown: m.Food.Unknown, How: MatchKind(m.How), Score: m.Score, Matched: m.Matched}, nil
+		}})
+	}
+	if cfg.Web != nil {
+		steps = append(steps, step{name: "web", from: FromWeb, guard: cfg.WebGuard, find: cfg.Web, saveTo: true})
+	}
+	if cfg.Estimate != nil {
+		steps = append(steps, step{name: "ai_estimate", from: FromEstimate, guard: cfg.EstimateGuard, find: cfg.Estimate})
+	}
+	return append(steps, step{name: "average_dish", from: FromEstimate, find: func(_ context.Context, name string) (Result, error) {
+		return averageDish(name), nil
+	}})
+}
+
+// Find looks a food up along the chain. It fails only when ctx ends: the
+// last step always answers.
+func (c *Chain) Find(ctx context.Context, name string) (Answer, error) {
+	defs := c.steps()
+	steps := make([]chain.Step[Answer], len(defs))
+	for i, d := range defs {
+		find := func(ctx context.Context) (Answer, error) {
+			r, err := d.find(ctx, name)
+			if err != nil {
+				return Answer{}, err
+			}
+			if r.Query == "" {
+				r.Query = name
+			}
+			return Answer{Result: r, From: d.from, Step: d.name}, nil
+		}
+		if d.guard != nil {
+			steps[i] = chain.GuardedStep(d.guard, find)
+			steps[i].Timeout = d.timeout
+		} else {
+			steps[i] = chain.Step[Answer]{Name: d.name, Timeout: d.timeout, Fn: find}
+		}
+		steps[i].Degraded = d.from != FromUSDA
+	}
+	ch, err := chain.New("nutrition", steps, c.cfg.Options...)
+	if err != nil {
+		return Answer{}, err
+	}
+	res, err := ch.Run(ctx)
+	if err != nil {
+		return Answer{}, err
+	}
+	ans := res.Value
+	ans.Degraded = res.Degraded
+	if defs[res.Index].saveTo && c.cfg.Cache != nil {
+		c.writeThrough(ctx, ans)
+	}
+	return ans, nil
+}
+
+// writeThrough saves an upstream's answer in the cache, bounded by the
+// cache timeout and skipped while the cache's breaker rejects calls.
+func (c *Chain) writeThrough(ctx context.Context, ans Answer) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.CacheTimeout)
+	defer cancel()
+	save := func(ctx context.Context) error { return c.cfg.Cache.SaveAnswer(ctx, ans.Result) }
+	var err error
+	if c.cfg.CacheGuard != nil {
+		err = c.cfg.CacheGuard.Do(ctx, save)
+	} else {
+		err = save(ctx)
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		c.cfg.Logger.Warn("[NUTRITION] could not cache an upstream answer", "query", ans.Query, "source", string(ans.Source), "error", err)
+	}
+}
+
+// Classify is the breaker classifier for the guards of lookups (USDA, the
+// cache, the web search): a food not found is an answer, not a failure of
+// the source; other errors are as dbreaker.DefaultClassify says.
+func Classify(err error) dbreaker.Outcome {
+	if errors.Is(err, ErrNotFound) {
+		return dbreaker.Success
+	}
+	return dbreaker.DefaultClassify(err)
+}

@@ -1,0 +1,171 @@
+package nutrition
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/healthagent/resilience/internal/clocktest"
+	"github.com/healthagent/resilience/internal/fakeupstream"
+	"github.com/healthagent/resilience/pkg/chain"
+	"github.com/healthagent/resilience/pkg/dbreaker"
+	"github.com/healthagent/resilience/pkg/retry"
+)
+
+// chainFixture: the fake USDA and web search, a cache on the real
+// PostgreSQL, breakers on a MemoryStore with a manual clock.
+type chainFixture struct {
+	fake  *fakeupstream.Server
+	clock *clocktest.Clock
+	chain *Chain
+	store *Store
+	usda  *dbreaker.Breaker
+	cache *dbreaker.Breaker
+}
+
+func guardFor(t *testing.T, name string, b *dbreaker.Breaker, timeout time.Duration) *chain.Guard {
+	t.Helper()
+	g, err := chain.NewGuard(chain.GuardConfig{Name: name, Breaker: b, Retry: &retry.Policy{MaxRetries: retry.NoRetries}, AttemptTimeout: timeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func newChainFixture(t *testing.T, cache *Store) *chainFixture {
+	t.Helper()
+	data := loadData(t)
+	fake, err := fakeupstream.New(fakeupstream.Config{Data: data, USDAKey: "k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	f := &chainFixture{fake: fake, clock: clocktest.New(testStart), store: cache}
+	breakers := dbreaker.NewMemoryStore(f.clock)
+	newBreaker := func(name string) *dbreaker.Breaker {
+		b, err := dbreaker.New(name, breakers, dbreaker.Config{Classify: Classify, OpenTimeout: time.Minute},
+			dbreaker.WithClock(f.clock), dbreaker.WithLogger(slog.New(slog.DiscardHandler)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	f.usda, f.cache = newBreaker("usda"), newBreaker("postgres")
+	client, err := NewUSDAClient(USDAConfig{APIKey: "k", BaseURL: srv.URL, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	web, err := NewWebClient(fakeupstream.EndpointsAt(srv.URL).Web, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.chain, err = NewChain(ChainConfig{
+		USDA: client, USDAGuard: guardFor(t, "usda", f.usda, 2*time.Second),
+		Cache: cache, CacheGuard: guardFor(t, "postgres", f.cache, time.Second), CacheTimeout: 200 * time.Millisecond,
+		Embedded: data,
+		Web:      web.Search, WebGuard: guardFor(t, "web", nil, 2*time.Second),
+		Options: []chain.Option{chain.WithLogger(slog.New(slog.DiscardHandler))},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestLookupChainServesAndCachesUSDA(t *testing.T) {
+	store, _, _ := seededStore(t, Config{})
+	f := newChainFixture(t, store)
+	ctx := testContext(t)
+	ans, err := f.chain.Find(ctx, "chicken breast")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ans.From != FromUSDA || ans.Degraded || ans.Source != SourceUSDA || ans.Per100g.EnergyKcal != 165 {
+		t.Fatalf("healthy: %+v", ans)
+	}
+	// USDA goes down: five failed attempts open its breaker; meanwhile and
+	// after, the answer comes from the cache, where the USDA answer was
+	// written through.
+	if err := f.fake.SetFault(fakeupstream.USDA, fakeupstream.Fault{Outage: fakeupstream.OutageError}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 8; i++ {
+		ans, err = f.chain.Find(ctx, "chicken breast")
+		if err != nil || ans.From != FromCache || !ans.Degraded || ans.Step != "postgres" {
+			t.Fatalf("USDA down, call %d: %+v, %v", i, ans, err)
+		}
+	}
+	saved, err := store.StaleAnswers(ctx, SourceUSDA, time.Now().Add(time.Hour), 10)
+	if err != nil || len(saved) != 1 || saved[0].Query != "chicken breast" || saved[0].Per100g.EnergyKcal != 165 {
+		t.Fatalf("the USDA answer was not written through to the cache: %+v, %v", saved, err)
+	}
+	if got := f.fake.Stats()[fakeupstream.USDA].Requests; got != 1+5 {
+		t.Fatalf("USDA got %d requests, want 1 healthy + 5 failed before the breaker opened", got)
+	}
+	// Recovery: after the open timeout a probe succeeds and USDA serves.
+	f.fake.ResetFaults()
+	f.clock.Advance(time.Minute)
+	if ans, err = f.chain.Find(ctx, "banana"); err != nil || ans.From != FromUSDA {
+		t.Fatalf("after recovery: %+v, %v", ans, err)
+	}
+}
+
+func TestLookupChainWithoutPostgres(t *testing.T) {
+	// A store on a port where nothing listens: the cache step fails, its
+	// breaker opens, and the embedded data answers.
+	down := openAt(t, "127.0.0.1:1")
+	store, err := NewStore(down, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newChainFixture(t, store)
+	if err := f.fake.SetFault(fakeupstream.USDA, fakeupstream.Fault{Outage: fakeupstream.OutageError}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := testContext(t)
+	for i := 0; i < 10; i++ {
+		ans, err := f.chain.Find(ctx, "rice")
+		if err != nil || ans.From != FromCache || ans.Step != "embedded" || ans.Per100g.EnergyKcal != 130 {
+			t.Fatalf("call %d with PostgreSQL down: %+v, %v", i, ans, err)
+		}
+	}
+	if s, _ := f.cache.State(ctx); s.State != dbreaker.Open {
+		t.Fatalf("the cache's breaker: %+v; want open after 5 failures, so the step is skipped", s)
+	}
+	// A name nobody knows goes to the web search, then the estimate.
+	ans, err := f.chain.Find(ctx, "zorblax stew")
+	if err != nil || (ans.From != FromWeb && ans.From != FromEstimate) || !ans.Degraded {
+		t.Fatalf("unknown name: %+v, %v", ans, err)
+	}
+	if err := f.fake.SetFault(fakeupstream.Web, fakeupstream.Fault{Outage: fakeupstream.OutageError}); err != nil {
+		t.Fatal(err)
+	}
+	if ans, err = f.chain.Find(ctx, "zorblax stew"); err != nil || ans.From != FromEstimate || ans.Step != "average_dish" {
+		t.Fatalf("everything down: %+v, %v", ans, err)
+	}
+}
+
+func TestLookupChainNeedsGuards(t *testing.T) {
+	client, err := NewUSDAClient(USDAConfig{APIKey: "k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ce *ConfigError
+	if _, err := NewChain(ChainConfig{USDA: client}); !errors.As(err, &ce) || ce.Field != "USDAGuard" {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := NewChain(ChainConfig{CacheTimeout: -time.Second}); !errors.As(err, &ce) || ce.Field != "CacheTimeout" {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestClassifyTreatsNotFoundAsAnAnswer(t *testing.T) {
+	if Classify(notFound("x", "none")) != dbreaker.Success || Classify(errors.New("503")) != dbreaker.Failure ||
+		Classify(context.Canceled) != dbreaker.Ignored {
+		t.Fatal("Classify")
+	}
+}
