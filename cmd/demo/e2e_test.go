@@ -32,12 +32,12 @@ func TestThreeReplicasShareTheUSDABreaker(t *testing.T) {
 		"DATABASE_URL":               testpg.DSN(),
 		"NUTRITION_SCHEMA":           testpg.NewSchema(t, testpg.Connect(t)),
 		"OPENAI_BASE_URL":            ep.OpenAI, "OPENAI_API_KEY": "k",
-		"ANTHROPIC_BASE_URL":         ep.Anthropic, "ANTHROPIC_API_KEY": "k",
-		"USDA_BASE_URL":              upstream.URL, "USDA_API_KEY": "usda-key",
-		"WEB_SEARCH_URL":             ep.Web,
-		"CIRCUIT_BREAKER_TIMEOUT":    "1s",
-		"API_RETRY_MAX":              "3",
-		"API_RETRY_BASE_DELAY":       "1ms",
+		"ANTHROPIC_BASE_URL": ep.Anthropic, "ANTHROPIC_API_KEY": "k",
+		"USDA_BASE_URL": upstream.URL, "USDA_API_KEY": "usda-key",
+		"WEB_SEARCH_URL":          ep.Web,
+		"CIRCUIT_BREAKER_TIMEOUT": "1s",
+		"API_RETRY_MAX":           "3",
+		"API_RETRY_BASE_DELAY":    "1ms",
 	}
 	var replicas []*httptest.Server
 	for i := 0; i < 3; i++ {
