@@ -20,4 +20,4 @@ staticcheck:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 demo:
-	$(GO) run ./examples/replicas
+	$(GO) run ./cmd/demo
