@@ -94,6 +94,7 @@ func e2eStores() []e2eStore {
 				if err != nil {
 					t.Fatal(err)
 				}
+				t.Cleanup(func() { s.Close(context.Background()) })
 				return s
 			},
 			passOpenTimeout: func(t *testing.T, clock *clocktest.Clock, b *dbreaker.Breaker, d time.Duration) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -55,11 +56,13 @@ func newChainFixture(t *testing.T, cache *Store) *chainFixture {
 		return b
 	}
 	f.usda, f.cache = newBreaker("usda"), newBreaker("postgres")
-	client, err := NewUSDAClient(USDAConfig{APIKey: "k", BaseURL: srv.URL, Timeout: 2 * time.Second})
+	hc := &http.Client{Transport: &http.Transport{}}
+	t.Cleanup(hc.CloseIdleConnections)
+	client, err := NewUSDAClient(USDAConfig{APIKey: "k", BaseURL: srv.URL, Timeout: 2 * time.Second, HTTPClient: hc})
 	if err != nil {
 		t.Fatal(err)
 	}
-	web, err := NewWebClient(fakeupstream.EndpointsAt(srv.URL).Web, nil)
+	web, err := NewWebClient(fakeupstream.EndpointsAt(srv.URL).Web, hc)
 	if err != nil {
 		t.Fatal(err)
 	}

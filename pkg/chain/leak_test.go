@@ -1,0 +1,12 @@
+package chain_test
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// No goroutine outlives the package's tests.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
