@@ -8,7 +8,7 @@ TESTFLAGS ?=
 .PHONY: test check-services vet staticcheck demo
 
 test: check-services
-	$(GO) test -race $(TESTFLAGS) ./...
+	$(GO) test -race -count=1 $(TESTFLAGS) ./...
 
 check-services:
 	@./scripts/check-services.sh

@@ -77,3 +77,25 @@ func TestCaptionMeal(t *testing.T) {
 		t.Fatalf("mock meal: %+v", m)
 	}
 }
+
+// FuzzParseMeal: no model answer panics the meal parser, and an accepted
+// one holds 1 to 20 foods with names and sane weights.
+func FuzzParseMeal(f *testing.F) {
+	f.Add(`{"items":[{"name":"rice","grams":200}]}`)
+	f.Add("```json\n{\"items\":[{\"name\":\"egg\",\"grams\":50}]}\n```")
+	f.Add(`{"items":[{"name":"x","grams":1e400}]}`)
+	f.Fuzz(func(t *testing.T, answer string) {
+		items, err := parseMeal(answer)
+		if err != nil {
+			return
+		}
+		if len(items) == 0 || len(items) > 20 {
+			t.Fatalf("%d items from %q", len(items), answer)
+		}
+		for _, it := range items {
+			if it.Name == "" || !(it.Grams > 0 && it.Grams <= 5000) {
+				t.Fatalf("item %+v from %q", it, answer)
+			}
+		}
+	})
+}

@@ -183,3 +183,19 @@ func TestHTTPErrorMessageShowsWait(t *testing.T) {
 		t.Errorf("RetryAfter() = %s, %v", d, ok)
 	}
 }
+
+// FuzzParseRetryAfter: no header value panics the parser or yields a
+// negative delay.
+func FuzzParseRetryAfter(f *testing.F) {
+	for _, s := range []string{"120", "0", "-1", "1.5", "Wed, 21 Oct 2015 07:28:00 GMT", "99999999999999999999", "", " 7 "} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, v string) {
+		if d, ok := ParseRetryAfter(v, now); ok && d < 0 {
+			t.Fatalf("ParseRetryAfter(%q) = %v", v, d)
+		} else if !ok && d != 0 {
+			t.Fatalf("ParseRetryAfter(%q) = %v with ok=false", v, d)
+		}
+	})
+}
