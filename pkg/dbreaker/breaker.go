@@ -40,6 +40,7 @@ type Breaker struct {
 	unwatch   func()
 	queue     *reportQueue // Fast mode on a batching store
 	closeOnce sync.Once
+	closed    atomic.Bool
 
 	stale       atomic.Int64
 	storeErrors atomic.Int64
@@ -126,10 +127,12 @@ func (b *Breaker) Config() Config { return b.cfg }
 
 // Close stops the store's events for this breaker and flushes its queued
 // reports (Fast mode), within ctx. The breaker keeps working afterwards,
-// without events (as on a store whose event stream is down).
+// without events (as on a store whose event stream is down): it asks the
+// store for every call and reports every outcome at once.
 func (b *Breaker) Close(ctx context.Context) error {
 	var err error
 	b.closeOnce.Do(func() {
+		b.closed.Store(true)
 		b.unwatch()
 		if b.queue != nil {
 			err = b.queue.close(ctx)

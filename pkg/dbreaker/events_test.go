@@ -209,3 +209,25 @@ func TestReportQueueNeverDropsFailures(t *testing.T) {
 		t.Fatal("take left reports behind")
 	}
 }
+
+// After Close a Fast-mode breaker neither trusts its view nor queues: every
+// call asks Redis and every outcome is reported at once.
+func TestFastBreakerAfterClose(t *testing.T) {
+	client := testredis.Client(t)
+	prefix := testredis.Prefix(t, client)
+	r := newReplica(t, testredis.Addr(), prefix, "web", Config{Consistency: Fast, FailureThreshold: 2}, WithFlushInterval(time.Hour))
+	r.current(t)
+	ctx := context.Background()
+	if err := r.b.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := r.commands.n.Load()
+	_ = r.b.Do(ctx, failing)
+	_ = r.b.Do(ctx, failing)
+	if n := r.commands.n.Load() - before; n != 4 {
+		t.Fatalf("%d commands for 2 calls after Close, want 4 (acquire and report each)", n)
+	}
+	if s, err := r.b.State(ctx); err != nil || s.State != Open {
+		t.Fatalf("after 2 failures: %+v, %v", s, err)
+	}
+}

@@ -147,7 +147,7 @@ func (p *Permit) Done(err error) {
 	case p.by == byLocal:
 		res, _ := b.local.Report(p.ctx, b.name, b.policy, []Report{r})
 		b.noteStale(res.Stale)
-	case p.by == byView && b.queue != nil:
+	case p.by == byView && b.queue != nil && !b.closed.Load():
 		b.queue.push(r)
 	default:
 		b.reportNow(p.ctx, now, r)

@@ -30,8 +30,8 @@ func (b *Breaker) epoch() uint64 {
 // in the live event stream's current epoch, so a transition since would
 // have reached this replica (after a propagation delay).
 func (b *Breaker) trusted(v *view) bool {
-	if v == nil {
-		return false
+	if v == nil || b.closed.Load() {
+		return false // no view yet, or no more events since Close
 	}
 	epoch, live := b.events()
 	return live && v.epoch == epoch
