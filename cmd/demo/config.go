@@ -172,8 +172,8 @@ func redactURL(s string) string {
 // loadConfig reads the configuration from getenv.
 func loadConfig(getenv func(string) string) (config, error) {
 	e := &env{getenv: getenv}
-	port := e.integer("PORT", 8080, 1, 65535)
-	metricsPort := e.integer("METRICS_PORT", 9090, 1, 65535)
+	port := e.integer("PORT", 8080, 0, 65535) // 0: any free port
+	metricsPort := e.integer("METRICS_PORT", 9090, 0, 65535)
 	c := config{
 		Addr:             e.str("HOST", "") + ":" + strconv.Itoa(port),
 		MetricsAddr:      e.str("METRICS_HOST", "") + ":" + strconv.Itoa(metricsPort),
@@ -209,7 +209,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if e.err == nil && c.VisionFallback == c.VisionPrimary {
 		e.fail("VISION_MODEL_FALLBACK", c.VisionFallback, "the other provider than VISION_MODEL_PRIMARY, or none")
 	}
-	if e.err == nil && c.Addr == c.MetricsAddr {
+	if e.err == nil && c.Addr == c.MetricsAddr && port != 0 {
 		e.fail("METRICS_PORT", strconv.Itoa(metricsPort), "a port other than PORT: metrics are served apart from the API")
 	}
 	return c, e.err

@@ -231,3 +231,25 @@ func TestFastBreakerAfterClose(t *testing.T) {
 		t.Fatalf("after 2 failures: %+v, %v", s, err)
 	}
 }
+
+// Closing the store flushes what Fast-mode breakers still have queued.
+func TestCloseFlushesQueuedReports(t *testing.T) {
+	client := testredis.Client(t)
+	prefix := testredis.Prefix(t, client)
+	r := newReplica(t, testredis.Addr(), prefix, "usda", Config{Consistency: Fast, FailureThreshold: 10}, WithFlushInterval(time.Hour), WithFlushBatch(1000))
+	r.current(t)
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		_ = r.b.Do(ctx, failing)
+	}
+	state, _, _ := r.store.Keys("usda")
+	if n, _ := client.HGet(ctx, state, "failures").Int(); n != 0 {
+		t.Fatalf("failures in Redis before the flush: %d", n)
+	}
+	if err := r.store.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := client.HGet(ctx, state, "failures").Int(); err != nil || n != 3 {
+		t.Fatalf("failures in Redis after Close: %d, %v; want 3", n, err)
+	}
+}
