@@ -4,13 +4,20 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 	"time"
 
+	toxiproxy "github.com/Shopify/toxiproxy/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
 	"github.com/healthagent/resilience/internal/clocktest"
 	"github.com/healthagent/resilience/internal/fakeupstream"
+	"github.com/healthagent/resilience/internal/testpg"
 	"github.com/healthagent/resilience/pkg/chain"
 	"github.com/healthagent/resilience/pkg/dbreaker"
 	"github.com/healthagent/resilience/pkg/retry"
@@ -171,4 +178,70 @@ func TestClassifyTreatsNotFoundAsAnAnswer(t *testing.T) {
 		Classify(context.Canceled) != dbreaker.Ignored {
 		t.Fatal("Classify")
 	}
+}
+
+// PostgreSQL goes away and comes back: the chain skips the cache (its
+// breaker opens after five failed lookups, and the embedded data answers),
+// and after the open timeout one probe brings the cache step back.
+func TestLookupChainCacheComesBackWithPostgres(t *testing.T) {
+	seeded, _, _ := seededStore(t, Config{})
+	target, err := url.Parse(testpg.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newToxiproxy(t, target.Host)
+	f := newChainFixture(t, seeded.With(openAt(t, proxy.Listen)))
+	if err := f.fake.SetFault(fakeupstream.USDA, fakeupstream.Fault{Outage: fakeupstream.OutageError}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := testContext(t)
+	find := func() Answer {
+		t.Helper()
+		ans, err := f.chain.Find(ctx, "rice")
+		if err != nil || ans.From != FromCache || ans.Per100g.EnergyKcal != 130 {
+			t.Fatalf("rice: %+v, %v", ans, err)
+		}
+		return ans
+	}
+	if ans := find(); ans.Step != "postgres" {
+		t.Fatalf("with PostgreSQL: served by %s", ans.Step)
+	}
+	proxy.Stop()
+	for i := 0; i < 8; i++ {
+		if ans := find(); ans.Step != "embedded" {
+			t.Fatalf("PostgreSQL away, call %d: served by %s", i, ans.Step)
+		}
+	}
+	if s, _ := f.cache.State(ctx); s.State != dbreaker.Open || s.Failures != 5 {
+		t.Fatalf("the cache's breaker: %+v; want open after 5 failed lookups", s)
+	}
+	if err := proxy.Start(); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(time.Minute) // the breaker's open timeout
+	if ans := find(); ans.Step != "postgres" {
+		t.Fatalf("PostgreSQL back: served by %s", ans.Step)
+	}
+	if s, _ := f.cache.State(ctx); s.State != dbreaker.Closed {
+		t.Fatalf("the cache's breaker after the probe: %+v", s)
+	}
+}
+
+// newToxiproxy starts an in-process TCP proxy to upstream, stopped at
+// cleanup.
+func newToxiproxy(t *testing.T, upstream string) *toxiproxy.Proxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	server := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(prometheus.NewRegistry()), zerolog.Nop())
+	proxy := toxiproxy.NewProxy(server, "postgres", addr, upstream)
+	if err := proxy.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(proxy.Stop)
+	return proxy
 }
