@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -252,62 +251,93 @@ func BenchmarkMemoryStoreCall(b *testing.B) {
 }
 
 // Throughput on one breaker name from 3 replicas (own clients) × 32
-// goroutines, next to raw PING throughput from the same goroutines.
+// goroutines, next to raw PING throughput from the same goroutines. The
+// two run in alternate 250 ms slices, ten each, so a busy moment of this
+// shared machine weighs on both alike; Fast mode runs after them.
 func BenchmarkThroughput(b *testing.B) {
-	const goroutinesPerReplica = 32
+	const goroutinesPerReplica, rounds, slice = 32, 10, 250 * time.Millisecond
 	srv := testredis.StartServer(b)
 	var clients []*redis.Client
-	var breakers []*Breaker
+	var strict, fast []*Breaker
 	for i := 0; i < replicaCount; i++ {
 		c := srv.Client(func(o *redis.Options) { o.PoolSize = goroutinesPerReplica })
 		clients = append(clients, c)
-		breakers = append(breakers, benchBreaker(b, c, Config{StoreTimeout: 5 * time.Second}))
-	}
-	admin := srv.Client()
-	ctx := context.Background()
-	run := func(b *testing.B, op func(replica int) error) {
-		var next atomic.Int64
-		lat := make([][]time.Duration, replicaCount*goroutinesPerReplica)
-		var wg sync.WaitGroup
-		b.ResetTimer()
-		start := time.Now()
-		countCommands(b, admin, func() {
-			for g := range lat {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for next.Add(1) <= int64(b.N) {
-						t0 := time.Now()
-						if err := op(g % replicaCount); err != nil {
-							b.Error(err)
-							return
-						}
-						lat[g] = append(lat[g], time.Since(t0))
-					}
-				}()
-			}
-			wg.Wait()
-		})
-		elapsed := time.Since(start)
-		all := slices.Concat(lat...)
-		slices.Sort(all)
-		b.ReportMetric(float64(b.N)/elapsed.Seconds(), "calls/s")
-		if len(all) > 0 {
-			b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "p99-µs")
-			b.ReportMetric(float64(all[len(all)/2].Microseconds()), "p50-µs")
-		}
-	}
-	b.Run("ping", func(b *testing.B) {
-		run(b, func(r int) error { return clients[r].Ping(ctx).Err() })
-	})
-	b.Run("strict", func(b *testing.B) {
-		run(b, func(r int) error { return breakers[r].Do(ctx, succeeding) })
-	})
-	var fast []*Breaker
-	for _, c := range clients {
+		strict = append(strict, benchBreaker(b, c, Config{StoreTimeout: 5 * time.Second}))
 		fast = append(fast, benchBreaker(b, c, Config{Consistency: Fast, StoreTimeout: 5 * time.Second}))
 	}
-	b.Run("fast", func(b *testing.B) {
-		run(b, func(r int) error { return fast[r].Do(ctx, succeeding) })
-	})
+	ctx := context.Background()
+	type tally struct {
+		calls int64
+		busy  time.Duration
+		lat   []time.Duration
+	}
+	// run drives every goroutine for d and adds to t.
+	run := func(t *tally, d time.Duration, op func(replica int) error) {
+		lat := make([][]time.Duration, replicaCount*goroutinesPerReplica)
+		var wg sync.WaitGroup
+		start := time.Now()
+		for g := range lat {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for time.Since(start) < d {
+					t0 := time.Now()
+					if err := op(g % replicaCount); err != nil {
+						b.Error(err)
+						return
+					}
+					lat[g] = append(lat[g], time.Since(t0))
+				}
+			}()
+		}
+		wg.Wait()
+		t.busy += time.Since(start)
+		for _, l := range lat {
+			t.calls += int64(len(l))
+			t.lat = append(t.lat, l...)
+		}
+	}
+	report := func(name string, t *tally) float64 {
+		slices.Sort(t.lat)
+		rate := float64(t.calls) / t.busy.Seconds()
+		b.ReportMetric(rate, name+"-calls/s")
+		b.ReportMetric(float64(t.lat[len(t.lat)/2].Microseconds()), name+"-p50-µs")
+		b.ReportMetric(float64(t.lat[len(t.lat)*99/100].Microseconds()), name+"-p99-µs")
+		return rate
+	}
+	var ping, strictT, fastT tally
+	for b.Loop() {
+		for i := 0; i < rounds; i++ {
+			run(&ping, slice, func(r int) error { return clients[r].Ping(ctx).Err() })
+			run(&strictT, slice, func(r int) error { return strict[r].Do(ctx, succeeding) })
+		}
+		run(&fastT, slice, func(r int) error { return fast[r].Do(ctx, succeeding) })
+	}
+	pingRate, strictRate := report("ping", &ping), report("strict", &strictT)
+	report("fast", &fastT)
+	b.ReportMetric(strictRate/pingRate, "strict/ping")
+}
+
+// Strict closed-state call against a raw PING, alternating in every
+// iteration so both see the same machine: the ratio is the figure.
+func BenchmarkStrictVersusPing(b *testing.B) {
+	srv := testredis.StartServer(b)
+	client := srv.Client()
+	br := benchBreaker(b, client, Config{StoreTimeout: time.Second})
+	ctx := context.Background()
+	var ping, strict time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if err := client.Ping(ctx).Err(); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if err := br.Do(ctx, succeeding); err != nil {
+			b.Fatal(err)
+		}
+		ping, strict = ping+t1.Sub(t0), strict+time.Since(t1)
+	}
+	b.ReportMetric(float64(ping.Microseconds())/float64(b.N), "ping-µs")
+	b.ReportMetric(float64(strict.Microseconds())/float64(b.N), "strict-µs")
+	b.ReportMetric(float64(strict)/float64(ping), "strict/ping")
 }

@@ -45,9 +45,11 @@ type RedisStore struct {
 	stop    chan struct{} // closed by Close
 	wg      sync.WaitGroup
 
-	health  healthGuard
-	sub     subscription
-	flusher flusher
+	health   healthGuard
+	sub      subscription
+	flusher  flusher
+	policies sync.Map // Policy → its report.lua arguments
+	keys     sync.Map // breaker name → its three keys
 }
 
 // RedisOption configures a RedisStore.
@@ -210,8 +212,14 @@ func (s *RedisStore) Channel() string { return s.channel }
 
 // Keys returns the state hash, window hash and probes ZSET keys of a breaker.
 func (s *RedisStore) Keys(name string) (state, window, probes string) {
+	if v, ok := s.keys.Load(name); ok {
+		k := v.(*[3]string)
+		return k[0], k[1], k[2]
+	}
 	state = s.prefix + ":{" + name + "}"
-	return state, state + ":window", state + ":probes"
+	k := &[3]string{state, state + ":window", state + ":probes"}
+	s.keys.Store(name, k)
+	return k[0], k[1], k[2]
 }
 
 // LoadScripts loads every script into the server's script cache (SCRIPT
@@ -271,20 +279,33 @@ func (s *RedisStore) Report(ctx context.Context, name string, p Policy, reports 
 	return parseReportReply(name, reply)
 }
 
+// policyArgs returns ARGV[3..12] of report.lua for a policy, formatted
+// once per policy (a breaker keeps one for its life).
+func (s *RedisStore) policyArgs(p Policy) []any {
+	if v, ok := s.policies.Load(p); ok {
+		return v.([]any)
+	}
+	args := []any{p.FailureThreshold,
+		strconv.FormatFloat(p.FailureRate, 'g', -1, 64), strconv.FormatFloat(p.SlowCallRate, 'g', -1, 64),
+		p.MinimumCalls, ms(p.Window), p.WindowBuckets, ms(p.OpenTimeout),
+		strconv.FormatFloat(p.OpenTimeoutGrowth, 'g', -1, 64), ms(p.MaxOpenTimeout), p.SuccessThreshold}
+	s.policies.Store(p, args)
+	return args
+}
+
 // reportArgs builds report.lua's ARGV.
 func (s *RedisStore) reportArgs(name string, p Policy, reports []Report) ([]any, error) {
-	args := make([]any, 0, 14+5*len(reports))
+	policy := s.policyArgs(p)
+	args := make([]any, 0, 4+len(policy)+5*len(reports))
 	lastError := ""
 	for _, r := range reports {
 		if r.Outcome == Failure && r.Error != "" {
 			lastError = r.Error
 		}
 	}
-	args = append(args, s.channel, name, p.FailureThreshold,
-		strconv.FormatFloat(p.FailureRate, 'g', -1, 64), strconv.FormatFloat(p.SlowCallRate, 'g', -1, 64),
-		p.MinimumCalls, ms(p.Window), p.WindowBuckets, ms(p.OpenTimeout),
-		strconv.FormatFloat(p.OpenTimeoutGrowth, 'g', -1, 64), ms(p.MaxOpenTimeout),
-		p.SuccessThreshold, truncateText(lastError, maxErrorText), len(reports))
+	args = append(args, s.channel, name)
+	args = append(args, policy...)
+	args = append(args, truncateText(lastError, maxErrorText), len(reports))
 	for _, r := range reports {
 		if int(r.Outcome) >= len(outcomeCodes) {
 			return nil, fmt.Errorf("dbreaker: report: invalid outcome %d", r.Outcome)

@@ -15,6 +15,16 @@
 -- here (a transition); a half-open call may take a probe slot: a ZSET member
 -- whose score is the end of its lease.
 
+-- Fast path: a closed breaker without an override, read as it was written
+-- (its open_until_ms is 0, as every transition to closed writes it).
+local hot = redis.pcall('HMGET', KEYS[1], 'state', 'gen', 'forced')
+if hot[1] == 'closed' and (hot[3] == false or hot[3] == '') and canonical(hot[2]) then
+  return 'closed||' .. hot[2] .. '|0|0|0|0|0|1|0||0'
+end
+
+local L = lib()
+local now_ms, fmt, int_field, fresh, load, complete, save, effective, reply, ensure_type, context, commit, window_sum =
+  L.now_ms, L.fmt, L.int_field, L.fresh, L.load, L.complete, L.save, L.effective, L.reply, L.ensure_type, L.context, L.commit, L.window_sum
 local ctx = context(KEYS[1], ARGV[1], ARGV[2])
 local s = load(KEYS[1], 4)
 if s.forced == 'forced_open' then

@@ -1,6 +1,17 @@
 -- lib.lua: helpers shared by every breaker script. The Go wrapper prepends
 -- this file to each script body, so each script stays one atomic unit.
 --
+-- The helpers are made by lib() only when a script needs them: making a
+-- dozen closures costs Redis about as much as the whole fast path of a
+-- closed breaker (acquire.lua and report.lua start with it), so the fast
+-- path does without them. canonical() is the fast paths' one helper: a
+-- non-negative integer as fmt() writes it (no sign, no leading zero, at most
+-- 15 digits), so the fast paths can copy it into the reply as it is.
+local function canonical(v)
+  return v == '0' or type(v) == 'string' and #v <= 15 and string.find(v, '^[1-9]%d*$') ~= nil
+end
+
+--
 -- State hash fields (integers are decimal strings; times are Redis TIME in
 -- milliseconds):
 --   state          closed | open | half_open
@@ -30,155 +41,164 @@
 -- now_ms is 0 when the script did not need TIME; acquire does not read
 -- failures and successes and reports them as 0.
 
-local MAX_INT = 9007199254740991
+local function lib()
+  local MAX_INT = 9007199254740991
 
-local function now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
+  local function now_ms()
+    local t = redis.call('TIME')
+    return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
 
-local function fmt(n)
-  return string.format('%d', n)
-end
+  local function fmt(n)
+    return string.format('%d', n)
+  end
 
--- A non-negative integer field; false (missing) reads as 0, anything else
--- that is not such an integer reads as nil.
-local function int_field(v)
-  if v == false or v == nil then return 0 end
-  local n = tonumber(v)
-  if n == nil or n ~= n or n < 0 or n > MAX_INT or n ~= math.floor(n) then return nil end
-  return n
-end
+  -- A non-negative integer field; false (missing) reads as 0, anything else
+  -- that is not such an integer reads as nil.
+  local function int_field(v)
+    if v == false or v == nil then return 0 end
+    local n = tonumber(v)
+    if n == nil or n ~= n or n < 0 or n > MAX_INT or n ~= math.floor(n) then return nil end
+    return n
+  end
 
-local function fresh(gen)
-  return {state = 'closed', gen = gen, failures = 0, successes = 0, trips = 0,
-    opened_at_ms = 0, open_until_ms = 0, forced = '', last_error = '',
-    updated_at_ms = 0, corrupt = false, wrongtype = false, complete = true}
-end
+  local function fresh(gen)
+    return {state = 'closed', gen = gen, failures = 0, successes = 0, trips = 0,
+      opened_at_ms = 0, open_until_ms = 0, forced = '', last_error = '',
+      updated_at_ms = 0, corrupt = false, wrongtype = false, complete = true}
+  end
 
-local function corrupt_state(gen, wrongtype)
-  local s = fresh(gen or 0)
-  s.corrupt, s.wrongtype = true, wrongtype
-  return s
-end
-
--- Reads the first n hot fields: state, gen, forced, open_until_ms (n = 4),
--- then failures, successes (n = 6).
-local function load(key, n)
-  local raw = redis.pcall('HMGET', key, 'state', 'gen', 'forced', 'open_until_ms', 'failures', 'successes')
-  if raw.err then return corrupt_state(0, true) end
-  local state, forced = raw[1], raw[3]
-  local gen = int_field(raw[2])
-  if state == false and raw[2] == false and forced == false and raw[4] == false and raw[5] == false and raw[6] == false then
-    local s = fresh(0)
-    if redis.call('EXISTS', key) == 1 then s.corrupt = true end
-    s.new = true -- the first write must write every field
+  local function corrupt_state(gen, wrongtype)
+    local s = fresh(gen or 0)
+    s.corrupt, s.wrongtype = true, wrongtype
     return s
   end
-  if forced == false then forced = '' end
-  local s = {state = state, gen = gen, forced = forced, open_until_ms = int_field(raw[4]), failures = 0,
-    successes = 0, corrupt = false, wrongtype = false, complete = false}
-  if n > 4 then
-    s.failures, s.successes = int_field(raw[5]), int_field(raw[6])
+
+  -- Reads the first n hot fields: state, gen, forced, open_until_ms (n = 4),
+  -- then failures, successes (n = 6).
+  local function load(key, n)
+    local raw
+    if n > 4 then
+      raw = redis.pcall('HMGET', key, 'state', 'gen', 'forced', 'open_until_ms', 'failures', 'successes')
+    else
+      raw = redis.pcall('HMGET', key, 'state', 'gen', 'forced', 'open_until_ms')
+    end
+    if raw.err then return corrupt_state(0, true) end
+    local state, forced = raw[1], raw[3]
+    local gen = int_field(raw[2])
+    if state == false and raw[2] == false and forced == false and raw[4] == false and not raw[5] and not raw[6] then
+      local s = fresh(0)
+      if redis.call('EXISTS', key) == 1 then s.corrupt = true end
+      s.new = true -- the first write must write every field
+      return s
+    end
+    if forced == false then forced = '' end
+    local s = {state = state, gen = gen, forced = forced, open_until_ms = int_field(raw[4]), failures = 0,
+      successes = 0, corrupt = false, wrongtype = false, complete = false}
+    if n > 4 then
+      s.failures, s.successes = int_field(raw[5]), int_field(raw[6])
+    end
+    if gen == nil or raw[2] == false or s.open_until_ms == nil or s.failures == nil or s.successes == nil
+        or not (state == 'closed' or state == 'open' or state == 'half_open')
+        or not (forced == '' or forced == 'forced_open' or forced == 'forced_closed' or forced == 'disabled')
+        or (state == 'open' and s.open_until_ms == 0) then
+      return corrupt_state(gen, false)
+    end
+    return s
   end
-  if gen == nil or raw[2] == false or s.open_until_ms == nil or s.failures == nil or s.successes == nil
-      or not (state == 'closed' or state == 'open' or state == 'half_open')
-      or not (forced == '' or forced == 'forced_open' or forced == 'forced_closed' or forced == 'disabled')
-      or (state == 'open' and s.open_until_ms == 0) then
-    return corrupt_state(gen, false)
+
+  -- Reads the cold fields a script has not set itself, before a transition
+  -- rewrites the hash. Returns false when one was unreadable (it then takes
+  -- its fresh value).
+  local function complete(key, s)
+    if s.complete then return true end
+    s.complete = true
+    local raw = redis.call('HMGET', key, 'trips', 'opened_at_ms', 'last_error', 'updated_at_ms')
+    local trips, opened, updated = int_field(raw[1]), int_field(raw[2]), int_field(raw[4])
+    if s.trips == nil then s.trips = trips or 0 end
+    if s.opened_at_ms == nil then s.opened_at_ms = opened or 0 end
+    if s.last_error == nil then s.last_error = raw[3] or '' end
+    if s.updated_at_ms == nil then s.updated_at_ms = updated or 0 end
+    return trips ~= nil and opened ~= nil and updated ~= nil
   end
-  return s
-end
 
--- Reads the cold fields a script has not set itself, before a transition
--- rewrites the hash. Returns false when one was unreadable (it then takes
--- its fresh value).
-local function complete(key, s)
-  if s.complete then return true end
-  s.complete = true
-  local raw = redis.call('HMGET', key, 'trips', 'opened_at_ms', 'last_error', 'updated_at_ms')
-  local trips, opened, updated = int_field(raw[1]), int_field(raw[2]), int_field(raw[4])
-  if s.trips == nil then s.trips = trips or 0 end
-  if s.opened_at_ms == nil then s.opened_at_ms = opened or 0 end
-  if s.last_error == nil then s.last_error = raw[3] or '' end
-  if s.updated_at_ms == nil then s.updated_at_ms = updated or 0 end
-  return trips ~= nil and opened ~= nil and updated ~= nil
-end
-
--- Rewrites every field (after a transition, or to repair a corrupt hash).
-local function save(key, s, now)
-  s.updated_at_ms = now
-  if s.wrongtype then
-    redis.call('DEL', key)
-    s.wrongtype = false
+  -- Rewrites every field (after a transition, or to repair a corrupt hash).
+  local function save(key, s, now)
+    s.updated_at_ms = now
+    if s.wrongtype then
+      redis.call('DEL', key)
+      s.wrongtype = false
+    end
+    redis.call('HSET', key,
+      'state', s.state, 'gen', fmt(s.gen), 'failures', fmt(s.failures),
+      'successes', fmt(s.successes), 'trips', fmt(s.trips),
+      'opened_at_ms', fmt(s.opened_at_ms), 'open_until_ms', fmt(s.open_until_ms),
+      'forced', s.forced, 'last_error', s.last_error, 'updated_at_ms', fmt(now))
+    s.corrupt = false
   end
-  redis.call('HSET', key,
-    'state', s.state, 'gen', fmt(s.gen), 'failures', fmt(s.failures),
-    'successes', fmt(s.successes), 'trips', fmt(s.trips),
-    'opened_at_ms', fmt(s.opened_at_ms), 'open_until_ms', fmt(s.open_until_ms),
-    'forced', s.forced, 'last_error', s.last_error, 'updated_at_ms', fmt(now))
-  s.corrupt = false
-end
 
-local function effective(s)
-  if s.forced ~= '' then return s.forced end
-  return s.state
-end
-
--- The reply: the view of s, the script's own fields (a string starting
--- with '|', or ''), the transitions, and with full the cold fields.
-local function reply(s, now, own, ctx, full)
-  local corrupt = 0
-  if s.corrupt then corrupt = 1 end
-  local r = string.format('%s|%s|%d|%d|%d|%d|%d|%d', s.state, s.forced, s.gen, s.open_until_ms, now,
-    corrupt, s.failures, s.successes) .. own .. '|' .. ctx.count .. ctx.transitions
-  if full then
-    r = r .. string.format('|%d|%d|%d|', s.trips, s.opened_at_ms, s.updated_at_ms) .. s.last_error
+  local function effective(s)
+    if s.forced ~= '' then return s.forced end
+    return s.state
   end
-  return r
-end
 
--- Deletes a key of the wrong type so it can be written again.
-local function ensure_type(key, want)
-  local t = redis.call('TYPE', key).ok
-  if t ~= 'none' and t ~= want then redis.call('DEL', key) end
-end
-
--- ctx: what a transition needs (keys, channel, name) and the transitions
--- committed so far, as reply text.
-local function context(state_key, channel, name)
-  return {state_key = state_key, channel = channel, name = name, count = 0, transitions = ''}
-end
-
--- Commits a transition: bumps the generation, rewrites the hash, publishes
--- the event {breaker, from, to, gen, open_until_ms, at_ms} (at_ms: the
--- Redis time of the transition, so a replica can tell how long the breaker
--- stays open without trusting its own clock) and adds it to the reply. The
--- caller has completed s.
-local function commit(ctx, s, from, now)
-  s.gen = s.gen + 1
-  save(ctx.state_key, s, now)
-  local to = effective(s)
-  redis.call('PUBLISH', ctx.channel, cjson.encode({breaker = ctx.name, from = from,
-    to = to, gen = s.gen, open_until_ms = s.open_until_ms, at_ms = now}))
-  ctx.count = ctx.count + 1
-  ctx.transitions = ctx.transitions .. string.format('|%s|%s|%d|%d', from, to, s.gen, s.open_until_ms)
-end
-
--- Sliding window: one hash field per bucket and counter ("<bucket>:c" calls,
--- ":f" failures, ":s" slow), bucket = floor(now / width). window_sum adds
--- up an HGETALL reply's buckets from `oldest` on and lists the fields that
--- are older or unreadable.
-local function window_sum(raw, oldest)
-  local calls, fails, slow, expired = 0, 0, 0, {}
-  for i = 1, #raw, 2 do
-    local b, kind = string.match(raw[i], '^(%d+):([cfs])$')
-    local n = int_field(raw[i + 1])
-    if b == nil or n == nil or tonumber(b) < oldest then
-      table.insert(expired, raw[i])
-    elseif kind == 'c' then calls = calls + n
-    elseif kind == 'f' then fails = fails + n
-    else slow = slow + n end
+  -- The reply: the view of s, the script's own fields (a string starting
+  -- with '|', or ''), the transitions, and with full the cold fields.
+  local function reply(s, now, own, ctx, full)
+    local corrupt = 0
+    if s.corrupt then corrupt = 1 end
+    local r = string.format('%s|%s|%d|%d|%d|%d|%d|%d', s.state, s.forced, s.gen, s.open_until_ms, now,
+      corrupt, s.failures, s.successes) .. own .. '|' .. ctx.count .. ctx.transitions
+    if full then
+      r = r .. string.format('|%d|%d|%d|', s.trips, s.opened_at_ms, s.updated_at_ms) .. s.last_error
+    end
+    return r
   end
-  return calls, fails, slow, expired
+
+  -- Deletes a key of the wrong type so it can be written again.
+  local function ensure_type(key, want)
+    local t = redis.call('TYPE', key).ok
+    if t ~= 'none' and t ~= want then redis.call('DEL', key) end
+  end
+
+  -- ctx: what a transition needs (keys, channel, name) and the transitions
+  -- committed so far, as reply text.
+  local function context(state_key, channel, name)
+    return {state_key = state_key, channel = channel, name = name, count = 0, transitions = ''}
+  end
+
+  -- Commits a transition: bumps the generation, rewrites the hash, publishes
+  -- the event {breaker, from, to, gen, open_until_ms, at_ms} (at_ms: the
+  -- Redis time of the transition, so a replica can tell how long the breaker
+  -- stays open without trusting its own clock) and adds it to the reply. The
+  -- caller has completed s.
+  local function commit(ctx, s, from, now)
+    s.gen = s.gen + 1
+    save(ctx.state_key, s, now)
+    local to = effective(s)
+    redis.call('PUBLISH', ctx.channel, cjson.encode({breaker = ctx.name, from = from,
+      to = to, gen = s.gen, open_until_ms = s.open_until_ms, at_ms = now}))
+    ctx.count = ctx.count + 1
+    ctx.transitions = ctx.transitions .. string.format('|%s|%s|%d|%d', from, to, s.gen, s.open_until_ms)
+  end
+
+  -- Sliding window: one hash field per bucket and counter ("<bucket>:c" calls,
+  -- ":f" failures, ":s" slow), bucket = floor(now / width). window_sum adds
+  -- up an HGETALL reply's buckets from `oldest` on and lists the fields that
+  -- are older or unreadable.
+  local function window_sum(raw, oldest)
+    local calls, fails, slow, expired = 0, 0, 0, {}
+    for i = 1, #raw, 2 do
+      local b, kind = string.match(raw[i], '^(%d+):([cfs])$')
+      local n = int_field(raw[i + 1])
+      if b == nil or n == nil or tonumber(b) < oldest then
+        table.insert(expired, raw[i])
+      elseif kind == 'c' then calls = calls + n
+      elseif kind == 'f' then fails = fails + n
+      else slow = slow + n end
+    end
+    return calls, fails, slow, expired
+  end
+
+  return {now_ms = now_ms, fmt = fmt, int_field = int_field, fresh = fresh, corrupt_state = corrupt_state, load = load, complete = complete, save = save, effective = effective, reply = reply, ensure_type = ensure_type, context = context, commit = commit, window_sum = window_sum}
 end

@@ -13,6 +13,9 @@
 -- the state machine closed, so counting resumes from zero. Setting the
 -- override already in force changes nothing.
 
+local L = lib()
+local now_ms, fmt, int_field, fresh, load, complete, save, effective, reply, ensure_type, context, commit, window_sum =
+  L.now_ms, L.fmt, L.int_field, L.fresh, L.load, L.complete, L.save, L.effective, L.reply, L.ensure_type, L.context, L.commit, L.window_sum
 local ctx = context(KEYS[1], ARGV[1], ARGV[2])
 local action = ARGV[3]
 if action ~= 'reset' and action ~= 'forced_open' and action ~= 'forced_closed' and action ~= 'disabled' then

@@ -26,6 +26,18 @@
 -- lease has lapsed, is stale: it changes nothing. A success that finds no
 -- failure to reset writes nothing.
 
+-- Fast path: one success reported to a closed breaker without an override,
+-- no failure to reset and no window: nothing to change, nothing to write.
+if ARGV[14] == '1' and ARGV[17] == 's' and ARGV[4] == '0' and ARGV[5] == '0' then
+  local hot = redis.pcall('HMGET', KEYS[1], 'state', 'gen', 'forced', 'failures')
+  if hot[1] == 'closed' and (hot[3] == false or hot[3] == '') and hot[4] == '0' and hot[2] == ARGV[15] and canonical(hot[2]) then
+    return 'closed||' .. hot[2] .. '|0|0|0|0|0|1|0|0'
+  end
+end
+
+local L = lib()
+local now_ms, fmt, int_field, fresh, load, complete, save, effective, reply, ensure_type, context, commit, window_sum =
+  L.now_ms, L.fmt, L.int_field, L.fresh, L.load, L.complete, L.save, L.effective, L.reply, L.ensure_type, L.context, L.commit, L.window_sum
 local ctx = context(KEYS[1], ARGV[1], ARGV[2])
 local threshold = tonumber(ARGV[3])
 local failure_rate = tonumber(ARGV[4])

@@ -10,6 +10,9 @@
 -- Reply (see lib.lua), own fields: window calls, window failures, window
 -- slow, live probes; full.
 
+local L = lib()
+local now_ms, fmt, int_field, fresh, load, complete, save, effective, reply, ensure_type, context, commit, window_sum =
+  L.now_ms, L.fmt, L.int_field, L.fresh, L.load, L.complete, L.save, L.effective, L.reply, L.ensure_type, L.context, L.commit, L.window_sum
 local window_ms = tonumber(ARGV[1])
 local buckets = tonumber(ARGV[2])
 local now = now_ms()
