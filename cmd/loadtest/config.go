@@ -144,6 +144,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", time.Second, "time a whole request gets, fallback included")
 
 	fs.StringVar(&c.JSONFile, "json", "", "write the report as JSON to this file")
+	fs.StringVar(&c.PlotFile, "plot", "", "draw the timeline to this file (.svg or .png)")
 	fs.BoolVar(&c.Check, "check", false, "exit with status 1 when a criterion is missed (see docs/loadtest.md)")
 	fs.BoolVar(&c.Verbose, "v", false, "log the breakers' transitions and Redis' comings and goings")
 

@@ -87,6 +87,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return exitFailed
 		}
 	}
+	if cfg.PlotFile != "" {
+		if err := writePlot(cfg.PlotFile, &cfg, runs); err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitFailed
+		}
+	}
 	for _, c := range cs {
 		if !c.OK {
 			fmt.Fprintln(stderr, "loadtest: -check: a criterion was missed")
