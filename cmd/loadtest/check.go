@@ -40,9 +40,13 @@ func checks(cfg *config, runs []modeRun) []checkResult {
 
 		outage := cfg.Scenario == scenarioOutage || cfg.Scenario == scenarioReplicaCrash
 		if outage && mode == modeStrict {
-			v := r.FailedUpstreamCallsBeforeOpen
+			// Calls already in flight when the trip was committed fail
+			// too; the store finds their reports stale. What the breaker
+			// promises is that it opens on exactly -threshold failures.
+			v := r.RecordedFailuresBeforeOpen
 			add(mode, "failed_before_open", v != nil && *v <= int64(cfg.Threshold),
-				"%s failed upstream calls before every replica rejected, need at most -threshold %d", fmtInt(v), cfg.Threshold)
+				"%s failed upstream calls before every replica rejected, %s of them already in flight at the trip (stale): the breaker opened on %s, need at most -threshold %d",
+				fmtInt(r.FailedUpstreamCallsBeforeOpen), fmtInt(r.StaleFailuresBeforeOpen), fmtInt(v), cfg.Threshold)
 		}
 		if outage && mode != modeNone {
 			limit, what := cfg.OpenTimeout+closeSlack, "-open-timeout + 250ms"

@@ -124,6 +124,7 @@ func writeTable(w io.Writer, c *config, runs []modeRun, cs []checkResult) error 
 	row("  degraded", num(func(r result) int64 { return r.RespondedDegraded }))
 	row("failed", num(func(r result) int64 { return r.Failed }))
 	if c.Scenario == scenarioReplicaCrash {
+		row("replicas killed", num(func(r result) int64 { return r.ReplicasKilled }))
 		row("lost in crash", num(func(r result) int64 { return r.LostInCrash }))
 	}
 	row("upstream calls", num(func(r result) int64 { return r.UpstreamCalls }))

@@ -43,6 +43,7 @@ type latency struct {
 // (a breaker that never opened has no time to open).
 type result struct {
 	Mode              string  `json:"mode"`
+	RedisKeyPrefix    string  `json:"redis_key_prefix,omitempty"`
 	Requests          int64   `json:"requests"`
 	Responded         int64   `json:"responded"`
 	RespondedFull     int64   `json:"responded_full"`
@@ -50,6 +51,7 @@ type result struct {
 	Failed            int64   `json:"failed"`
 	RespondedRatio    float64 `json:"responded_ratio"`
 	LostInCrash       int64   `json:"lost_in_crash"`
+	ReplicasKilled    int64   `json:"replicas_killed"`
 
 	UpstreamCalls       int64   `json:"upstream_calls"`
 	UpstreamCallsSeen   int64   `json:"upstream_calls_seen"`
@@ -107,6 +109,8 @@ func compute(in reportInput, events []event) result {
 			}
 		case kindLost:
 			r.LostInCrash++
+		case kindCrash:
+			r.ReplicasKilled++
 		case kindCall:
 			r.UpstreamCallsSeen++
 			if !e.OK {
@@ -164,7 +168,7 @@ func compute(in reportInput, events []event) result {
 			recorded := f - stale
 			r.StaleFailuresBeforeOpen, r.RecordedFailuresBeforeOpen = &stale, &recorded
 		}
-		if d, ok := timeToClose(scopes, in.Fault.End); ok {
+		if d, ok := timeToClose(liveScopes(scopes, events), in.Fault.End); ok {
 			r.TimeToCloseMs = ptr(ms(d))
 		}
 	}
@@ -203,6 +207,27 @@ func breakerScopes(mode string, replicas int, events []event) []scope {
 		}
 	}
 	return scopes
+}
+
+// liveScopes leaves out the breakers whose replicas all died: nobody waits
+// for a dead replica's breaker to close.
+func liveScopes(scopes []scope, events []event) []scope {
+	dead := map[int]bool{}
+	for _, e := range events {
+		if e.Kind == kindCrash {
+			dead[e.Replica] = true
+		}
+	}
+	var out []scope
+	for _, s := range scopes {
+		for i := range s.replicas {
+			if !dead[i] {
+				out = append(out, s)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // openIntervals are the spans during which the scope's breaker was open:
