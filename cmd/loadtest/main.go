@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/healthagent/resilience/pkg/retry"
@@ -22,6 +23,18 @@ func main() {
 	// says once that Redis is unreachable, so those lines go to -v only.
 	redis.SetLogger(redisLog{})
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// syncWriter serialises writes to w.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
 
 // redisLog passes go-redis' messages to slog at debug level.
@@ -59,14 +72,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if cfg.Verbose {
 		level = slog.LevelInfo
 	}
-	e := &env{
-		cfg:    cfg,
-		clock:  retry.RealClock{},
-		stderr: stderr,
-		logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
-	}
+	progress := false
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		e.progress = true
+		progress = true
+	}
+	stderr = &syncWriter{w: stderr} // the logger, the progress line and replica processes share it
+	e := &env{
+		cfg:      cfg,
+		clock:    retry.RealClock{},
+		stderr:   stderr,
+		logger:   slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+		progress: progress,
 	}
 	runs, err := runAll(ctx, e)
 	if err != nil {

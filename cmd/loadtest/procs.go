@@ -33,6 +33,8 @@ type procSpec struct {
 	Start    int64 // the run's start, Unix nanoseconds
 	VUs      []int
 	Requests int64 // this process's share of -requests (0: none)
+	// Cache holds the fallback's answers at the start of the run.
+	Cache map[string]string
 }
 
 // procFleet runs each replica as a process of this executable. Each one
@@ -44,6 +46,7 @@ type procFleet struct {
 	start time.Time
 	log   *eventLog
 	coord *crashCoordinator
+	cache *answerCache
 }
 
 type child struct {
@@ -74,7 +77,7 @@ func (f *procFleet) run(ctx context.Context, stop <-chan struct{}) error {
 	children := make([]*child, cfg.Replicas)
 	var readers sync.WaitGroup
 	for i := range cfg.Replicas {
-		spec := procSpec{Replica: f.spec, Start: f.start.UnixNano()}
+		spec := procSpec{Replica: f.spec, Start: f.start.UnixNano(), Cache: f.cache.all()}
 		spec.Replica.Index = i
 		for vu := i; vu < cfg.VUs; vu += cfg.Replicas {
 			spec.VUs = append(spec.VUs, vu)
@@ -91,7 +94,10 @@ func (f *procFleet) run(ctx context.Context, stop <-chan struct{}) error {
 		}
 		cmd := exec.Command(self)
 		cmd.Env = append(os.Environ(), replicaEnv+"="+string(raw))
-		cmd.Stderr = f.env.stderr
+		stderr, err := cmd.StderrPipe()
+		if err != nil {
+			return fmt.Errorf("loadtest: -procs: %w", err)
+		}
 		stdin, err := cmd.StdinPipe()
 		if err != nil {
 			return fmt.Errorf("loadtest: -procs: %w", err)
@@ -107,6 +113,7 @@ func (f *procFleet) run(ctx context.Context, stop <-chan struct{}) error {
 		c := &child{idx: i, cmd: cmd, stdin: stdin}
 		children[i] = c
 		readers.Go(func() { f.read(c, stdout) })
+		readers.Go(func() { forwardLines(f.env.stderr, stderr) })
 	}
 
 	// Children stop by themselves at the end of the run; tell them sooner
@@ -170,6 +177,17 @@ func (f *procFleet) read(c *child, stdout io.Reader) {
 		f.log.add(event{Kind: kindCrash, Replica: c.idx, At: f.env.clock.Now().Sub(f.start)})
 	}
 	_, _ = io.Copy(io.Discard, stdout)
+}
+
+// forwardLines copies a child's standard error to w line by line, so that
+// the lines of several children never mix.
+func forwardLines(w io.Writer, r io.Reader) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 4096), 1<<20)
+	for sc.Scan() {
+		_, _ = fmt.Fprintf(w, "%s\n", sc.Bytes())
+	}
+	_, _ = io.Copy(io.Discard, r)
 }
 
 func killAll(children []*child) {
@@ -242,7 +260,11 @@ func replicaProcess(ctx context.Context, raw string, in io.Reader, out, stderr i
 		}
 		return false
 	}
-	r, err := newReplica(spec.Replica, clock, start, sink, newAnswerCache(), crash, logger)
+	cache := newAnswerCache()
+	for q, a := range spec.Cache {
+		cache.put(q, a)
+	}
+	r, err := newReplica(spec.Replica, clock, start, sink, cache, crash, logger)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -371,6 +372,28 @@ func (c *answerCache) put(q, a string) {
 	c.mu.Lock()
 	c.answers[q] = a
 	c.mu.Unlock()
+}
+
+// all returns a copy of every answer.
+func (c *answerCache) all() map[string]string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return maps.Clone(c.answers)
+}
+
+// warm fills the cache with one lookup of every query at usda, as a
+// service that has run for a while would have it.
+func (c *answerCache) warm(ctx context.Context, usda string) error {
+	r := &replica{searchURL: usda + "/foods/search", http: &http.Client{Transport: &http.Transport{Proxy: nil}}}
+	defer r.http.CloseIdleConnections()
+	for _, q := range queries {
+		a, err := r.search(ctx, q)
+		if err != nil {
+			return fmt.Errorf("loadtest: warming the cache: %w", err)
+		}
+		c.put(q, a)
+	}
+	return nil
 }
 
 // quiet passes on errors only: a chain logs every fallback, which under

@@ -153,15 +153,23 @@ func runMode(ctx context.Context, e *env, mode, keyPrefix string) (modeRun, erro
 		}
 	}
 
+	// The fallback's cache starts warm, and the warming calls are not
+	// counted.
+	cache := newAnswerCache()
+	if err := cache.warm(ctx, usda); err != nil {
+		return modeRun{}, err
+	}
+	srv.ResetStats()
+
 	log := newEventLog(cfg.Replicas)
 	coord := &crashCoordinator{enabled: cfg.Scenario == scenarioReplicaCrash}
 	start := e.clock.Now()
 	spec := replicaSpec{Mode: mode, Config: *cfg, USDA: usda, RedisAddr: redisAddr, KeyPrefix: keyPrefix}
 	var fl fleet
 	if cfg.Procs {
-		fl = &procFleet{env: e, spec: spec, start: start, log: log, coord: coord}
+		fl = &procFleet{env: e, spec: spec, start: start, log: log, coord: coord, cache: cache}
 	} else {
-		inproc, err := newLocalFleet(e, spec, start, log, coord)
+		inproc, err := newLocalFleet(e, spec, start, log, coord, cache)
 		if err != nil {
 			return modeRun{}, err
 		}
@@ -251,7 +259,11 @@ func runMode(ctx context.Context, e *env, mode, keyPrefix string) (modeRun, erro
 		UpstreamCalls: int64(srv.Stats()[fakeupstream.USDA].Requests),
 	}
 	events := log.snapshot()
-	return modeRun{Result: compute(in, events), Input: in, Events: events}, nil
+	res := compute(in, events)
+	if sharedMode(mode) && own == nil {
+		res.RedisKeyPrefix = keyPrefix
+	}
+	return modeRun{Result: res, Input: in, Events: events}, nil
 }
 
 // scenarioFault is the upstream's fault during the fault window.
@@ -274,10 +286,9 @@ type localFleet struct {
 	load     *load
 }
 
-func newLocalFleet(e *env, spec replicaSpec, start time.Time, log *eventLog, coord *crashCoordinator) (*localFleet, error) {
+func newLocalFleet(e *env, spec replicaSpec, start time.Time, log *eventLog, coord *crashCoordinator, cache *answerCache) (*localFleet, error) {
 	cfg := &e.cfg
 	f := &localFleet{env: e}
-	cache := newAnswerCache()
 	crash := func(r *replica, at time.Time) bool {
 		if !coord.claim() {
 			return false
