@@ -264,11 +264,3 @@ func (c *config) usesFault() bool {
 	}
 	return false
 }
-
-// faultWindow is when the upstream is faulty, or ok false when it never is.
-func (c *config) faultWindow() (start, end time.Duration, ok bool) {
-	if !c.usesFault() {
-		return 0, 0, false
-	}
-	return c.FaultAt, c.FaultAt + c.FaultFor, true
-}

@@ -70,7 +70,8 @@ func (s state) String() string {
 // event is one line of the run's log. At is the time since the run began.
 // Which fields mean something depends on Kind:
 //
-//	call:       At (start), Dur, OK, Probe
+//	call:       At (start), Dur, OK, Probe, Admit (no later than the
+//	            breaker's Allow for this attempt began)
 //	request:    At (start), Dur, Outcome, Primary (primary step time),
 //	            CallDur (time spent in upstream calls), Attempts
 //	reject:     At
@@ -83,6 +84,7 @@ type event struct {
 	Replica  int           `json:"r"`
 	At       time.Duration `json:"t"`
 	Dur      time.Duration `json:"d,omitempty"`
+	Admit    time.Duration `json:"ad,omitempty"`
 	OK       bool          `json:"ok,omitempty"`
 	Probe    bool          `json:"p,omitempty"`
 	Outcome  outcome       `json:"o,omitempty"`

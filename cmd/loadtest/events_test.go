@@ -9,7 +9,7 @@ import (
 
 func TestEventLinesRoundTrip(t *testing.T) {
 	events := []event{
-		{Kind: kindCall, Replica: 2, At: 1500 * time.Microsecond, Dur: 300 * time.Microsecond, OK: true, Probe: true},
+		{Kind: kindCall, Replica: 2, At: 1500 * time.Microsecond, Dur: 300 * time.Microsecond, OK: true, Probe: true, Admit: 1200 * time.Microsecond},
 		{Kind: kindRequest, Replica: 1, At: time.Second, Dur: time.Millisecond, Outcome: outcomeDegraded, Primary: 900 * time.Microsecond, CallDur: 200 * time.Microsecond, Attempts: 2},
 		{Kind: kindTransition, Replica: 0, At: 2 * time.Second, From: stateClosed, To: stateOpen, Gen: 7},
 		{Kind: kindState, Replica: 0, At: 3 * time.Second, State: statePtr(stateClosed), Stale: 3, StoreErrs: 2, Local: 1},

@@ -85,7 +85,7 @@ func writeTable(w io.Writer, c *config, runs []modeRun, cs []checkResult) error 
 		procs = " (processes)"
 	}
 	fmt.Fprintf(w, "scenario %s: %d replicas%s, %d users (think %s), %s", c.Scenario, c.Replicas, procs, c.VUs, c.Think, c.Duration)
-	if _, _, ok := c.faultWindow(); ok {
+	if c.usesFault() {
 		fmt.Fprintf(w, ", fault from %s for %s", c.FaultAt, c.FaultFor)
 	}
 	if c.Scenario == scenarioRedisDown {

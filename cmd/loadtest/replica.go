@@ -132,6 +132,12 @@ func newReplica(spec replicaSpec, clock retry.Clock, start time.Time, s sink, ca
 	if c.Retries == 0 {
 		policy.MaxRetries = retry.NoRetries
 	}
+	// The next attempt's admission begins no sooner than the wait ends.
+	policy.OnRetry = func(ctx context.Context, e retry.RetryEvent) {
+		if tr := traceFrom(ctx); tr != nil {
+			tr.admitFrom = r.clock.Now().Add(e.Delay)
+		}
+	}
 	if c.RetryBudget > 0 {
 		if policy.Budget, err = retry.NewBudget(retry.BudgetConfig{Ratio: c.RetryBudget, Clock: clock}); err != nil {
 			r.Close(context.Background())
@@ -148,10 +154,10 @@ func newReplica(spec replicaSpec, clock retry.Clock, start time.Time, s sink, ca
 	guarded := primary.Fn
 	primary.Fn = func(ctx context.Context) (string, error) {
 		t0 := r.clock.Now()
+		tr := traceFrom(ctx)
+		tr.admitFrom = t0
 		v, err := guarded(ctx)
-		if tr := traceFrom(ctx); tr != nil {
-			tr.primary = r.clock.Now().Sub(t0)
-		}
+		tr.primary = r.clock.Now().Sub(t0)
 		return v, err
 	}
 	r.chain, err = chain.New("nutrition", []chain.Step[string]{
@@ -186,6 +192,10 @@ type trace struct {
 	primary  time.Duration // time in the primary step, retries included
 	callDur  time.Duration // time in upstream calls
 	attempts int           // upstream calls made
+	// admitFrom is no later than the moment the next attempt asks the
+	// breaker to admit it: the primary step's start, then the end of the
+	// last call, or of the retry's wait.
+	admitFrom time.Time
 }
 
 type traceKey struct{}
@@ -233,7 +243,9 @@ func (r *replica) lookup(ctx context.Context) (string, error) {
 	t1 := r.clock.Now()
 	tr.callDur += t1.Sub(t0)
 	tr.attempts++
-	r.sink.add(event{Kind: kindCall, Replica: r.idx, At: t0.Sub(r.start), Dur: t1.Sub(t0), OK: err == nil, Probe: probe})
+	r.sink.add(event{Kind: kindCall, Replica: r.idx, At: t0.Sub(r.start), Dur: t1.Sub(t0), OK: err == nil, Probe: probe,
+		Admit: tr.admitFrom.Sub(r.start)})
+	tr.admitFrom = t1
 	if probe && r.crash != nil && r.crash(r, t1) {
 		<-r.released
 		return "", errReplicaDied

@@ -260,18 +260,24 @@ func (s scope) stateAt(t time.Duration) state {
 	return st
 }
 
-// admittedWhileOpen counts the upstream calls that started while the
-// breaker they passed was open, by its committed transitions.
+// admittedWhileOpen counts the upstream calls whose admission began while
+// the breaker they passed was open, by its committed transitions. Probes
+// are not counted: a probe's own admission moves an open breaker whose
+// timeout has passed to half-open, so it always begins in open. A call's
+// Admit time is no later than the start of the breaker's Allow that let it
+// through (the call's own start is later, and a call admitted just before
+// the trip may start just after it), so a call counted here was admitted
+// after the replica that committed the trip had heard of it.
 func admittedWhileOpen(scopes []scope, events []event, end time.Duration) int64 {
 	var n int64
 	for _, s := range scopes {
 		open := s.openIntervals(end)
 		for _, e := range events {
-			if e.Kind != kindCall || !s.replicas[e.Replica] {
+			if e.Kind != kindCall || e.Probe || !s.replicas[e.Replica] {
 				continue
 			}
 			for _, w := range open {
-				if e.At >= w.Start && e.At < w.End {
+				if e.Admit >= w.Start && e.Admit < w.End {
 					n++
 					break
 				}

@@ -56,8 +56,9 @@ type eventLogBuilder struct{ events []event }
 
 func msAt(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }
 
+// call logs an upstream call whose admission began 0.1 ms before it.
 func (b *eventLogBuilder) call(replica int, start, dur float64, ok bool) *eventLogBuilder {
-	b.events = append(b.events, event{Kind: kindCall, Replica: replica, At: msAt(start), Dur: msAt(dur), OK: ok})
+	b.events = append(b.events, event{Kind: kindCall, Replica: replica, At: msAt(start), Dur: msAt(dur), OK: ok, Admit: msAt(start - 0.1)})
 	return b
 }
 
@@ -180,11 +181,14 @@ func TestComputeCountsCallsAdmittedWhileOpen(t *testing.T) {
 	// it was committed; a probe after the open timeout does not count.
 	b := &eventLogBuilder{}
 	b.transition(0, 100, stateClosed, stateOpen)
-	b.call(1, 99, 1, false)  // before the trip
-	b.call(1, 100, 1, false) // at the trip: after it
+	b.call(1, 99, 1, false)    // before the trip
+	b.call(1, 100.1, 1, false) // admitted at the trip: after it
 	b.call(1, 104, 1, false)
+	// Admitted just before the trip, started just after it: not counted.
+	b.events = append(b.events, event{Kind: kindCall, Replica: 2, At: msAt(100.5), Admit: msAt(99.9), Dur: msAt(1)})
+	// The probe's admission began while open: it moved the breaker on.
+	b.events = append(b.events, event{Kind: kindCall, Replica: 2, At: msAt(2100.5), Admit: msAt(2099.9), Dur: msAt(1), OK: true, Probe: true})
 	b.transition(2, 2100, stateOpen, stateHalfOpen)
-	b.probe(2, 2101, 1, true)
 	b.transition(2, 2102, stateHalfOpen, stateClosed)
 	b.call(0, 2200, 1, true)
 	r := compute(reportInput{Mode: modeFast, Replicas: 3, End: msAt(3000)}, b.sorted())
