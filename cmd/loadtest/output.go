@@ -130,6 +130,14 @@ func writeTable(w io.Writer, c *config, runs []modeRun, cs []checkResult) error 
 	row("upstream calls", num(func(r result) int64 { return r.UpstreamCalls }))
 	row("  failed", num(func(r result) int64 { return r.FailedUpstreamCalls }))
 	row("amplification", func(r result) string { return fmt.Sprintf("%.3f", r.Amplification) })
+	if c.usesFault() {
+		row("  during the fault", func(r result) string {
+			if r.FaultAmplification == nil {
+				return "-"
+			}
+			return fmt.Sprintf("%.3f", *r.FaultAmplification)
+		})
+	}
 	row("failed calls before open", opt(func(r result) *int64 { return r.FailedUpstreamCallsBeforeOpen }))
 	row("  recorded by the breaker", opt(func(r result) *int64 { return r.RecordedFailuresBeforeOpen }))
 	row("  stale (already in flight)", opt(func(r result) *int64 { return r.StaleFailuresBeforeOpen }))
@@ -150,6 +158,7 @@ func writeTable(w io.Writer, c *config, runs []modeRun, cs []checkResult) error 
 	row("store errors", num(func(r result) int64 { return r.StoreErrors }))
 	row("stale reports", num(func(r result) int64 { return r.StaleReports }))
 	row("local decisions", num(func(r result) int64 { return r.LocalDecisions }))
+	row("longest stall ms", lat(func(r result) float64 { return r.MaxStallMs }))
 	if c.Scenario == scenarioRedisDown {
 		row("redis-caused failures", opt(func(r result) *int64 { return r.RedisCausedFailures }))
 	}

@@ -57,6 +57,8 @@ type result struct {
 	UpstreamCallsSeen   int64   `json:"upstream_calls_seen"`
 	FailedUpstreamCalls int64   `json:"failed_upstream_calls"`
 	Amplification       float64 `json:"amplification"`
+	// FaultAmplification is Amplification over the fault window only.
+	FaultAmplification *float64 `json:"fault_amplification"`
 
 	FailedUpstreamCallsBeforeOpen *int64   `json:"failed_upstream_calls_before_open"`
 	StaleFailuresBeforeOpen       *int64   `json:"stale_failures_before_open"`
@@ -78,6 +80,9 @@ type result struct {
 	RedisCausedFailures *int64 `json:"redis_caused_failures"`
 
 	DurationMs float64 `json:"duration_ms"`
+	// MaxStallMs is the longest pause of the tool's process during the run
+	// (see stallMeter).
+	MaxStallMs float64 `json:"max_stall_ms"`
 }
 
 // sharedMode reports whether every replica shares one breaker in Redis.
@@ -140,6 +145,23 @@ func compute(in reportInput, events []event) result {
 		// in full was failed by Redis' absence.
 		n := r.Requests - r.RespondedFull
 		r.RedisCausedFailures = &n
+	}
+	if in.Fault != nil {
+		var calls, requests int64
+		for _, e := range events {
+			if e.At < in.Fault.Start || e.At >= in.Fault.End {
+				continue
+			}
+			switch e.Kind {
+			case kindCall:
+				calls++
+			case kindRequest:
+				requests++
+			}
+		}
+		if requests > 0 {
+			r.FaultAmplification = ptr(math.Round(1000*float64(calls)/float64(requests)) / 1000)
+		}
 	}
 	if in.Mode == modeNone {
 		return r

@@ -168,6 +168,11 @@ func TestComputeSharedOutage(t *testing.T) {
 	if r.UpstreamCallsSeen != 11 || r.FailedUpstreamCalls != 7 {
 		t.Errorf("calls seen %d, failed %d; want 11 and 7", r.UpstreamCallsSeen, r.FailedUpstreamCalls)
 	}
+	// In [1000, 3000): 6 calls and the 6 requests that made them, plus the
+	// probe at 2010.5 (no request of its own in this log).
+	if r.FaultAmplification == nil || *r.FaultAmplification != 1.167 {
+		t.Errorf("fault_amplification = %s, want 7/6 = 1.167", fmtFloat(r.FaultAmplification))
+	}
 	if r.Transitions != 5 {
 		t.Errorf("transitions = %d, want 5", r.Transitions)
 	}

@@ -234,6 +234,8 @@ func runMode(ctx context.Context, e *env, mode, keyPrefix string) (modeRun, erro
 			})
 		})
 	}
+	stalls := &stallMeter{}
+	bg.Go(func() { stalls.run(e.clock, stop) })
 	if e.progress {
 		bg.Go(func() {
 			p := &progress{w: e.stderr, mode: mode, log: log, start: start}
@@ -260,11 +262,40 @@ func runMode(ctx context.Context, e *env, mode, keyPrefix string) (modeRun, erro
 	}
 	events := log.snapshot()
 	res := compute(in, events)
+	res.MaxStallMs = ms(stalls.max())
 	if sharedMode(mode) && own == nil {
 		res.RedisKeyPrefix = keyPrefix
 	}
 	return modeRun{Result: res, Input: in, Events: events}, nil
 }
+
+// stallPeriod is how often the stall meter's timer should fire.
+const stallPeriod = 10 * time.Millisecond
+
+// stallMeter measures how late a timer that should fire every stallPeriod
+// really fires: the longest pause of the tool's process (the machine
+// lending its CPU elsewhere, the Go runtime), during which every replica,
+// user and the fake upstream stood still too. A run with a pause of a
+// second or more tells of the machine, not of the breaker.
+type stallMeter struct{ worst atomic.Int64 }
+
+func (m *stallMeter) run(clock retry.Clock, stop <-chan struct{}) {
+	for {
+		before := clock.Now()
+		t := clock.NewTimer(stallPeriod)
+		select {
+		case <-t.C():
+			if late := clock.Now().Sub(before) - stallPeriod; late > time.Duration(m.worst.Load()) {
+				m.worst.Store(int64(late))
+			}
+		case <-stop:
+			t.Stop()
+			return
+		}
+	}
+}
+
+func (m *stallMeter) max() time.Duration { return time.Duration(m.worst.Load()) }
 
 // scenarioFault is the upstream's fault during the fault window.
 func scenarioFault(cfg *config) (fakeupstream.Fault, bool) {
