@@ -228,7 +228,7 @@ func (r *replica) serve(ctx context.Context, query string) {
 }
 
 // errReplicaDied is what the probe of a crashed replica returns once the
-// run is over; by then its Redis client is closed, so the report is lost.
+// run is over; its Redis client is closed, so the report is lost.
 var errReplicaDied = errors.New("loadtest: the replica died during its probe")
 
 // lookup is the primary step's call: one GET of the fake FoodData Central
@@ -256,10 +256,15 @@ func (r *replica) lookup(ctx context.Context) (string, error) {
 	return answer, err
 }
 
-// die marks the replica dead: it takes no more requests, and requests in
-// flight on it are lost.
+// die marks the replica dead: it takes no more requests, requests in
+// flight on it are lost, and its Redis connections go at once, as a killed
+// process's do, so nothing it still holds (its probe, queued reports)
+// reaches Redis.
 func (r *replica) die(at time.Time) {
 	if r.dead.CompareAndSwap(false, true) {
+		if r.client != nil {
+			_ = r.client.Close()
+		}
 		r.sink.add(event{Kind: kindCrash, Replica: r.idx, At: at.Sub(r.start)})
 	}
 }

@@ -315,13 +315,18 @@ type localFleet struct {
 	env      *env
 	replicas []*replica
 	load     *load
+
+	mu       sync.Mutex // orders deaths before the release of the dead
+	stopping bool
 }
 
 func newLocalFleet(e *env, spec replicaSpec, start time.Time, log *eventLog, coord *crashCoordinator, cache *answerCache) (*localFleet, error) {
 	cfg := &e.cfg
 	f := &localFleet{env: e}
 	crash := func(r *replica, at time.Time) bool {
-		if !coord.claim() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.stopping || !coord.claim() {
 			return false
 		}
 		r.die(at)
@@ -378,16 +383,16 @@ func (f *localFleet) run(ctx context.Context, stop <-chan struct{}) error {
 	select {
 	case <-users:
 	case <-stop:
-		// A dead replica's probe hangs until its Redis client is closed
-		// and it is released: its report must never reach Redis.
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		// A dead replica's probe hangs until the run is over; no replica
+		// dies after this.
+		f.mu.Lock()
+		f.stopping = true
 		for _, r := range f.replicas {
 			if r.dead.Load() {
-				r.Close(cctx)
 				close(r.released)
 			}
 		}
-		cancel()
+		f.mu.Unlock()
 		<-users
 	}
 	close(samplerStop)
@@ -406,9 +411,7 @@ func (f *localFleet) run(ctx context.Context, stop <-chan struct{}) error {
 
 func (f *localFleet) close(ctx context.Context) {
 	for _, r := range f.replicas {
-		if !r.dead.Load() {
-			r.Close(ctx)
-		}
+		r.Close(ctx)
 	}
 }
 
