@@ -42,11 +42,18 @@ func checks(cfg *config, runs []modeRun) []checkResult {
 		if outage && mode == modeStrict {
 			// Calls already in flight when the trip was committed fail
 			// too; the store finds their reports stale. What the breaker
-			// promises is that it opens on exactly -threshold failures.
-			v := r.RecordedFailuresBeforeOpen
-			add(mode, "failed_before_open", v != nil && *v <= int64(cfg.Threshold),
-				"%s failed upstream calls before every replica rejected, %s of them already in flight at the trip (stale): the breaker opened on %s, need at most -threshold %d",
-				fmtInt(r.FailedUpstreamCallsBeforeOpen), fmtInt(r.StaleFailuresBeforeOpen), fmtInt(v), cfg.Threshold)
+			// promises is that it opens on exactly -threshold consecutive
+			// failures: a success that started before the outage and was
+			// answered during it resets the count, and may rightly let
+			// threshold − 1 more failures be recorded.
+			v, late := r.RecordedFailuresBeforeOpen, r.LateSuccessesBeforeOpen
+			limit := int64(cfg.Threshold)
+			if late != nil {
+				limit += *late * int64(cfg.Threshold-1)
+			}
+			add(mode, "failed_before_open", v != nil && *v <= limit,
+				"%s failed upstream calls before every replica rejected, %s of them already in flight at the trip (stale): the breaker opened on %s recorded failures, need at most %d (-threshold %d, %s late successes)",
+				fmtInt(r.FailedUpstreamCallsBeforeOpen), fmtInt(r.StaleFailuresBeforeOpen), fmtInt(v), limit, cfg.Threshold, fmtInt(late))
 		}
 		if outage && mode != modeNone {
 			limit, what := cfg.OpenTimeout+closeSlack, "-open-timeout + 250ms"

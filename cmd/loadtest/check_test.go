@@ -29,6 +29,12 @@ func TestChecks(t *testing.T) {
 		{"no requests at all", outage, func(r *result) { r.Requests, r.Responded, r.RespondedRatio = 0, 0, 0 }, "responded", ""},
 		{"slow fallback", outage, func(r *result) { r.FallbackLatency.Max = 1000 }, "fallback_latency", ""},
 		{"six recorded failures", outage, func(r *result) { r.RecordedFailuresBeforeOpen = ptr[int64](6) }, "failed_before_open", ""},
+		{"nine recorded after a late success", outage, func(r *result) {
+			r.RecordedFailuresBeforeOpen, r.LateSuccessesBeforeOpen = ptr[int64](9), ptr[int64](1)
+		}, "", ""},
+		{"ten recorded after a late success", outage, func(r *result) {
+			r.RecordedFailuresBeforeOpen, r.LateSuccessesBeforeOpen = ptr[int64](10), ptr[int64](1)
+		}, "failed_before_open", ""},
 		{"never opened", outage, func(r *result) { r.RecordedFailuresBeforeOpen = nil }, "failed_before_open", ""},
 		{"slow recovery", outage, func(r *result) { r.TimeToCloseMs = ptr(2250.1) }, "recovery", ""},
 		{"never closed", outage, func(r *result) { r.TimeToCloseMs = nil }, "recovery", ""},

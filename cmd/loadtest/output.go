@@ -140,6 +140,7 @@ func writeTable(w io.Writer, c *config, runs []modeRun, cs []checkResult) error 
 	}
 	row("failed calls before open", opt(func(r result) *int64 { return r.FailedUpstreamCallsBeforeOpen }))
 	row("  recorded by the breaker", opt(func(r result) *int64 { return r.RecordedFailuresBeforeOpen }))
+	row("  late successes (reset the count)", opt(func(r result) *int64 { return r.LateSuccessesBeforeOpen }))
 	row("  stale (already in flight)", opt(func(r result) *int64 { return r.StaleFailuresBeforeOpen }))
 	row("admitted while open", opt(func(r result) *int64 { return r.AdmittedWhileOpen }))
 	row("max concurrent probes", opt(func(r result) *int64 { return r.MaxConcurrentProbes }))

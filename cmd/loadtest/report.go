@@ -60,15 +60,20 @@ type result struct {
 	// FaultAmplification is Amplification over the fault window only.
 	FaultAmplification *float64 `json:"fault_amplification"`
 
-	FailedUpstreamCallsBeforeOpen *int64   `json:"failed_upstream_calls_before_open"`
-	StaleFailuresBeforeOpen       *int64   `json:"stale_failures_before_open"`
-	RecordedFailuresBeforeOpen    *int64   `json:"recorded_failures_before_open"`
-	AdmittedWhileOpen             *int64   `json:"admitted_while_open"`
-	MaxConcurrentProbes           *int64   `json:"max_concurrent_half_open_probes"`
-	TimeToTripMs                  *float64 `json:"time_to_trip_ms"`
-	TimeToOpenMs                  *float64 `json:"time_to_open_ms"`
-	TimeToCloseMs                 *float64 `json:"time_to_close_ms"`
-	Transitions                   int64    `json:"transitions"`
+	FailedUpstreamCallsBeforeOpen *int64 `json:"failed_upstream_calls_before_open"`
+	StaleFailuresBeforeOpen       *int64 `json:"stale_failures_before_open"`
+	RecordedFailuresBeforeOpen    *int64 `json:"recorded_failures_before_open"`
+	// LateSuccessesBeforeOpen: calls that succeeded but ended after the
+	// outage began and before the trip. Each one's report resets the
+	// consecutive-failure count, so the breaker may rightly record up to
+	// threshold − 1 more failures per late success.
+	LateSuccessesBeforeOpen *int64   `json:"late_successes_before_open"`
+	AdmittedWhileOpen       *int64   `json:"admitted_while_open"`
+	MaxConcurrentProbes     *int64   `json:"max_concurrent_half_open_probes"`
+	TimeToTripMs            *float64 `json:"time_to_trip_ms"`
+	TimeToOpenMs            *float64 `json:"time_to_open_ms"`
+	TimeToCloseMs           *float64 `json:"time_to_close_ms"`
+	Transitions             int64    `json:"transitions"`
 
 	Latency         latency `json:"latency_ms"`
 	FallbackLatency latency `json:"fallback_latency_ms"`
@@ -188,7 +193,8 @@ func compute(in reportInput, events []event) result {
 			}
 			stale := min(staleBetween(events, in.Fault.Start, until), f)
 			recorded := f - stale
-			r.StaleFailuresBeforeOpen, r.RecordedFailuresBeforeOpen = &stale, &recorded
+			late := lateSuccessesBetween(events, in.Fault.Start, open)
+			r.StaleFailuresBeforeOpen, r.RecordedFailuresBeforeOpen, r.LateSuccessesBeforeOpen = &stale, &recorded, &late
 		}
 		if d, ok := timeToClose(liveScopes(scopes, events), in.Fault.End); ok {
 			r.TimeToCloseMs = ptr(ms(d))
@@ -376,6 +382,18 @@ func failedCallsBetween(events []event, from, to time.Duration) int64 {
 	var n int64
 	for _, e := range events {
 		if e.Kind == kindCall && !e.OK && e.At >= from && e.At < to {
+			n++
+		}
+	}
+	return n
+}
+
+// lateSuccessesBetween counts calls that succeeded and ended in [from,
+// to): started before an outage, answered during it.
+func lateSuccessesBetween(events []event, from, to time.Duration) int64 {
+	var n int64
+	for _, e := range events {
+		if e.Kind == kindCall && e.OK && e.At < from && e.At+e.Dur >= from && e.At+e.Dur < to {
 			n++
 		}
 	}

@@ -353,3 +353,17 @@ func TestGuardOverheadUsesSingleAttemptFullAnswers(t *testing.T) {
 		t.Errorf("guard overhead = %+v, want one sample of 2 ms", r.GuardOverhead)
 	}
 }
+
+func TestLateSuccessesBetween(t *testing.T) {
+	ms := time.Millisecond
+	events := []event{
+		{Kind: kindCall, At: 90 * ms, Dur: 20 * ms, OK: true},  // answered during the outage: late
+		{Kind: kindCall, At: 50 * ms, Dur: 20 * ms, OK: true},  // answered before it
+		{Kind: kindCall, At: 95 * ms, Dur: 10 * ms, OK: false}, // a failure
+		{Kind: kindCall, At: 110 * ms, Dur: 5 * ms, OK: true},  // started during it
+		{Kind: kindCall, At: 99 * ms, Dur: 200 * ms, OK: true}, // answered after the trip
+	}
+	if n := lateSuccessesBetween(events, 100*ms, 200*ms); n != 1 {
+		t.Fatalf("late successes = %d, want 1", n)
+	}
+}
