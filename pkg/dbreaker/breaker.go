@@ -35,6 +35,7 @@ type Breaker struct {
 	// view is what this replica knows of the shared state (see view.go).
 	view          atomic.Pointer[view]
 	viewMu        sync.Mutex
+	viewChanged   func(State) // tests and benchmarks: called under viewMu
 	corruptLogged atomic.Bool
 
 	unwatch   func()

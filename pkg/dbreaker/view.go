@@ -58,6 +58,9 @@ func (b *Breaker) learn(epoch uint64, state State, gen int64, until time.Time) {
 		until = cur.until // a reply without the store's time keeps what we knew
 	}
 	b.view.Store(&view{state: state, gen: gen, until: until, epoch: epoch})
+	if b.viewChanged != nil {
+		b.viewChanged(state)
+	}
 }
 
 // observe handles a store reply to a call that began at local time now in
