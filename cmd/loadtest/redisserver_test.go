@@ -3,7 +3,6 @@ package main
 import (
 	"testing"
 
-	"github.com/healthagent/resilience/pkg/retry"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -11,12 +10,12 @@ import (
 // killed, and comes back empty on the same port.
 func TestRedisServerStopsAndRestartsOnTheSamePort(t *testing.T) {
 	ctx := t.Context()
-	s, err := startRedisServer(ctx, retry.RealClock{})
+	s, err := startRedisServer(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.close)
-	c := redis.NewClient(&redis.Options{Addr: s.addr, MaxRetries: -1})
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
 	t.Cleanup(func() { c.Close() })
 	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
 		t.Fatalf("SET on a fresh server: %v", err)
@@ -30,10 +29,10 @@ func TestRedisServerStopsAndRestartsOnTheSamePort(t *testing.T) {
 	if err := s.stop(); err == nil {
 		t.Error("a second stop did not say the server is not running")
 	}
-	if err := s.start(ctx); err != nil {
+	if err := s.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := c.Exists(ctx, "k").Result(); err != nil || n != 0 {
-		t.Errorf("after the restart on %s: EXISTS k = %d, %v; want an empty server", s.addr, n, err)
+		t.Errorf("after the restart on %s: EXISTS k = %d, %v; want an empty server", s.Addr, n, err)
 	}
 }

@@ -133,11 +133,11 @@ func runMode(ctx context.Context, e *env, mode, keyPrefix string) (modeRun, erro
 	var redisAddr string
 	if sharedMode(mode) {
 		if cfg.Scenario == scenarioRedisDown {
-			if own, err = startRedisServer(ctx, e.clock); err != nil {
+			if own, err = startRedisServer(ctx); err != nil {
 				return modeRun{}, err
 			}
 			defer own.close()
-			redisAddr = own.addr
+			redisAddr = own.Addr
 		} else {
 			redisAddr = cfg.Redis
 			if err := pingRedis(ctx, redisAddr); err != nil {
@@ -226,7 +226,7 @@ func runMode(ctx context.Context, e *env, mode, keyPrefix string) (modeRun, erro
 		bg.Go(func() {
 			at(e.clock, start, cfg.RedisDownAt+cfg.RedisDownFor, stop, func(now time.Time) {
 				if own != nil {
-					if err := own.start(ctx); err != nil {
+					if err := own.Start(ctx); err != nil {
 						e.logger.Error("loadtest: restarting redis-server", "error", err)
 					}
 				}
