@@ -45,7 +45,7 @@ func (b *Breaker) trusted(v *view) bool {
 // began again) accepts anything.
 func (b *Breaker) learn(epoch uint64, state State, gen int64, until time.Time) {
 	cur := b.view.Load()
-	if cur != nil && cur.epoch == epoch && (gen < cur.gen || gen == cur.gen && cur.state == state && (until.IsZero() || until.Equal(cur.until))) {
+	if cur != nil && cur.epoch == epoch && (gen < cur.gen || gen == cur.gen && cur.state == state && (until.IsZero() || !until.Before(cur.until))) {
 		return // older, or nothing new: skip the lock on the hot path
 	}
 	b.viewMu.Lock()
@@ -54,8 +54,12 @@ func (b *Breaker) learn(epoch uint64, state State, gen int64, until time.Time) {
 	if cur != nil && cur.epoch == epoch && gen < cur.gen {
 		return
 	}
-	if until.IsZero() && cur != nil && cur.gen == gen && cur.state == state {
-		until = cur.until // a reply without the store's time keeps what we knew
+	if cur != nil && cur.gen == gen && cur.state == state && !cur.until.IsZero() && (until.IsZero() || cur.until.Before(until)) {
+		// Same state: keep the earlier end. Each estimate is "when we heard
+		// + what remained", and hearing late (a delayed event, a slow reply)
+		// only pushes it later; a reply without the store's time keeps what
+		// we knew.
+		until = cur.until
 	}
 	b.view.Store(&view{state: state, gen: gen, until: until, epoch: epoch})
 	if b.viewChanged != nil {
