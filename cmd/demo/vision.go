@@ -35,8 +35,11 @@ func captionMeal(data *sr24.Dataset, caption string) []mealItem {
 		return r == ',' || r == ';' || r == '.' || r == '\n' || r == '+' || r == '&'
 	})
 	for _, part := range parts {
-		for _, piece := range strings.Split(part, " and ") {
-			piece = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(piece), "with "))
+		for _, piece := range strings.Split(strings.ReplaceAll(part, " with ", " and "), " and ") {
+			piece = strings.TrimSpace(piece)
+			for _, filler := range []string{"with ", "a ", "an ", "some "} {
+				piece = strings.TrimPrefix(piece, filler)
+			}
 			amount, inGrams, name := splitAmount(piece)
 			if name == "" || len(items) == 10 {
 				continue

@@ -60,9 +60,9 @@ func TestCaptionMeal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	items := captionMeal(data, "150 g chicken breast and 200g rice, 2 eggs; a xylophone")
-	want := map[string]bool{"chicken breast": true, "rice": true, "eggs": true}
-	if len(items) != 3 {
+	items := captionMeal(data, "150 g chicken breast and 200g rice, 2 eggs; a xylophone with a banana")
+	want := map[string]bool{"chicken breast": true, "rice": true, "eggs": true, "banana": true}
+	if len(items) != 4 {
 		t.Fatalf("items = %+v", items)
 	}
 	for _, it := range items {
