@@ -392,13 +392,7 @@ func setRetryAfter(rep *reply, u Upstream, after time.Duration) {
 
 // writeReply writes rep as JSON.
 func writeReply(w http.ResponseWriter, rep reply) {
-	h := w.Header()
-	for k, v := range rep.header {
-		h[k] = v
-	}
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(rep.body)))
-	w.WriteHeader(rep.status)
+	writeHead(w, rep)
 	_, _ = w.Write(rep.body)
 }
 
@@ -406,6 +400,12 @@ func writeReply(w http.ResponseWriter, rep reply) {
 // half; net/http then closes the connection, and the client reads an
 // unexpected end of the body.
 func writeTruncated(w http.ResponseWriter, rep reply) {
+	writeHead(w, rep)
+	_, _ = w.Write(rep.body[:len(rep.body)/2])
+}
+
+// writeHead writes rep's headers, announcing its whole body, and status.
+func writeHead(w http.ResponseWriter, rep reply) {
 	h := w.Header()
 	for k, v := range rep.header {
 		h[k] = v
@@ -413,7 +413,6 @@ func writeTruncated(w http.ResponseWriter, rep reply) {
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(rep.body)))
 	w.WriteHeader(rep.status)
-	_, _ = w.Write(rep.body[:len(rep.body)/2])
 }
 
 // garble returns a body that starts like body and is never valid JSON: a
