@@ -73,7 +73,7 @@ func (b *Breaker) Allow(ctx context.Context) (*Permit, error) {
 	if b.degraded() {
 		return b.allowWithoutStore(ctx, now)
 	}
-	token := b.tokenPrefix + strconv.FormatUint(b.tokenSeq.Add(1), 10)
+	token := b.newToken()
 	epoch := b.epoch()
 	sctx, cancel := b.storeContext(ctx)
 	d, err := b.store.Acquire(sctx, b.name, b.policy, token)
@@ -96,6 +96,12 @@ func (b *Breaker) Allow(ctx context.Context) (*Permit, error) {
 	return p, nil
 }
 
+// newToken returns a probe token unique among this store's callers: the
+// breaker's random prefix and a sequence number.
+func (b *Breaker) newToken() string {
+	return b.tokenPrefix + strconv.FormatUint(b.tokenSeq.Add(1), 10)
+}
+
 // allowWithoutStore decides a call by the store-failure policy.
 func (b *Breaker) allowWithoutStore(ctx context.Context, now time.Time) (*Permit, error) {
 	b.fallbacks.Add(1)
@@ -105,7 +111,7 @@ func (b *Breaker) allowWithoutStore(ctx context.Context, now time.Time) (*Permit
 	case FailClosed:
 		return nil, b.reject(Closed, 0, ErrStoreUnavailable)
 	}
-	token := b.tokenPrefix + strconv.FormatUint(b.tokenSeq.Add(1), 10)
+	token := b.newToken()
 	d, _ := b.local.Acquire(ctx, b.name, b.policy, token) // in memory: never fails
 	if !d.Allowed {
 		return nil, b.reject(d.Snapshot.State, d.Snapshot.RetryAfter(), d.Reason)
