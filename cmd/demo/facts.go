@@ -49,10 +49,11 @@ func (f *facts) lookup(ctx context.Context, name string) (factsAnswer, error) {
 	return factsAnswer{Description: ans.Description, Per100g: ans.Per100g, Source: ans.From, Degraded: ans.Degraded}, nil
 }
 
-// estimate is the answer for a meal nobody could read.
+// estimate is the answer for a meal nobody could read: the nutrition
+// chain's average dish.
 func estimate() factsAnswer {
-	return factsAnswer{Description: "estimate for an average mixed dish", Source: nutrition.FromEstimate, Degraded: true,
-		Per100g: sr24.Nutrients{EnergyKcal: 150, ProteinG: 7, CarbohydrateG: 15, FatG: 7}}
+	d := nutrition.AverageDish(genericDish)
+	return factsAnswer{Description: d.Description, Per100g: d.Per100g, Source: nutrition.FromEstimate, Degraded: true}
 }
 
 // newFacts connects the cache (PostgreSQL when it answers, migrated and

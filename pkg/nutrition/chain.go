@@ -100,9 +100,10 @@ func NewChain(cfg ChainConfig) (*Chain, error) {
 	return &Chain{cfg: cfg}, nil
 }
 
-// averageDish is the last resort: the energy density of an average mixed
-// dish, so the bot always answers something honest.
-func averageDish(name string) Result {
+// AverageDish is the chain's last resort, for a food named name: the
+// nutrients of an average mixed dish, so the bot always answers something
+// honest.
+func AverageDish(name string) Result {
 	return Result{Query: name, Description: "estimate for an average mixed dish",
 		Per100g: sr24.Nutrients{EnergyKcal: 150, ProteinG: 7, CarbohydrateG: 15, FatG: 7},
 		Unknown: sr24.NutrientSet(0).With(sr24.Fiber).With(sr24.Sodium)}
@@ -143,7 +144,7 @@ func (c *Chain) steps() []step {
 		steps = append(steps, step{name: "ai_estimate", from: FromEstimate, guard: cfg.EstimateGuard, find: cfg.Estimate})
 	}
 	return append(steps, step{name: "average_dish", from: FromEstimate, find: func(_ context.Context, name string) (Result, error) {
-		return averageDish(name), nil
+		return AverageDish(name), nil
 	}})
 }
 
