@@ -33,7 +33,7 @@ func (s *Store) SaveAnswer(ctx context.Context, r Result) error {
 		id = r.ID
 	}
 	fetchedAt := timeOrNow(r.FetchedAt, s.cfg.Clock)
-	_, err = guarded(ctx, "save answer", func(ctx context.Context) (struct{}, error) {
+	_, err = guarded(ctx, s.shared, "save answer", func(ctx context.Context) (struct{}, error) {
 		_, err := s.db.ExecContext(ctx, "INSERT INTO "+s.table("upstream_answers")+` AS u
 			(query_norm, source, query, upstream_id, description, `+nutrientColumns+`, fetched_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
@@ -97,7 +97,7 @@ func (s *Store) StaleAnswers(ctx context.Context, source Source, before time.Tim
 	if limit <= 0 {
 		return nil, &ConfigError{Field: "limit", Value: limit, Reason: "want at least 1"}
 	}
-	return guarded(ctx, "stale answers", func(ctx context.Context) ([]Result, error) {
+	return guarded(ctx, s.shared, "stale answers", func(ctx context.Context) ([]Result, error) {
 		rows, err := s.db.QueryxContext(ctx, `SELECT '`+string(MatchCached)+`', query, source, upstream_id, description, `+nutrientColumns+`, fetched_at, 1::float8
 			FROM `+s.table("upstream_answers")+`
 			WHERE source = $1 AND fetched_at < $2

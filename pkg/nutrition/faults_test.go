@@ -39,6 +39,21 @@ func openAt(t *testing.T, addr string) *sqlx.DB {
 	return db
 }
 
+// waitCallsEnd waits until no database call of s (or of its copies) is
+// still running: a call abandoned on a hung connection ends when the
+// connection fails, and must not outlive the test.
+func waitCallsEnd(t *testing.T, s *Store) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for s.shared.running.Load() > 0 {
+		if time.Now().After(deadline) {
+			t.Errorf("%d database calls still running 30s after their connections closed", s.shared.running.Load())
+			return
+		}
+		time.Sleep(10 * time.Millisecond) // polling for the driver to give up
+	}
+}
+
 // within runs fn and fails the test if it has not returned after a
 // generous limit: a hang, which is what these tests guard against.
 func within(t *testing.T, fn func()) {
@@ -63,6 +78,7 @@ type faultProxy struct {
 	target string
 	mu     sync.Mutex
 	frozen bool
+	closed bool
 	wake   chan struct{} // closed when the proxy thaws or closes
 	conns  []net.Conn
 }
@@ -93,6 +109,12 @@ func (p *faultProxy) serve() {
 			continue
 		}
 		p.mu.Lock()
+		if p.closed { // accepted just before close: close it here
+			p.mu.Unlock()
+			c.Close()
+			up.Close()
+			return
+		}
 		p.conns = append(p.conns, c, up)
 		p.mu.Unlock()
 		go p.pipe(up, c)
@@ -140,6 +162,7 @@ func (p *faultProxy) close() {
 	p.ln.Close()
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.closed = true
 	if p.frozen {
 		p.frozen = false
 		close(p.wake)
@@ -155,6 +178,9 @@ func TestPostgresFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	seeded, admin, _ := seededStore(t, Config{})
+	// Runs after every subtest has closed its listener or proxy: the calls
+	// left behind on a hung connection end once it fails.
+	t.Cleanup(func() { waitCallsEnd(t, seeded) })
 
 	t.Run("connection refused", func(t *testing.T) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -180,10 +206,12 @@ func TestPostgresFaults(t *testing.T) {
 		}
 		var mu sync.Mutex
 		var held []net.Conn
+		closed := false
 		t.Cleanup(func() {
 			ln.Close()
 			mu.Lock()
 			defer mu.Unlock()
+			closed = true
 			for _, c := range held {
 				c.Close()
 			}
@@ -195,7 +223,11 @@ func TestPostgresFaults(t *testing.T) {
 					return
 				}
 				mu.Lock()
-				held = append(held, c)
+				if closed { // accepted just before the cleanup
+					c.Close()
+				} else {
+					held = append(held, c)
+				}
 				mu.Unlock()
 			}
 		}()

@@ -56,7 +56,7 @@ func (s *Store) Lookup(ctx context.Context, name string) (Result, error) {
 	if key == "" {
 		return Result{}, notFound(name, "it has no letter or digit")
 	}
-	return guarded(ctx, "lookup", func(ctx context.Context) (Result, error) {
+	return guarded(ctx, s.shared, "lookup", func(ctx context.Context) (Result, error) {
 		r, found, err := s.lookupDirect(ctx, name, key)
 		if err != nil || found {
 			return r, err
@@ -297,7 +297,7 @@ func (s *Store) lookupSimilar(ctx context.Context, sim *similarity, name, key st
 // food without any. The error wraps ErrNotFound when no food has that
 // number.
 func (s *Store) Portions(ctx context.Context, ndb string) ([]sr24.Portion, error) {
-	return guarded(ctx, "portions", func(ctx context.Context) ([]sr24.Portion, error) {
+	return guarded(ctx, s.shared, "portions", func(ctx context.Context) ([]sr24.Portion, error) {
 		var rows []struct {
 			Description string  `db:"description"`
 			Grams       float64 `db:"grams"`

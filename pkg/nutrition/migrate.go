@@ -154,7 +154,7 @@ func (s *Store) Migrate(ctx context.Context) (MigrateReport, error) {
 
 // migrate applies migs, as Migrate describes.
 func (s *Store) migrate(ctx context.Context, migs []migration) (MigrateReport, error) {
-	rep, err := guarded(ctx, "migrate", func(ctx context.Context) (migrateResult, error) {
+	rep, err := guarded(ctx, s.shared, "migrate", func(ctx context.Context) (migrateResult, error) {
 		return inTx(ctx, s.db, func(tx *sqlx.Tx) (migrateResult, error) {
 			return s.migrateTx(ctx, tx, migs)
 		})
@@ -357,7 +357,7 @@ func (s *Store) similarityInUse(ctx context.Context) (*similarity, error) {
 // SimilarityInUse returns the similarity search Lookup uses, trigram or
 // plain, and for plain why (see MigrateReport).
 func (s *Store) SimilarityInUse(ctx context.Context) (mode SimilarityMode, reason string, err error) {
-	sim, err := guarded(ctx, "similarity", s.similarityInUse)
+	sim, err := guarded(ctx, s.shared, "similarity", s.similarityInUse)
 	if err != nil {
 		return "", "", err
 	}

@@ -85,7 +85,7 @@ func (s *Store) Seed(ctx context.Context, data *sr24.Dataset) (SeedReport, error
 	}
 	foods, aliases := data.Foods(), data.Aliases()
 	version := dataVersion(foods, aliases)
-	return guarded(ctx, "seed", func(ctx context.Context) (SeedReport, error) {
+	return guarded(ctx, s.shared, "seed", func(ctx context.Context) (SeedReport, error) {
 		return inTx(ctx, s.db, func(tx *sqlx.Tx) (SeedReport, error) {
 			return s.seedTx(ctx, tx, version, foods, aliases)
 		})

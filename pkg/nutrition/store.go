@@ -40,6 +40,10 @@ type storeShared struct {
 	mu     sync.Mutex
 	stmts  map[stmtKey]*sqlx.Stmt // prepared lookup statements
 	closed bool
+
+	// running counts database calls still in progress, including those
+	// abandoned when their context ended (see guarded).
+	running atomic.Int64
 }
 
 // stmtKey identifies a statement prepared on a pool.
@@ -144,7 +148,7 @@ func (s *Store) table(name string) string { return s.schema + "." + pq.QuoteIden
 // connection: a server or network that stops answering would hold the
 // caller far past its deadline. fn keeps ctx, so the driver still cancels
 // and fn ends as soon as the connection fails or is cancelled.
-func guarded[T any](ctx context.Context, op string, fn func(ctx context.Context) (T, error)) (T, error) {
+func guarded[T any](ctx context.Context, sh *storeShared, op string, fn func(ctx context.Context) (T, error)) (T, error) {
 	var zero T
 	if err := ctx.Err(); err != nil {
 		return zero, &DBError{Op: op, Err: err}
@@ -161,7 +165,9 @@ func guarded[T any](ctx context.Context, op string, fn func(ctx context.Context)
 		err error
 	}
 	done := make(chan outcome, 1)
+	sh.running.Add(1)
 	go func() {
+		defer sh.running.Add(-1)
 		v, err := fn(ctx)
 		done <- outcome{v, err}
 	}()
