@@ -62,6 +62,7 @@ func runBreakers(ctx context.Context, args []string, getenv func(string) string,
 		fmt.Fprintf(stderr, "demo breakers: REDIS_URL=%q: %v\n", redactURL(cfg.RedisURL), err)
 		return 2
 	}
+	opts.ContextTimeoutEnabled = true
 	if err := redisReachable(ctx, opts); err != nil {
 		fmt.Fprintf(stderr, "demo breakers: Redis at %s is not reachable (%v): breakers are shared through Redis only\n",
 			redactURL(cfg.RedisURL), dbreaker.RedactErrorText(err.Error()))

@@ -137,6 +137,7 @@ func (s *service) connectBreakers(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("demo: REDIS_URL=%q: %w", redactURL(s.cfg.RedisURL), err)
 	}
+	opts.ContextTimeoutEnabled = true // so the store's timeout bounds every Redis call
 	if err = redisReachable(ctx, opts); err != nil {
 		s.store = dbreaker.NewMemoryStore(nil)
 		s.log.Warn("[CIRCUIT_BREAKER] Redis not reachable: breakers are per replica (in-process MemoryStore)",

@@ -85,7 +85,7 @@ func (s *Server) Stop() { s.proc.Stop() }
 
 // Client returns a new client of this server, closed at cleanup.
 func (s *Server) Client(opts ...func(*redis.Options)) *redis.Client {
-	o := &redis.Options{Addr: s.Addr, TLSConfig: s.tls}
+	o := &redis.Options{Addr: s.Addr, TLSConfig: s.tls, ContextTimeoutEnabled: true}
 	for _, f := range opts {
 		f(o)
 	}

@@ -75,7 +75,7 @@ func TestRedisDataModelIsReadable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "failures forced gen last_error open_until_ms opened_at_ms state successes trips updated_at_ms"
+	want := "failures forced gen inc last_error open_until_ms opened_at_ms state successes trips updated_at_ms"
 	if got := strings.Join(slices.Sorted(maps.Keys(h)), " "); got != want {
 		t.Fatalf("hash fields: %s\nwant %s", got, want)
 	}
@@ -251,8 +251,8 @@ func TestRedisStoreRejectsBadOptions(t *testing.T) {
 }
 
 func TestParseReply(t *testing.T) {
-	// state|forced|gen|open_until|now|corrupt|failures|successes|own...|count|transitions...|trips|opened|updated|last_error
-	full := "open||3|2000|1000|0|5|0|7|1|closed|open|3|2000|1|900|950|boom | with a bar"
+	// state|forced|gen|open_until|now|corrupt|failures|successes|inc|own...|count|transitions...|trips|opened|updated|last_error
+	full := "open||3|2000|1000|0|5|0|ab12:3|7|1|closed|open|3|2000|1|900|950|boom | with a bar"
 	r, err := parseReply("x", full, 1, true)
 	if err != nil {
 		t.Fatalf("good reply: %v", err)
@@ -261,25 +261,30 @@ func TestParseReply(t *testing.T) {
 	if s.State != Open || s.Generation != 3 || s.RetryAfter() != time.Second || s.LastError != "boom | with a bar" || s.Trips != 1 || s.Failures != 5 {
 		t.Fatalf("decoded %+v", s)
 	}
+	if s.Incarnation != "ab12:3" || r.transitions[0].Incarnation != "ab12:3" {
+		t.Fatalf("incarnation %q, in the transition %q", s.Incarnation, r.transitions[0].Incarnation)
+	}
 	if len(r.transitions) != 1 || r.transitions[0].From != Closed || r.transitions[0].To != Open || r.own[0] != "7" {
 		t.Fatalf("transitions %+v, own %q", r.transitions, r.own)
 	}
-	if r, err := parseReply("x", "closed|forced_open|4|0|0|0|0|0|0", 0, false); err != nil || r.snap.State != ForcedOpen || r.snap.Underlying != Closed {
+	if r, err := parseReply("x", "closed|forced_open|4|0|0|0|0|0|i1|0", 0, false); err != nil || r.snap.State != ForcedOpen || r.snap.Underlying != Closed {
 		t.Fatalf("forced reply: %+v, %v", r.snap, err)
 	}
 	bad := map[string]any{
 		"not a string":       []any{"closed"},
 		"empty":              "",
 		"too short":          "closed||0|0",
-		"unknown state":      "sideways||0|0|0|0|0|0|0",
-		"forced closed":      "closed|closed|0|0|0|0|0|0|0",
-		"text gen":           "closed||x|0|0|0|0|0|0",
-		"float gen":          "closed||1.5|0|0|0|0|0|0",
-		"left over":          "closed||0|0|0|0|0|0|0|extra",
-		"missing transition": "closed||0|0|0|0|0|0|1|closed",
-		"bad transition":     "closed||0|0|0|0|0|0|1|closed|nowhere|1|0",
-		"huge count":         "closed||0|0|0|0|0|0|99999",
-		"negative count":     "closed||0|0|0|0|0|0|-1",
+		"unknown state":      "sideways||0|0|0|0|0|0||0",
+		"forced closed":      "closed|closed|0|0|0|0|0|0||0",
+		"text gen":           "closed||x|0|0|0|0|0||0",
+		"float gen":          "closed||1.5|0|0|0|0|0||0",
+		"bad incarnation":    "closed||0|0|0|0|0|0|a b|0",
+		"no incarnation":     "closed||0|0|0|0|0|0",
+		"left over":          "closed||0|0|0|0|0|0||0|extra",
+		"missing transition": "closed||0|0|0|0|0|0||1|closed",
+		"bad transition":     "closed||0|0|0|0|0|0||1|closed|nowhere|1|0",
+		"huge count":         "closed||0|0|0|0|0|0||99999",
+		"negative count":     "closed||0|0|0|0|0|0||-1",
 	}
 	for name, v := range bad {
 		if _, err := parseReply("x", v, 0, false); !errors.Is(err, errReplyShape) {
