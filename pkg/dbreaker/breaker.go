@@ -47,6 +47,7 @@ type Breaker struct {
 	stale       atomic.Int64
 	storeErrors atomic.Int64
 	fallbacks   atomic.Int64
+	confirmed   atomic.Int64
 }
 
 type options struct {
@@ -158,11 +159,16 @@ type Stats struct {
 	// LocalDecisions: calls decided by the store-failure policy (a local
 	// breaker, fail open or fail closed) because the store was unavailable.
 	LocalDecisions int64
+	// ConfirmedEvents: events this replica read the store to confirm before
+	// believing them (operator actions, a generation it missed, a new
+	// incarnation, or an event nobody in the fleet sent).
+	ConfirmedEvents int64
 }
 
 // Stats returns this replica's counters.
 func (b *Breaker) Stats() Stats {
-	return Stats{StaleReports: b.stale.Load(), StoreErrors: b.storeErrors.Load(), LocalDecisions: b.fallbacks.Load()}
+	return Stats{StaleReports: b.stale.Load(), StoreErrors: b.storeErrors.Load(), LocalDecisions: b.fallbacks.Load(),
+		ConfirmedEvents: b.confirmed.Load()}
 }
 
 // inProcess marks stores that do no I/O: their calls need no timeout and

@@ -534,6 +534,71 @@ func runStoreContract(t *testing.T, newHarness func(*testing.T) storeHarness) {
 		}
 	})
 
+	t.Run("live probe leases count against the next half-open period", func(t *testing.T) {
+		h := newHarness(t)
+		c := newContract(t, h, Config{OpenTimeout: h.unit, ProbeLease: 40 * h.unit, HalfOpenMaxProbes: 3})
+		c.trip()
+		h.advance(t, h.unit)
+		var probes []Decision
+		var tokens []string
+		for i := 0; i < 3; i++ {
+			d, tok := c.acquireToken()
+			if !d.Probe {
+				t.Fatalf("probe %d: %+v", i+1, d)
+			}
+			probes, tokens = append(probes, d), append(tokens, tok)
+		}
+		// The first probe fails and reopens the breaker while the other two
+		// still run: the next half-open period has one slot, not three.
+		r := c.report(Report{Incarnation: probes[0].Snapshot.Incarnation, Generation: probes[0].Snapshot.Generation, Token: tokens[0], Outcome: Failure})
+		wantTransitions(t, r.Transitions, [2]State{HalfOpen, Open})
+		h.advance(t, h.unit)
+		if d := c.acquire(); !d.Probe {
+			t.Fatalf("the free slot: %+v", d)
+		}
+		if d := c.acquire(); d.Allowed || !errors.Is(d.Reason, ErrTooManyProbes) {
+			t.Fatalf("a slot beyond the two probes still running: %+v", d)
+		}
+		// A probe of the old period reports: stale, and its slot is free.
+		r = c.report(Report{Incarnation: probes[1].Snapshot.Incarnation, Generation: probes[1].Snapshot.Generation, Token: tokens[1], Outcome: Success})
+		if r.Stale != 1 || r.Applied != 0 {
+			t.Fatalf("report of a probe from the previous period: %+v", r)
+		}
+		if d := c.acquire(); !d.Probe {
+			t.Fatalf("the slot the old probe gave back: %+v", d)
+		}
+	})
+
+	t.Run("incarnations", func(t *testing.T) {
+		c := newContract(t, newHarness(t), Config{FailureThreshold: 2})
+		d := c.acquire()
+		if d.Snapshot.Incarnation != "" || d.Snapshot.Generation != 0 {
+			t.Fatalf("a breaker never written: %+v", d.Snapshot)
+		}
+		r := c.report(Report{Outcome: Success})
+		if r.Applied != 1 || r.Snapshot.Incarnation != "" {
+			t.Fatalf("a success on a breaker never written writes nothing: %+v", r)
+		}
+		r = c.report(Report{Outcome: Failure})
+		inc := r.Snapshot.Incarnation
+		if r.Applied != 1 || inc == "" || r.Snapshot.Failures != 1 {
+			t.Fatalf("the first failure: %+v", r)
+		}
+		// Admitted before the state was written: still counts at generation 0.
+		r = c.report(Report{Outcome: Failure})
+		if r.Applied != 1 || r.Snapshot.State != Open || r.Snapshot.Incarnation != inc || r.Transitions[0].Incarnation != inc {
+			t.Fatalf("the second failure: %+v", r)
+		}
+		// Another incarnation's report is stale whatever its generation.
+		r = c.report(Report{Incarnation: "other1", Generation: 1, Outcome: Failure})
+		if r.Stale != 1 || r.Applied != 0 {
+			t.Fatalf("a report of another incarnation: %+v", r)
+		}
+		if s, _ := c.override(ActionReset); s.Incarnation != inc {
+			t.Fatalf("reset changed the incarnation: %q, was %q", s.Incarnation, inc)
+		}
+	})
+
 	t.Run("invalid input is an error", func(t *testing.T) {
 		c := newContract(t, newHarness(t), Config{})
 		if _, err := c.store.Report(context.Background(), c.name, c.p, []Report{{Outcome: Outcome(9)}}); err == nil {

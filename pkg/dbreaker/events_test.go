@@ -50,6 +50,13 @@ type replica struct {
 
 func newReplica(t *testing.T, addr, prefix, name string, cfg Config, storeOpts ...RedisOption) *replica {
 	t.Helper()
+	return newObservedReplica(t, addr, prefix, name, cfg, nil, storeOpts...)
+}
+
+// newObservedReplica is newReplica with an observer on the breaker (nil:
+// none).
+func newObservedReplica(t *testing.T, addr, prefix, name string, cfg Config, obs Observer, storeOpts ...RedisOption) *replica {
+	t.Helper()
 	r := &replica{commands: &commandCounter{}}
 	r.client = redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, ContextTimeoutEnabled: true})
 	r.client.AddHook(r.commands)
@@ -60,7 +67,11 @@ func newReplica(t *testing.T, addr, prefix, name string, cfg Config, storeOpts .
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.store.Close(context.Background()) })
-	if r.b, err = New(name, r.store, cfg, WithLogger(discardLogger())); err != nil {
+	bopts := []Option{WithLogger(discardLogger())}
+	if obs != nil {
+		bopts = append(bopts, WithObserver(obs))
+	}
+	if r.b, err = New(name, r.store, cfg, bopts...); err != nil {
 		t.Fatal(err)
 	}
 	return r

@@ -231,8 +231,10 @@ func (m *MemoryStore) report(name string, p Policy, reports []Report) ReportResu
 			if r.Outcome == Ignored {
 				continue
 			}
-			m.written(b)
-			b.updatedAt = now
+			if r.Outcome == Failure || b.failures != 0 { // what the state hash records changes
+				m.written(b)
+				b.updatedAt = now
+			}
 			fails := 0
 			if r.Outcome == Failure {
 				b.failures += int64(count)

@@ -292,3 +292,65 @@ func TestParseReply(t *testing.T) {
 		}
 	}
 }
+
+// A breaker that has only ever seen successes has no hash in Redis, and
+// the scripts' fast paths take it for what it is: closed at generation 0.
+// A Strict call costs two script runs of one HMGET each.
+func TestNeverWrittenBreakerTakesTheFastPath(t *testing.T) {
+	srv := testredis.StartServer(t) // INFO commandstats counts this test only
+	admin := srv.Client()
+	b, store := newRedisBreaker(t, srv.Client(), "fresh", "web", Config{StoreTimeout: roomy})
+	ctx := context.Background()
+	if err := store.LoadScripts(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.ConfigResetStat(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	const calls = 10
+	for i := 0; i < calls; i++ {
+		if err := b.Do(ctx, succeeding); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stats := commandStats(t, admin)
+	total := int64(0)
+	for name, st := range stats {
+		if name != "config|resetstat" && name != "info" {
+			total += st.calls
+		}
+	}
+	if total != 4*calls || stats["hmget"].calls != 2*calls {
+		t.Fatalf("%d commands for %d Strict calls on a never-written breaker, want %d: %v", total, calls, 4*calls, stats)
+	}
+	state, _, _ := store.Keys("web")
+	if n, _ := admin.Exists(ctx, state).Result(); n != 0 {
+		t.Fatalf("successes wrote the state hash")
+	}
+}
+
+// An acquire that ran in Redis but whose reply never reached the caller
+// gives its probe slot back, instead of holding it for a whole lease.
+func TestFailedAcquireReleasesItsProbeSlot(t *testing.T) {
+	client := testredis.Client(t)
+	prefix := testredis.Prefix(t, client)
+	r := newReplica(t, testredis.Addr(), prefix, "usda", Config{OpenTimeout: 50 * time.Millisecond, ProbeLease: time.Hour, StoreTimeout: roomy})
+	hook := &scriptFaults{}
+	r.client.AddHook(hook)
+	ctx := context.Background()
+	for i := 0; i < 5; i++ {
+		_ = r.b.Do(ctx, failing)
+	}
+	redisAdvance(client)(t, 50*time.Millisecond)
+	hook.set(func(c *redis.Cmd) { c.SetErr(errors.New("i/o timeout")) }) // the script ran; its reply is lost
+	p, err := r.b.Allow(ctx)
+	hook.clear()
+	if err != nil {
+		t.Fatalf("a failed acquire is decided locally: %v", err)
+	}
+	p.Done(nil)
+	eventually(t, 10*time.Second, "the probe slot to be given back", func() bool {
+		s, err := r.b.State(ctx)
+		return err == nil && s.State == HalfOpen && s.Probes == 0
+	})
+}

@@ -189,6 +189,7 @@ func (b *Breaker) confirm(events []event) {
 		return
 	}
 	b.observe(now, epoch, start, s, nil)
+	b.confirmed.Add(int64(len(events)))
 	for _, ev := range events {
 		from, errFrom := ParseState(ev.From)
 		to, errTo := ParseState(ev.To)
