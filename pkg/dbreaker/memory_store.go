@@ -123,19 +123,19 @@ func (b *memBreaker) effective() State {
 
 func (b *memBreaker) snapshot(now int64) Snapshot {
 	return Snapshot{
-		Name:       b.name,
+		Name:        b.name,
 		State:       b.effective(),
 		Underlying:  b.state,
 		Incarnation: b.inc,
 		Generation:  b.gen,
-		Failures:   b.failures,
-		Successes:  b.successes,
-		Trips:      b.trips,
-		OpenedAt:   msTime(b.openedAt),
-		OpenUntil:  msTime(b.openUntil),
-		LastError:  b.lastError,
-		UpdatedAt:  msTime(b.updatedAt),
-		StoreTime:  msTime(now),
+		Failures:    b.failures,
+		Successes:   b.successes,
+		Trips:       b.trips,
+		OpenedAt:    msTime(b.openedAt),
+		OpenUntil:   msTime(b.openUntil),
+		LastError:   b.lastError,
+		UpdatedAt:   msTime(b.updatedAt),
+		StoreTime:   msTime(now),
 	}
 }
 
