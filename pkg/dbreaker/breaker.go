@@ -39,7 +39,12 @@ type Breaker struct {
 	confirmer     confirmer
 	corruptLogged atomic.Bool
 
-	unwatch   func()
+	unwatch func()
+	// grouped: a store whose acquires and reports go in group commits.
+	grouped  groupedStore
+	acquires groupCommit[acquireCall]
+	reports  groupCommit[Report]
+
 	queue     *reportQueue // Fast mode on a batching store
 	closeOnce sync.Once
 	closed    atomic.Bool
@@ -115,7 +120,16 @@ func New(name string, store Store, cfg Config, opts ...Option) (*Breaker, error)
 	}
 	b.confirmer = confirmer{b: b, spawn: func(fn func()) { fn() }}
 	if sp, ok := store.(spawner); ok {
-		b.confirmer.spawn = sp.background
+		b.confirmer.spawn = func(fn func()) {
+			if !sp.background(fn) {
+				fn()
+			}
+		}
+	}
+	if g, ok := store.(groupedStore); ok {
+		b.grouped = g
+		b.acquires = groupCommit[acquireCall]{spawn: g.background, send: b.sendAcquires, abandon: b.abandonAcquire}
+		b.reports = groupCommit[Report]{spawn: g.background, send: b.sendReports}
 	}
 	if w, ok := store.(watchable); ok {
 		b.unwatch = w.watch(name, b)
@@ -196,14 +210,18 @@ type degradable interface {
 	Degraded() bool
 }
 
-// spawner stores run background work that their Close waits for.
+// spawner stores run background work that their Close waits for; after
+// Close they run none and say so.
 type spawner interface {
-	background(fn func())
+	background(fn func()) bool
 }
 
-// releaser stores can give back a probe slot that an Acquire which failed
-// on the client may still have taken.
-type releaser interface {
+// groupedStore stores take acquires in batches (see group.go), run the
+// group commits' background work, and can give back a probe slot that an
+// acquire which failed on the client may still have taken.
+type groupedStore interface {
+	spawner
+	acquireBatch(ctx context.Context, name string, p Policy, tokens []string) ([]Decision, error)
 	releaseProbe(name, token string)
 }
 

@@ -81,21 +81,13 @@ func (b *Breaker) Allow(ctx context.Context) (*Permit, error) {
 		return b.allowWithoutStore(ctx, now)
 	}
 	token := b.newToken()
-	epoch := b.epoch()
-	sctx, cancel := b.storeContext(ctx)
-	d, err := b.store.Acquire(sctx, b.name, b.policy, token)
-	cancel()
+	d, err := b.acquire(ctx, token)
 	if err != nil {
-		if r, ok := b.store.(releaser); ok {
-			r.releaseProbe(b.name, token) // the script may have run and taken a slot
-		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err() // the caller gave up: not the store's failure
 		}
-		b.storeFailed("acquire", err)
 		return b.allowWithoutStore(ctx, now)
 	}
-	b.observe(now, epoch, v, d.Snapshot, d.Transitions)
 	if !d.Allowed {
 		return nil, b.reject(d.Snapshot.State, d.Snapshot.RetryAfter(), d.Reason)
 	}
@@ -183,27 +175,22 @@ func (p *Permit) Done(err error) {
 	case p.by == byView && b.queue != nil && !b.closed.Load():
 		b.queue.push(r)
 	default:
-		b.reportNow(p.ctx, now, r)
+		b.reportNow(p.ctx, r)
 	}
 }
 
 // reportNow sends one report to the store and waits for its reply.
-func (b *Breaker) reportNow(ctx context.Context, now time.Time, r Report) {
+func (b *Breaker) reportNow(ctx context.Context, r Report) {
 	if b.degraded() {
 		b.recordLocally([]Report{r})
 		return
 	}
-	epoch, start := b.epoch(), b.view.Load()
-	ctx, cancel := b.storeContext(context.WithoutCancel(ctx))
-	res, err := b.store.Report(ctx, b.name, b.policy, []Report{r})
-	cancel()
-	if err != nil {
-		b.storeFailed("report", err)
-		b.recordLocally([]Report{r})
+	ctx = context.WithoutCancel(ctx)
+	if b.grouped != nil {
+		_ = b.reports.submit(ctx, &member[Report]{req: r}) // without cancellation: never gives up
 		return
 	}
-	b.noteStale(res.Stale)
-	b.observe(now, epoch, start, res.Snapshot, res.Transitions)
+	b.sendReports(ctx, []*member[Report]{{req: r}})
 }
 
 // recordLocally feeds outcomes the store could not take to the local

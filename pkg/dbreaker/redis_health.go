@@ -83,12 +83,15 @@ func (s *RedisStore) failed(err error) {
 		return
 	}
 	if s.health.checking.CompareAndSwap(false, true) {
-		s.background(func() {
+		started := s.background(func() {
 			defer s.health.checking.Store(false)
 			if err := s.healthCheck(context.Background()); err != nil {
 				s.markDown(err)
 			}
 		})
+		if !started {
+			s.health.checking.Store(false)
+		}
 	}
 }
 
@@ -122,7 +125,7 @@ func (s *RedisStore) markDown(err error) {
 	}
 	s.logger.Warn("[CIRCUIT_BREAKER] Redis is unavailable; breakers decide locally until it answers again",
 		"error", RedactErrorText(err.Error()), "health_check_interval", s.healthInterval)
-	s.background(s.healthLoop)
+	_ = s.background(s.healthLoop)
 }
 
 // healthLoop checks Redis until it answers, then leaves the degraded mode.

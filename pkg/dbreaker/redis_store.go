@@ -196,24 +196,25 @@ func (s *RedisStore) start() {
 	s.started = true
 	s.lifeMu.Unlock()
 	if first {
-		s.background(s.subscribeLoop)
-		s.background(s.flushLoop)
+		_ = s.background(s.subscribeLoop)
+		_ = s.background(s.flushLoop)
 	}
 }
 
-// background runs fn in a goroutine that Close waits for; after Close it
-// does nothing.
-func (s *RedisStore) background(fn func()) {
+// background runs fn in a goroutine that Close waits for, and reports
+// whether it did: after Close it does nothing.
+func (s *RedisStore) background(fn func()) bool {
 	s.lifeMu.Lock()
 	defer s.lifeMu.Unlock()
 	if s.closed {
-		return
+		return false
 	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		fn()
 	}()
+	return true
 }
 
 // Close stops the subscription, the flusher and the health check, then
@@ -274,30 +275,53 @@ func ms(d time.Duration) int64 { return d.Milliseconds() }
 
 // Acquire implements Store.
 func (s *RedisStore) Acquire(ctx context.Context, name string, p Policy, token string) (Decision, error) {
+	ds, err := s.acquireBatch(ctx, name, p, []string{token})
+	if err != nil {
+		return Decision{}, err
+	}
+	return ds[0], nil
+}
+
+// acquireBatch asks to admit one call per token, in order, in one script
+// run: the group commit of calls that arrived together. The transitions
+// the run committed come with the first decision.
+func (s *RedisStore) acquireBatch(ctx context.Context, name string, p Policy, tokens []string) ([]Decision, error) {
 	state, _, probes := s.Keys(name)
-	reply, err := s.call(ctx, s.scripts.acquire, []string{state, probes},
-		s.channel, name, token, p.HalfOpenMaxProbes, ms(p.ProbeLease), s.incs.next())
-	if err != nil {
-		return Decision{}, err
+	args := make([]any, 0, 5+len(tokens))
+	args = append(args, s.channel, name, p.HalfOpenMaxProbes, ms(p.ProbeLease), s.incs.next())
+	for _, t := range tokens {
+		args = append(args, t)
 	}
-	r, err := parseReply(name, reply, 3, false)
+	reply, err := s.call(ctx, s.scripts.acquire, []string{state, probes}, args...)
 	if err != nil {
-		return Decision{}, err
+		return nil, err
 	}
-	d := Decision{Allowed: r.own[0] == "1", Probe: r.own[1] == "1", Snapshot: r.snap, Transitions: r.transitions}
-	if !d.Allowed {
-		switch reason := r.own[2]; reason {
-		case "open":
-			d.Reason = ErrOpen
-		case "forced_open":
-			d.Reason = ErrForcedOpen
-		case "probes":
-			d.Reason = ErrTooManyProbes
-		default:
-			return Decision{}, replyErr("rejection reason %q", reason)
+	r, err := parseReply(name, reply, 3*len(tokens), false)
+	if err != nil {
+		return nil, err
+	}
+	ds := make([]Decision, len(tokens))
+	for i := range ds {
+		own := r.own[3*i : 3*i+3]
+		d := Decision{Allowed: own[0] == "1", Probe: own[1] == "1", Snapshot: r.snap}
+		if i == 0 {
+			d.Transitions = r.transitions
 		}
+		if !d.Allowed {
+			switch reason := own[2]; reason {
+			case "open":
+				d.Reason = ErrOpen
+			case "forced_open":
+				d.Reason = ErrForcedOpen
+			case "probes":
+				d.Reason = ErrTooManyProbes
+			default:
+				return nil, replyErr("rejection reason %q", reason)
+			}
+		}
+		ds[i] = d
 	}
-	return d, nil
+	return ds, nil
 }
 
 var outcomeCodes = [...]string{Success: "s", Failure: "f", Ignored: "i"}
