@@ -39,6 +39,10 @@ func attemptTimeout(upstream string) time.Duration {
 	}
 }
 
+// classify tells failures of an upstream from its answers, for the
+// breakers and the metrics alike: a food not found is an answer.
+func classify(err error) dbreaker.Outcome { return nutrition.Classify(err) }
+
 // service is one replica of the health-agent: its breakers, guards,
 // chains, clients and metrics.
 type service struct {
@@ -172,7 +176,7 @@ func (s *service) connectBreakers(ctx context.Context) error {
 			OpenTimeout:      s.cfg.OpenTimeout,
 			Consistency:      consistency,
 			ProbeLease:       attemptTimeout(name) + 10*time.Second,
-			Classify:         nutrition.Classify, // a food not found is an answer, not a failure
+			Classify:         classify,
 		}, dbreaker.WithLogger(s.log), dbreaker.WithObserver(s.metrics.Breakers))
 		if err != nil {
 			return err
@@ -225,13 +229,17 @@ func (s *service) makeGuards() error {
 		if s.cfg.RetryMax == 0 || name == "postgres" { // the cache is local: no retries
 			policy.MaxRetries = retry.NoRetries
 		}
-		g, err := chain.NewGuard(chain.GuardConfig{
+		cfg := chain.GuardConfig{
 			Name:           name,
 			Breaker:        s.breaker(name),
 			Retry:          policy,
 			AttemptTimeout: attemptTimeout(name),
 			Recorder:       s.metrics.APIs,
-		})
+		}
+		if cfg.Breaker == nil { // else the breaker's classifier counts, the same
+			cfg.Classify = classify
+		}
+		g, err := chain.NewGuard(cfg)
 		if err != nil {
 			return err
 		}
