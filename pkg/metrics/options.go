@@ -12,9 +12,10 @@ import (
 const DefaultStateTimeout = 200 * time.Millisecond
 
 // DefaultDurationBuckets returns the buckets of api_call_duration_seconds, in
-// seconds: from a quick HTTP lookup (50 ms) to a slow vision model (2 min).
+// seconds: from a cache hit on the same host (1 ms) to a slow vision model
+// (2 min).
 func DefaultDurationBuckets() []float64 {
-	return []float64{0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120}
+	return []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120}
 }
 
 type options struct {
