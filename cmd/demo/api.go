@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -106,6 +107,8 @@ type mealAnswer struct {
 	} `json:"vision"`
 	// Degraded: some part of the answer came from a fallback.
 	Degraded bool `json:"degraded"`
+	// Simulated: invented by the fake upstreams (UPSTREAMS).
+	Simulated bool `json:"simulated"`
 }
 
 var mediaTypes = map[string]bool{"image/jpeg": true, "image/png": true, "image/gif": true, "image/webp": true}
@@ -164,6 +167,7 @@ func (s *service) handleMeal(w http.ResponseWriter, r *http.Request) {
 		ans.Totals = addNutrients(ans.Totals, n)
 	}
 	ans.Totals = round(ans.Totals)
+	ans.Simulated = s.cfg.Simulated
 	writeJSON(w, http.StatusOK, ans)
 }
 
@@ -203,6 +207,7 @@ func (s *service) handleChat(w http.ResponseWriter, r *http.Request) {
 		s.failed(w, r, "chat", err)
 		return
 	}
+	ans.Simulated = s.cfg.Simulated
 	writeJSON(w, http.StatusOK, ans)
 }
 
@@ -266,15 +271,25 @@ func viewOf(ctx context.Context, b *dbreaker.Breaker) breakerView {
 	return v
 }
 
-// handleReady: ready once built; a degraded store still serves (locally),
-// so it does not make the replica unready, but it is reported.
+// handleReady answers 200 once the replica is built: a degraded replica
+// still serves (breakers decide locally, nutrition skips the cache), so it
+// stays in the load balancer, but the body says what is degraded, as
+// health_agent_degraded does.
 func (s *service) handleReady(w http.ResponseWriter, _ *http.Request) {
-	out := map[string]any{"status": "ready", "breakers_enabled": s.cfg.BreakersEnabled}
-	if s.rstore != nil {
-		out["breaker_store"], out["breaker_store_degraded"] = "redis", s.rstore.Degraded()
-	} else {
-		out["breaker_store"] = "memory"
+	degraded := s.degraded()
+	out := map[string]any{
+		"status":              "ready",
+		"degraded":            degraded,
+		"simulated_upstreams": s.cfg.Simulated,
+		"breakers_enabled":    s.cfg.BreakersEnabled,
+		"breaker_store":       "memory",
+		"nutrition_store":     s.facts.store,
 	}
-	out["nutrition_store"] = s.facts.store
+	if len(degraded) > 0 {
+		out["status"] = "degraded"
+	}
+	if s.rstore != nil {
+		out["breaker_store"], out["breaker_store_degraded"] = "redis", slices.Contains(degraded, degradedBreakerStore)
+	}
 	writeJSON(w, http.StatusOK, out)
 }
