@@ -217,6 +217,24 @@ func redactURL(s string) string {
 	return u.String()
 }
 
+// redisSettings reads REDIS_URL and CIRCUIT_BREAKER_KEY_PREFIX.
+func (e *env) redisSettings() (redisURL, keyPrefix string) {
+	redisURL = e.urlValue("REDIS_URL", defaultRedisURL, "redis", "rediss", "unix")
+	keyPrefix = e.str("CIRCUIT_BREAKER_KEY_PREFIX", dbreaker.DefaultKeyPrefix)
+	if err := dbreaker.ValidateName(keyPrefix); err != nil {
+		e.fail("CIRCUIT_BREAKER_KEY_PREFIX", keyPrefix, "1 to 64 letters, digits or ._-:")
+	}
+	return redisURL, keyPrefix
+}
+
+// loadRedisSettings reads only what `demo breakers` needs: REDIS_URL and
+// CIRCUIT_BREAKER_KEY_PREFIX.
+func loadRedisSettings(getenv func(string) string) (redisURL, keyPrefix string, err error) {
+	e := &env{getenv: getenv}
+	redisURL, keyPrefix = e.redisSettings()
+	return redisURL, keyPrefix, e.err
+}
+
 // loadConfig reads the configuration from getenv.
 func loadConfig(getenv func(string) string) (config, error) {
 	e := &env{getenv: getenv}
@@ -233,9 +251,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		RetryMax:         e.integer("API_RETRY_MAX", 3, 0, 10),
 		RetryBaseDelay:   e.duration("API_RETRY_BASE_DELAY", time.Second, time.Millisecond, time.Minute),
 		Upstreams:        e.oneOf("UPSTREAMS", "auto", "auto", "fake", "real"),
-		RedisURL:         e.urlValue("REDIS_URL", defaultRedisURL, "redis", "rediss", "unix"),
 		DatabaseURL:      e.urlValue("DATABASE_URL", defaultDatabaseURL, "postgres", "postgresql"),
-		KeyPrefix:        e.str("CIRCUIT_BREAKER_KEY_PREFIX", dbreaker.DefaultKeyPrefix),
 		Schema:           e.str("NUTRITION_SCHEMA", nutrition.DefaultSchema),
 		OpenAIKey:        e.str("OPENAI_API_KEY", ""),
 		OpenAIBaseURL:    e.urlValue("OPENAI_BASE_URL", "", "http", "https"),
@@ -247,9 +263,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		USDABaseURL:      e.urlValue("USDA_BASE_URL", "", "http", "https"),
 		WebSearchURL:     e.urlValue("WEB_SEARCH_URL", "", "http", "https"),
 	}
-	if err := dbreaker.ValidateName(c.KeyPrefix); err != nil {
-		e.fail("CIRCUIT_BREAKER_KEY_PREFIX", c.KeyPrefix, "1 to 64 letters, digits or ._-:")
-	}
+	c.RedisURL, c.KeyPrefix = e.redisSettings()
 	if err := nutrition.ValidateSchema(c.Schema); err != nil {
 		e.fail("NUTRITION_SCHEMA", c.Schema, "a PostgreSQL identifier: lower-case letters, digits and _")
 	}

@@ -77,9 +77,13 @@ const usage = `usage:
   demo [serve]                         run one replica of the service
   demo upstream [flags]                run the fake upstream alone (see -h)
   demo breakers list                   show every breaker's shared state
-  demo breakers open|close|disable|reset NAME
+  demo breakers [--create] open|close|disable|reset NAME
                                        force a breaker open or closed, make it
-                                       pass-through, or reset it, on every replica
+                                       pass-through, or reset it, on every replica;
+                                       a breaker neither the service nor Redis
+                                       knows needs --create
+  demo breakers delete NAME            remove a breaker's keys from Redis (not one
+                                       of the service's own: reset those)
   demo health URL                      exit 0 when URL answers 200 (container healthchecks)
 `
 
