@@ -279,9 +279,9 @@ func (s *service) connectRedis(ctx context.Context) error {
 	if err := s.metrics.Breakers.TrackStore(s.rstore); err != nil {
 		return err
 	}
-	if err := redisReachable(ctx, opts); err != nil {
-		s.log.Warn("[CIRCUIT_BREAKER] Redis not reachable at start-up: breakers decide locally until it answers, then share its state",
-			"redis", redactURL(s.cfg.RedisURL), "error", dbreaker.RedactErrorText(err.Error()))
+	if s.rstore.Check(ctx) != nil {
+		// The store logged it, and decides locally until its health check
+		// reaches Redis; then this replica joins the shared state.
 		return nil
 	}
 	s.log.Info("[CIRCUIT_BREAKER] breakers share state in Redis", "redis", redactURL(s.cfg.RedisURL))

@@ -15,7 +15,7 @@ func TestRedisServerStopsAndRestartsOnTheSamePort(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.close)
-	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { c.Close() })
 	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
 		t.Fatalf("SET on a fresh server: %v", err)

@@ -105,7 +105,7 @@ func newReplica(spec replicaSpec, clock retry.Clock, start time.Time, s sink, ca
 		if spec.Mode == modeFast {
 			bcfg.Consistency = dbreaker.Fast
 		}
-		r.client = redis.NewClient(&redis.Options{Addr: spec.RedisAddr, PoolSize: perHost})
+		r.client = redis.NewClient(&redis.Options{Addr: spec.RedisAddr, PoolSize: perHost, ContextTimeoutEnabled: true})
 		r.store, err = dbreaker.NewRedisStore(r.client,
 			dbreaker.WithKeyPrefix(spec.KeyPrefix),
 			dbreaker.WithStoreLogger(logger),

@@ -417,7 +417,7 @@ func (f *localFleet) close(ctx context.Context) {
 
 // pingRedis checks that Redis answers at addr.
 func pingRedis(ctx context.Context, addr string) error {
-	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, ContextTimeoutEnabled: true})
 	defer c.Close()
 	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
@@ -430,7 +430,7 @@ func deleteKeys(ctx context.Context, addr, prefix string) error {
 	if prefix == "" {
 		return errors.New("loadtest: refusing to delete keys without a prefix")
 	}
-	c := redis.NewClient(&redis.Options{Addr: addr})
+	c := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
 	defer c.Close()
 	var cursor uint64
 	for {

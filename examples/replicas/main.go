@@ -109,6 +109,7 @@ func storeFactory(ctx context.Context) (func() (dbreaker.Store, error), string, 
 	if err != nil {
 		return nil, "", fmt.Errorf("REDIS_URL=%q: %w", url, err)
 	}
+	opts.ContextTimeoutEnabled = true // so the store's timeout bounds every Redis call
 	probe := redis.NewClient(opts)
 	pingCtx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()

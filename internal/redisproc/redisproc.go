@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -145,6 +146,26 @@ func (s *Server) Stop() {
 	if s.cmd != nil {
 		s.kill()
 	}
+}
+
+// Pause stops the process with SIGSTOP: it keeps its connections and
+// answers nothing, like a server stalled by a long command or a frozen VM,
+// until Resume. Pausing a stopped server does nothing.
+func (s *Server) Pause() error { return s.signal(syscall.SIGSTOP) }
+
+// Resume continues a paused process (SIGCONT).
+func (s *Server) Resume() error { return s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig syscall.Signal) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return nil
+	}
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		return fmt.Errorf("redisproc: %v to redis-server on %s: %w", sig, s.Addr, err)
+	}
+	return nil
 }
 
 // Running reports whether the process runs.

@@ -83,9 +83,26 @@ func (s *Server) Start() {
 // Stop kills the process (SIGKILL: as abrupt as a crash) and waits for it.
 func (s *Server) Stop() { s.proc.Stop() }
 
+// Pause stops the process with SIGSTOP until Resume (or cleanup): it keeps
+// its connections and answers nothing.
+func (s *Server) Pause() {
+	s.t.Helper()
+	if err := s.proc.Pause(); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// Resume continues a paused server.
+func (s *Server) Resume() {
+	s.t.Helper()
+	if err := s.proc.Resume(); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
 // Client returns a new client of this server, closed at cleanup.
 func (s *Server) Client(opts ...func(*redis.Options)) *redis.Client {
-	o := &redis.Options{Addr: s.Addr, TLSConfig: s.tls}
+	o := &redis.Options{Addr: s.Addr, TLSConfig: s.tls, ContextTimeoutEnabled: true}
 	for _, f := range opts {
 		f(o)
 	}

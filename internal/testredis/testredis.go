@@ -31,7 +31,7 @@ func Addr() string {
 // test fails (never skips) when the server does not answer.
 func Client(t testing.TB) *redis.Client {
 	t.Helper()
-	c := redis.NewClient(&redis.Options{Addr: Addr()})
+	c := redis.NewClient(&redis.Options{Addr: Addr(), ContextTimeoutEnabled: true})
 	t.Cleanup(func() { c.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()

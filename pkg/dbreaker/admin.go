@@ -2,18 +2,35 @@ package dbreaker
 
 import "context"
 
-// State returns the breaker's shared state, read from the store.
+// State returns the state this replica applies: the shared state, read
+// from the store, or, while the store is unavailable and the local breaker
+// decides (FallbackLocal), the local breaker's, with Local set.
 func (b *Breaker) State(ctx context.Context) (Snapshot, error) {
+	if b.decidesLocally() {
+		return b.localSnapshot(), nil
+	}
 	sctx, cancel := b.storeContext(ctx)
 	defer cancel()
-	now, epoch := b.clock.Now(), b.epoch()
+	now, epoch, start := b.clock.Now(), b.epoch(), b.view.Load()
 	s, err := b.store.Snapshot(sctx, b.name, b.policy)
 	if err != nil {
+		if ctx.Err() != nil {
+			return Snapshot{}, ctx.Err()
+		}
 		b.storeFailed("snapshot", err)
+		if b.decidesLocally() {
+			return b.localSnapshot(), nil
+		}
 		return Snapshot{}, err
 	}
-	b.observe(now, epoch, s, nil)
+	b.observe(now, epoch, start, s, nil)
 	return s, nil
+}
+
+func (b *Breaker) localSnapshot() Snapshot {
+	s, _ := b.local.Snapshot(context.Background(), b.name, b.policy) // in memory: never fails
+	s.Local = true
+	return s
 }
 
 // ForceOpen makes every replica reject every call until Reset.
@@ -40,13 +57,16 @@ func (b *Breaker) Reset(ctx context.Context) (Snapshot, error) {
 func (b *Breaker) override(ctx context.Context, a Action) (Snapshot, error) {
 	sctx, cancel := b.storeContext(ctx)
 	defer cancel()
-	now, epoch := b.clock.Now(), b.epoch()
+	now, epoch, start := b.clock.Now(), b.epoch(), b.view.Load()
 	s, transitions, err := b.store.Override(sctx, b.name, a)
 	if err != nil {
+		if ctx.Err() != nil {
+			return Snapshot{}, ctx.Err()
+		}
 		b.storeFailed("override", err)
 		return Snapshot{}, err
 	}
 	b.logger.Info("[CIRCUIT_BREAKER] override applied", "breaker", b.name, "action", a.String(), "state", s.State.String(), "gen", s.Generation)
-	b.observe(now, epoch, s, transitions)
+	b.observe(now, epoch, start, s, transitions)
 	return s, nil
 }

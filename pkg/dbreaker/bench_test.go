@@ -166,7 +166,7 @@ func BenchmarkFastClosedCall(b *testing.B) {
 			}
 		}
 		b.StopTimer()
-		_ = br.store.(*RedisStore).flushAll(ctx)
+		_ = br.store.(*RedisStore).flushAll(ctx, true)
 	})
 }
 
@@ -190,7 +190,7 @@ func BenchmarkFastAt10kCallsPerSecond(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "calls/s")
-		_ = br.store.(*RedisStore).flushAll(ctx)
+		_ = br.store.(*RedisStore).flushAll(ctx, true)
 	})
 }
 

@@ -36,6 +36,7 @@ type Breaker struct {
 	view          atomic.Pointer[view]
 	viewMu        sync.Mutex
 	viewChanged   func(State) // tests and benchmarks: called under viewMu
+	confirmer     confirmer
 	corruptLogged atomic.Bool
 
 	unwatch   func()
@@ -46,6 +47,7 @@ type Breaker struct {
 	stale       atomic.Int64
 	storeErrors atomic.Int64
 	fallbacks   atomic.Int64
+	confirmed   atomic.Int64
 }
 
 type options struct {
@@ -111,6 +113,10 @@ func New(name string, store Store, cfg Config, opts ...Option) (*Breaker, error)
 		b.remote = true
 		b.local = NewMemoryStore(o.clock)
 	}
+	b.confirmer = confirmer{b: b, spawn: func(fn func()) { fn() }}
+	if sp, ok := store.(spawner); ok {
+		b.confirmer.spawn = sp.background
+	}
 	if w, ok := store.(watchable); ok {
 		b.unwatch = w.watch(name, b)
 	}
@@ -153,11 +159,16 @@ type Stats struct {
 	// LocalDecisions: calls decided by the store-failure policy (a local
 	// breaker, fail open or fail closed) because the store was unavailable.
 	LocalDecisions int64
+	// ConfirmedEvents: events this replica read the store to confirm before
+	// believing them (operator actions, a generation it missed, a new
+	// incarnation, or an event nobody in the fleet sent).
+	ConfirmedEvents int64
 }
 
 // Stats returns this replica's counters.
 func (b *Breaker) Stats() Stats {
-	return Stats{StaleReports: b.stale.Load(), StoreErrors: b.storeErrors.Load(), LocalDecisions: b.fallbacks.Load()}
+	return Stats{StaleReports: b.stale.Load(), StoreErrors: b.storeErrors.Load(), LocalDecisions: b.fallbacks.Load(),
+		ConfirmedEvents: b.confirmed.Load()}
 }
 
 // inProcess marks stores that do no I/O: their calls need no timeout and
@@ -185,12 +196,24 @@ type degradable interface {
 	Degraded() bool
 }
 
-// storeContext bounds a store call by StoreTimeout.
+// spawner stores run background work that their Close waits for.
+type spawner interface {
+	background(fn func())
+}
+
+// releaser stores can give back a probe slot that an Acquire which failed
+// on the client may still have taken.
+type releaser interface {
+	releaseProbe(name, token string)
+}
+
+// storeContext bounds a store call by StoreTimeout, with errStoreTimeout
+// as the cause, so the store tells its own timeout from the caller's.
 func (b *Breaker) storeContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	if !b.remote {
 		return ctx, func() {}
 	}
-	return context.WithTimeout(ctx, b.cfg.StoreTimeout)
+	return context.WithTimeoutCause(ctx, b.cfg.StoreTimeout, errStoreTimeout)
 }
 
 func (b *Breaker) storeFailed(op string, err error) {
@@ -203,4 +226,10 @@ func (b *Breaker) storeFailed(op string, err error) {
 func (b *Breaker) degraded() bool {
 	d, ok := b.store.(degradable)
 	return ok && d.Degraded()
+}
+
+// decidesLocally reports whether this replica's local breaker decides now:
+// the store is unavailable and the policy is FallbackLocal.
+func (b *Breaker) decidesLocally() bool {
+	return b.local != nil && b.cfg.OnStoreFailure == FallbackLocal && b.degraded()
 }

@@ -148,7 +148,7 @@ func (c *contract) fail(n int) ReportResult {
 		if !d.Allowed {
 			c.t.Fatalf("failure %d: call rejected (%v) before the threshold", i+1, d.Reason)
 		}
-		r = c.report(Report{Generation: d.Snapshot.Generation, Outcome: Failure, Error: fmt.Sprintf("boom %d", i+1)})
+		r = c.report(Report{Incarnation: d.Snapshot.Incarnation, Generation: d.Snapshot.Generation, Outcome: Failure, Error: fmt.Sprintf("boom %d", i+1)})
 	}
 	return r
 }
@@ -221,7 +221,7 @@ func runStoreContract(t *testing.T, newHarness func(*testing.T) storeHarness) {
 		c := newContract(t, newHarness(t), Config{})
 		c.fail(4)
 		d := c.acquire()
-		r := c.report(Report{Generation: d.Snapshot.Generation, Outcome: Success})
+		r := c.report(Report{Incarnation: d.Snapshot.Incarnation, Generation: d.Snapshot.Generation, Outcome: Success})
 		if r.Snapshot.Failures != 0 || r.Applied != 1 {
 			t.Fatalf("after a success: %+v", r)
 		}
@@ -234,7 +234,7 @@ func runStoreContract(t *testing.T, newHarness func(*testing.T) storeHarness) {
 		c := newContract(t, newHarness(t), Config{FailureThreshold: 2})
 		c.fail(1)
 		d := c.acquire()
-		r := c.report(Report{Generation: d.Snapshot.Generation, Outcome: Ignored})
+		r := c.report(Report{Incarnation: d.Snapshot.Incarnation, Generation: d.Snapshot.Generation, Outcome: Ignored})
 		if r.Snapshot.Failures != 1 || r.Snapshot.State != Closed || r.Applied != 1 {
 			t.Fatalf("after an ignored outcome: %+v", r)
 		}
@@ -276,11 +276,11 @@ func runStoreContract(t *testing.T, newHarness func(*testing.T) storeHarness) {
 		if !p1.Probe || !p2.Probe {
 			t.Fatalf("two probe slots: %+v %+v", p1, p2)
 		}
-		r := c.report(Report{Generation: p1.Snapshot.Generation, Token: t1, Outcome: Success})
+		r := c.report(Report{Incarnation: p1.Snapshot.Incarnation, Generation: p1.Snapshot.Generation, Token: t1, Outcome: Success})
 		if r.Snapshot.State != HalfOpen || r.Snapshot.Successes != 1 || len(r.Transitions) != 0 {
 			t.Fatalf("after one probe success: %+v", r)
 		}
-		r = c.report(Report{Generation: p2.Snapshot.Generation, Token: t2, Outcome: Success})
+		r = c.report(Report{Incarnation: p2.Snapshot.Incarnation, Generation: p2.Snapshot.Generation, Token: t2, Outcome: Success})
 		wantTransitions(t, r.Transitions, [2]State{HalfOpen, Closed})
 		if s := r.Snapshot; s.State != Closed || s.Trips != 0 || s.Failures != 0 || s.Successes != 0 || s.Generation != p2.Snapshot.Generation+1 {
 			t.Fatalf("closed snapshot = %+v", s)
@@ -310,7 +310,7 @@ func runStoreContract(t *testing.T, newHarness func(*testing.T) storeHarness) {
 			if !d.Probe {
 				t.Fatalf("no probe after the open timeout: %+v", d)
 			}
-			r := c.report(Report{Generation: d.Snapshot.Generation, Token: tok, Outcome: Failure, Error: "still down"})
+			r := c.report(Report{Incarnation: d.Snapshot.Incarnation, Generation: d.Snapshot.Generation, Token: tok, Outcome: Failure, Error: "still down"})
 			wantTransitions(t, r.Transitions, [2]State{HalfOpen, Open})
 			s = c.snapshot()
 			if s.LastError != "still down" {
@@ -325,7 +325,7 @@ func runStoreContract(t *testing.T, newHarness func(*testing.T) storeHarness) {
 		c.trip()
 		h.advance(t, h.unit)
 		d, tok := c.acquireToken()
-		r := c.report(Report{Generation: d.Snapshot.Generation, Token: tok, Outcome: Ignored})
+		r := c.report(Report{Incarnation: d.Snapshot.Incarnation, Generation: d.Snapshot.Generation, Token: tok, Outcome: Ignored})
 		if r.Snapshot.State != HalfOpen || r.Applied != 1 || len(r.Transitions) != 0 {
 			t.Fatalf("after an ignored probe: %+v", r)
 		}
@@ -351,11 +351,11 @@ func runStoreContract(t *testing.T, newHarness func(*testing.T) storeHarness) {
 		if !second.Probe || second.Snapshot.Generation != first.Snapshot.Generation {
 			t.Fatalf("no probe after the lease lapsed: %+v", second)
 		}
-		r := c.report(Report{Generation: first.Snapshot.Generation, Token: firstTok, Outcome: Failure})
+		r := c.report(Report{Incarnation: first.Snapshot.Incarnation, Generation: first.Snapshot.Generation, Token: firstTok, Outcome: Failure})
 		if r.Stale != 1 || r.Applied != 0 || r.Snapshot.State != HalfOpen {
 			t.Fatalf("report of the lapsed probe: %+v", r)
 		}
-		r = c.report(Report{Generation: second.Snapshot.Generation, Token: secondTok, Outcome: Success})
+		r = c.report(Report{Incarnation: second.Snapshot.Incarnation, Generation: second.Snapshot.Generation, Token: secondTok, Outcome: Success})
 		if r.Snapshot.State != Closed {
 			t.Fatalf("report of the live probe: %+v", r)
 		}
@@ -366,7 +366,7 @@ func runStoreContract(t *testing.T, newHarness func(*testing.T) storeHarness) {
 		old := c.acquire()
 		c.trip()
 		before := c.snapshot()
-		r := c.report(Report{Generation: old.Snapshot.Generation, Outcome: Failure}, Report{Generation: old.Snapshot.Generation, Outcome: Success, Count: 3})
+		r := c.report(Report{Incarnation: old.Snapshot.Incarnation, Generation: old.Snapshot.Generation, Outcome: Failure}, Report{Incarnation: old.Snapshot.Incarnation, Generation: old.Snapshot.Generation, Outcome: Success, Count: 3})
 		if r.Stale != 4 || r.Applied != 0 || len(r.Transitions) != 0 {
 			t.Fatalf("stale reports: %+v", r)
 		}
@@ -379,15 +379,15 @@ func runStoreContract(t *testing.T, newHarness func(*testing.T) storeHarness) {
 	t.Run("a batch is applied in order and goes stale after a trip", func(t *testing.T) {
 		c := newContract(t, newHarness(t), Config{FailureThreshold: 3})
 		d := c.acquire()
-		g := d.Snapshot.Generation
+		g, inc := d.Snapshot.Generation, d.Snapshot.Incarnation
 		r := c.report(
-			Report{Generation: g, Outcome: Failure},
-			Report{Generation: g, Outcome: Success, Count: 10},
-			Report{Generation: g, Outcome: Failure},
-			Report{Generation: g, Outcome: Failure},
-			Report{Generation: g, Outcome: Failure, Error: "third in a row"},
-			Report{Generation: g, Outcome: Failure},
-			Report{Generation: g, Outcome: Success, Count: 2},
+			Report{Incarnation: inc, Generation: g, Outcome: Failure},
+			Report{Incarnation: inc, Generation: g, Outcome: Success, Count: 10},
+			Report{Incarnation: inc, Generation: g, Outcome: Failure},
+			Report{Incarnation: inc, Generation: g, Outcome: Failure},
+			Report{Incarnation: inc, Generation: g, Outcome: Failure, Error: "third in a row"},
+			Report{Incarnation: inc, Generation: g, Outcome: Failure},
+			Report{Incarnation: inc, Generation: g, Outcome: Success, Count: 2},
 		)
 		if r.Applied != 14 || r.Stale != 3 || r.Snapshot.State != Open {
 			t.Fatalf("batch result: %+v", r)
@@ -402,10 +402,10 @@ func runStoreContract(t *testing.T, newHarness func(*testing.T) storeHarness) {
 		h := newHarness(t)
 		c := newContract(t, h, Config{FailureThreshold: Off, FailureRate: 0.5, MinimumCalls: 6, Window: 8 * h.unit, WindowBuckets: 4})
 		d := c.acquire()
-		g := d.Snapshot.Generation
+		g, inc := d.Snapshot.Generation, d.Snapshot.Incarnation
 		// 5 calls, 4 failed: above the rate, below the minimum.
-		r := c.report(Report{Generation: g, Outcome: Failure}, Report{Generation: g, Outcome: Failure},
-			Report{Generation: g, Outcome: Failure}, Report{Generation: g, Outcome: Failure}, Report{Generation: g, Outcome: Success})
+		r := c.report(Report{Incarnation: inc, Generation: g, Outcome: Failure}, Report{Incarnation: inc, Generation: g, Outcome: Failure},
+			Report{Incarnation: inc, Generation: g, Outcome: Failure}, Report{Incarnation: inc, Generation: g, Outcome: Failure}, Report{Incarnation: inc, Generation: g, Outcome: Success})
 		if r.Snapshot.State != Closed {
 			t.Fatalf("tripped below MinimumCalls: %+v", r.Snapshot)
 		}
@@ -417,12 +417,12 @@ func runStoreContract(t *testing.T, newHarness func(*testing.T) storeHarness) {
 		if s := c.snapshot(); s.Window != (WindowCounts{}) {
 			t.Fatalf("window after it slid past = %+v", s.Window)
 		}
-		r = c.report(Report{Generation: g, Outcome: Success, Count: 3}, Report{Generation: g, Outcome: Failure},
-			Report{Generation: g, Outcome: Failure})
+		r = c.report(Report{Incarnation: inc, Generation: g, Outcome: Success, Count: 3}, Report{Incarnation: inc, Generation: g, Outcome: Failure},
+			Report{Incarnation: inc, Generation: g, Outcome: Failure})
 		if r.Snapshot.State != Closed {
 			t.Fatalf("tripped at 2 failures in 5 calls: %+v", r.Snapshot)
 		}
-		r = c.report(Report{Generation: g, Outcome: Failure})
+		r = c.report(Report{Incarnation: inc, Generation: g, Outcome: Failure})
 		if r.Snapshot.State != Open {
 			t.Fatalf("3 failures in 6 calls did not trip at rate 0.5: %+v", r.Snapshot)
 		}
@@ -436,19 +436,19 @@ func runStoreContract(t *testing.T, newHarness func(*testing.T) storeHarness) {
 		h := newHarness(t)
 		c := newContract(t, h, Config{FailureThreshold: Off, SlowCallRate: 0.5, MinimumCalls: 4, OpenTimeout: h.unit})
 		d := c.acquire()
-		g := d.Snapshot.Generation
-		r := c.report(Report{Generation: g, Outcome: Success, Slow: true}, Report{Generation: g, Outcome: Success},
-			Report{Generation: g, Outcome: Success})
+		g, inc := d.Snapshot.Generation, d.Snapshot.Incarnation
+		r := c.report(Report{Incarnation: inc, Generation: g, Outcome: Success, Slow: true}, Report{Incarnation: inc, Generation: g, Outcome: Success},
+			Report{Incarnation: inc, Generation: g, Outcome: Success})
 		if r.Snapshot.State != Closed {
 			t.Fatalf("tripped below MinimumCalls: %+v", r.Snapshot)
 		}
-		r = c.report(Report{Generation: g, Outcome: Success, Slow: true})
+		r = c.report(Report{Incarnation: inc, Generation: g, Outcome: Success, Slow: true})
 		if r.Snapshot.State != Open {
 			t.Fatalf("2 slow calls in 4 did not trip at rate 0.5: %+v", r.Snapshot)
 		}
 		h.advance(t, h.unit)
 		p, tok := c.acquireToken()
-		r = c.report(Report{Generation: p.Snapshot.Generation, Token: tok, Outcome: Success, Slow: true})
+		r = c.report(Report{Incarnation: p.Snapshot.Incarnation, Generation: p.Snapshot.Generation, Token: tok, Outcome: Success, Slow: true})
 		wantTransitions(t, r.Transitions, [2]State{HalfOpen, Open})
 	})
 
@@ -464,7 +464,7 @@ func runStoreContract(t *testing.T, newHarness func(*testing.T) storeHarness) {
 		if d.Allowed || !errors.Is(d.Reason, ErrForcedOpen) {
 			t.Fatalf("acquire while forced open: %+v", d)
 		}
-		if r := c.report(Report{Generation: inFlight.Snapshot.Generation, Outcome: Failure}); r.Stale != 1 {
+		if r := c.report(Report{Incarnation: inFlight.Snapshot.Incarnation, Generation: inFlight.Snapshot.Generation, Outcome: Failure}); r.Stale != 1 {
 			t.Fatalf("in-flight report after forcing: %+v", r)
 		}
 		if _, tr := c.override(ActionForceOpen); len(tr) != 0 {
@@ -507,7 +507,7 @@ func runStoreContract(t *testing.T, newHarness func(*testing.T) storeHarness) {
 		if !d.Allowed || d.Snapshot.State != Disabled {
 			t.Fatalf("acquire while disabled: %+v", d)
 		}
-		r := c.report(Report{Generation: d.Snapshot.Generation, Outcome: Failure})
+		r := c.report(Report{Incarnation: d.Snapshot.Incarnation, Generation: d.Snapshot.Generation, Outcome: Failure})
 		if r.Snapshot.State != Disabled || r.Snapshot.Failures != 0 || r.Applied != 0 {
 			t.Fatalf("report while disabled: %+v", r)
 		}
@@ -531,6 +531,71 @@ func runStoreContract(t *testing.T, newHarness func(*testing.T) storeHarness) {
 		}
 		if s := c.snapshot(); s.Probes != 0 {
 			t.Fatalf("probe leases survived reset: %d", s.Probes)
+		}
+	})
+
+	t.Run("live probe leases count against the next half-open period", func(t *testing.T) {
+		h := newHarness(t)
+		c := newContract(t, h, Config{OpenTimeout: h.unit, ProbeLease: 40 * h.unit, HalfOpenMaxProbes: 3})
+		c.trip()
+		h.advance(t, h.unit)
+		var probes []Decision
+		var tokens []string
+		for i := 0; i < 3; i++ {
+			d, tok := c.acquireToken()
+			if !d.Probe {
+				t.Fatalf("probe %d: %+v", i+1, d)
+			}
+			probes, tokens = append(probes, d), append(tokens, tok)
+		}
+		// The first probe fails and reopens the breaker while the other two
+		// still run: the next half-open period has one slot, not three.
+		r := c.report(Report{Incarnation: probes[0].Snapshot.Incarnation, Generation: probes[0].Snapshot.Generation, Token: tokens[0], Outcome: Failure})
+		wantTransitions(t, r.Transitions, [2]State{HalfOpen, Open})
+		h.advance(t, h.unit)
+		if d := c.acquire(); !d.Probe {
+			t.Fatalf("the free slot: %+v", d)
+		}
+		if d := c.acquire(); d.Allowed || !errors.Is(d.Reason, ErrTooManyProbes) {
+			t.Fatalf("a slot beyond the two probes still running: %+v", d)
+		}
+		// A probe of the old period reports: stale, and its slot is free.
+		r = c.report(Report{Incarnation: probes[1].Snapshot.Incarnation, Generation: probes[1].Snapshot.Generation, Token: tokens[1], Outcome: Success})
+		if r.Stale != 1 || r.Applied != 0 {
+			t.Fatalf("report of a probe from the previous period: %+v", r)
+		}
+		if d := c.acquire(); !d.Probe {
+			t.Fatalf("the slot the old probe gave back: %+v", d)
+		}
+	})
+
+	t.Run("incarnations", func(t *testing.T) {
+		c := newContract(t, newHarness(t), Config{FailureThreshold: 2})
+		d := c.acquire()
+		if d.Snapshot.Incarnation != "" || d.Snapshot.Generation != 0 {
+			t.Fatalf("a breaker never written: %+v", d.Snapshot)
+		}
+		r := c.report(Report{Outcome: Success})
+		if r.Applied != 1 || r.Snapshot.Incarnation != "" {
+			t.Fatalf("a success on a breaker never written writes nothing: %+v", r)
+		}
+		r = c.report(Report{Outcome: Failure})
+		inc := r.Snapshot.Incarnation
+		if r.Applied != 1 || inc == "" || r.Snapshot.Failures != 1 {
+			t.Fatalf("the first failure: %+v", r)
+		}
+		// Admitted before the state was written: still counts at generation 0.
+		r = c.report(Report{Outcome: Failure})
+		if r.Applied != 1 || r.Snapshot.State != Open || r.Snapshot.Incarnation != inc || r.Transitions[0].Incarnation != inc {
+			t.Fatalf("the second failure: %+v", r)
+		}
+		// Another incarnation's report is stale whatever its generation.
+		r = c.report(Report{Incarnation: "other1", Generation: 1, Outcome: Failure})
+		if r.Stale != 1 || r.Applied != 0 {
+			t.Fatalf("a report of another incarnation: %+v", r)
+		}
+		if s, _ := c.override(ActionReset); s.Incarnation != inc {
+			t.Fatalf("reset changed the incarnation: %q, was %q", s.Incarnation, inc)
 		}
 	})
 

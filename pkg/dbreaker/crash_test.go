@@ -27,7 +27,7 @@ func runProbeHolder(spec string) {
 		os.Exit(2)
 	}
 	addr, prefix, name := fields[0], fields[1], fields[2]
-	client := redis.NewClient(&redis.Options{Addr: addr})
+	client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
 	store, err := NewRedisStore(client, WithKeyPrefix(prefix))
 	if err == nil {
 		var b *Breaker

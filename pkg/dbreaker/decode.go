@@ -119,6 +119,10 @@ func parseReply(name string, v any, ownFields int, full bool) (parsedReply, erro
 		Failures:   f.int(),
 		Successes:  f.int(),
 	}
+	r.snap.Incarnation = f.next()
+	if f.err == nil && !validIncarnation(r.snap.Incarnation, true) {
+		f.err = replyErr("incarnation %.50q", r.snap.Incarnation)
+	}
 	if f.err == nil && (underlying > HalfOpen) {
 		f.err = replyErr("state %q", underlying)
 	}
@@ -140,7 +144,7 @@ func parseReply(name string, v any, ownFields int, full bool) (parsedReply, erro
 		f.err = replyErr("%d transitions", count)
 	}
 	for i := int64(0); i < count && f.err == nil; i++ {
-		t := Transition{Breaker: name, From: f.state(), To: f.state(), Generation: f.int(), OpenUntil: msTime(f.int())}
+		t := Transition{Breaker: name, From: f.state(), To: f.state(), Incarnation: r.snap.Incarnation, Generation: f.int(), OpenUntil: msTime(f.int())}
 		r.transitions = append(r.transitions, t)
 	}
 	if full {

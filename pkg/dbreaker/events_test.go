@@ -50,8 +50,15 @@ type replica struct {
 
 func newReplica(t *testing.T, addr, prefix, name string, cfg Config, storeOpts ...RedisOption) *replica {
 	t.Helper()
+	return newObservedReplica(t, addr, prefix, name, cfg, nil, storeOpts...)
+}
+
+// newObservedReplica is newReplica with an observer on the breaker (nil:
+// none).
+func newObservedReplica(t *testing.T, addr, prefix, name string, cfg Config, obs Observer, storeOpts ...RedisOption) *replica {
+	t.Helper()
 	r := &replica{commands: &commandCounter{}}
-	r.client = redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	r.client = redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, ContextTimeoutEnabled: true})
 	r.client.AddHook(r.commands)
 	t.Cleanup(func() { r.client.Close() })
 	opts := append([]RedisOption{WithKeyPrefix(prefix), WithStoreLogger(discardLogger()), WithHealthCheckInterval(20 * time.Millisecond)}, storeOpts...)
@@ -60,7 +67,11 @@ func newReplica(t *testing.T, addr, prefix, name string, cfg Config, storeOpts .
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.store.Close(context.Background()) })
-	if r.b, err = New(name, r.store, cfg, WithLogger(discardLogger())); err != nil {
+	bopts := []Option{WithLogger(discardLogger())}
+	if obs != nil {
+		bopts = append(bopts, WithObserver(obs))
+	}
+	if r.b, err = New(name, r.store, cfg, bopts...); err != nil {
 		t.Fatal(err)
 	}
 	return r
@@ -142,26 +153,31 @@ func TestFastModeAdmitsLocallyAndFlushesInBatches(t *testing.T) {
 	if n := a.commands.n.Load() - before; n != 0 {
 		t.Fatalf("%d commands for 1000 Fast closed-state calls before a flush, want 0", n)
 	}
-	if q := a.b.queue.take(); len(q) != 1 || q[0].Count != 1000 {
+	if q, _ := a.b.queue.take(); len(q) != 1 || q[0].Count != 1000 {
 		t.Fatalf("queue = %+v, want one report of 1000 successes", q)
 	}
 
-	// An outage: 20 failures admitted within one flush interval. The flush
-	// records the first 5 (the trip) and the other 15 come back stale: the
-	// overshoot is what one interval let through, no more.
-	for i := 0; i < 20; i++ {
+	// An outage: the replica admits failing calls until it holds as many
+	// failures that Redis has not seen as the threshold, then rejects at
+	// once, long before its flush interval ends, and asks for the flush that
+	// trips the breaker. The overshoot is bounded in calls, not in time.
+	for i := 0; i < 5; i++ {
 		if err := a.b.Do(ctx, failing); !errors.Is(err, errUpstream) {
 			t.Fatalf("failure %d: %v", i, err)
 		}
 	}
-	if err := a.store.flushAll(ctx); err != nil {
-		t.Fatal(err)
+	upstream := 0
+	for i := 0; i < 20; i++ {
+		if err := a.b.Do(ctx, func(context.Context) error { upstream++; return errUpstream }); !errors.Is(err, ErrOpen) {
+			t.Fatalf("call %d after 5 unseen failures: %v, want ErrOpen", i, err)
+		}
 	}
-	if st := a.b.Stats(); st.StaleReports != 15 {
-		t.Fatalf("stale reports = %d, want 15 (20 admitted, 5 to trip)", st.StaleReports)
+	if upstream != 0 {
+		t.Fatalf("%d calls reached the upstream after 5 unseen failures", upstream)
 	}
-	if err := a.b.Do(ctx, succeeding); !errors.Is(err, ErrOpen) {
-		t.Fatalf("a after its flush tripped the breaker: %v", err)
+	a.learned(t, Open)
+	if st := a.b.Stats(); st.StaleReports != 0 {
+		t.Fatalf("stale reports = %d, want 0 (5 admitted, 5 to trip)", st.StaleReports)
 	}
 	b.learned(t, Open)
 	if err := b.b.Do(ctx, succeeding); !errors.Is(err, ErrOpen) {
@@ -173,40 +189,28 @@ func TestFastModeAdmitsLocallyAndFlushesInBatches(t *testing.T) {
 	}
 }
 
-func TestReportQueueNeverDropsFailures(t *testing.T) {
-	s := &RedisStore{maxQueue: 4, flushBatch: 1000}
-	s.flusher.signal = make(chan struct{}, 1)
-	q := &reportQueue{s: s}
-	ok := Report{Outcome: Success, Count: 1}
-	bad := Report{Outcome: Failure, Count: 1}
-	slow := Report{Outcome: Success, Slow: true, Count: 1}
-	// s s f s(slow) f s f f f: alternation defeats folding at the tail, so
-	// the bound folds the oldest successes out of the queue.
-	for _, r := range []Report{ok, ok, bad, slow, bad, ok, bad, bad, bad} {
-		q.push(r)
+// A full queue is flushed at once by the caller that filled it: outcomes
+// reach Redis in their order. Sent out of order, "failure, success,
+// failure" would be two consecutive failures and trip a threshold of 2.
+func TestFullReportQueueKeepsTheOrder(t *testing.T) {
+	client := testredis.Client(t)
+	prefix := testredis.Prefix(t, client)
+	r := newReplica(t, testredis.Addr(), prefix, "web", Config{Consistency: Fast, FailureThreshold: 2},
+		WithFlushInterval(time.Hour), WithFlushBatch(100000), WithMaxQueue(2))
+	r.current(t)
+	ctx := context.Background()
+	for _, call := range []func(context.Context) error{failing, succeeding, failing} {
+		_ = r.b.Do(ctx, call)
 	}
-	got := q.take()
-	var failures, successes, slowOnes int
-	for _, r := range got {
-		switch {
-		case r.Outcome == Failure:
-			failures += r.Count
-		case r.Slow:
-			slowOnes += r.Count
-		default:
-			successes += r.Count
-		}
+	if err := r.store.flushAll(ctx, true); err != nil {
+		t.Fatal(err)
 	}
-	if failures != 5 || successes != 3 || slowOnes != 1 {
-		t.Fatalf("after folding: %d failures, %d successes, %d slow in %+v; want 5, 3, 1", failures, successes, slowOnes, got)
+	s, err := r.b.State(ctx)
+	if err != nil || s.State != Closed || s.Failures != 1 {
+		t.Fatalf("after failure, success, failure: %+v, %v; want closed with 1 consecutive failure", s, err)
 	}
-	// The failures keep their order relative to each other, before the
-	// folded successes.
-	if got[len(got)-1].Outcome != Success {
-		t.Fatalf("folded successes are not flushed last: %+v", got)
-	}
-	if q.take() != nil {
-		t.Fatal("take left reports behind")
+	if q, _ := r.b.queue.take(); q != nil {
+		t.Fatalf("reports left behind: %+v", q)
 	}
 }
 

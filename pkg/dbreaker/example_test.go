@@ -113,7 +113,7 @@ func ExampleNewRedisStore() {
 	ctx := context.Background()
 	var replicas []*dbreaker.Breaker
 	for i := 0; i < 3; i++ {
-		client := redis.NewClient(&redis.Options{Addr: testredis.Addr()})
+		client := redis.NewClient(&redis.Options{Addr: testredis.Addr(), ContextTimeoutEnabled: true})
 		defer client.Close()
 		store, err := dbreaker.NewRedisStore(client, dbreaker.WithKeyPrefix("example:NewRedisStore"))
 		if err != nil {

@@ -75,7 +75,7 @@ func TestInjectedScriptFaultsNeverPanicOrFailCalls(t *testing.T) {
 		for _, fault := range faults {
 			t.Run(mode.String()+"/"+fault.name, func(t *testing.T) {
 				hook := &scriptFaults{}
-				client := redis.NewClient(&redis.Options{Addr: testredis.Addr()})
+				client := redis.NewClient(&redis.Options{Addr: testredis.Addr(), ContextTimeoutEnabled: true})
 				client.AddHook(hook)
 				t.Cleanup(func() { client.Close() })
 				prefix := testredis.Prefix(t, client)
@@ -134,7 +134,7 @@ func TestScriptFlushIsHarmless(t *testing.T) {
 				}
 				_ = r.b.Do(ctx, failing)
 				if mode == Fast {
-					if err := r.store.flushAll(ctx); err != nil {
+					if err := r.store.flushAll(ctx, true); err != nil {
 						t.Fatalf("flush after SCRIPT FLUSH: %v", err)
 					}
 				}

@@ -14,6 +14,7 @@ import (
 // concurrent use.
 type MemoryStore struct {
 	clock    Clock
+	incs     *incarnations
 	mu       sync.Mutex
 	breakers map[string]*memBreaker
 
@@ -29,7 +30,11 @@ func NewMemoryStore(clock Clock) *MemoryStore {
 	if clock == nil {
 		clock = SystemClock()
 	}
-	return &MemoryStore{clock: clock, breakers: make(map[string]*memBreaker), watchers: make(map[string][]*Breaker)}
+	incs, err := newIncarnations()
+	if err != nil {
+		panic(err) // crypto/rand never fails on the platforms Go supports
+	}
+	return &MemoryStore{clock: clock, incs: incs, breakers: make(map[string]*memBreaker), watchers: make(map[string][]*Breaker)}
 }
 
 // watch implements watchable: breakers on one MemoryStore learn of each
@@ -58,7 +63,7 @@ func (m *MemoryStore) notify(name string, transitions []Transition) {
 	m.watchMu.RUnlock()
 	now := m.clock.Now()
 	for _, t := range transitions {
-		ev := event{Breaker: name, From: t.From.String(), To: t.To.String(), Gen: t.Generation}
+		ev := event{Breaker: name, From: t.From.String(), To: t.To.String(), Inc: t.Incarnation, Gen: t.Generation, inProcess: true}
 		if !t.OpenUntil.IsZero() {
 			ev.OpenUntilMs, ev.AtMs = t.OpenUntil.UnixMilli(), now.UnixMilli()
 		}
@@ -73,6 +78,7 @@ func (m *MemoryStore) notify(name string, transitions []Transition) {
 type memBreaker struct {
 	state                      State // Closed, Open or HalfOpen
 	forced                     State // ForcedOpen, ForcedClosed, Disabled; Closed: none
+	inc                        string
 	gen, failures, successes   int64
 	trips, openedAt, openUntil int64
 	updatedAt                  int64
@@ -95,6 +101,19 @@ func (m *MemoryStore) get(name string) *memBreaker {
 
 func (m *MemoryStore) now() int64 { return m.clock.Now().UnixMilli() }
 
+// written gives a breaker its incarnation when its state is first written,
+// as the scripts do.
+func (m *MemoryStore) written(b *memBreaker) {
+	if b.inc == "" {
+		b.inc = m.incs.next()
+	}
+}
+
+// current reports whether a report was admitted in the breaker's present
+// incarnation and generation (see report.lua).
+func (b *memBreaker) current(r Report) bool {
+	return r.Generation == b.gen && (r.Incarnation == b.inc || r.Incarnation == "" && b.gen == 0)
+}
 func (b *memBreaker) effective() State {
 	if b.forced != Closed {
 		return b.forced
@@ -104,18 +123,19 @@ func (b *memBreaker) effective() State {
 
 func (b *memBreaker) snapshot(now int64) Snapshot {
 	return Snapshot{
-		Name:       b.name,
-		State:      b.effective(),
-		Underlying: b.state,
-		Generation: b.gen,
-		Failures:   b.failures,
-		Successes:  b.successes,
-		Trips:      b.trips,
-		OpenedAt:   msTime(b.openedAt),
-		OpenUntil:  msTime(b.openUntil),
-		LastError:  b.lastError,
-		UpdatedAt:  msTime(b.updatedAt),
-		StoreTime:  msTime(now),
+		Name:        b.name,
+		State:       b.effective(),
+		Underlying:  b.state,
+		Incarnation: b.inc,
+		Generation:  b.gen,
+		Failures:    b.failures,
+		Successes:   b.successes,
+		Trips:       b.trips,
+		OpenedAt:    msTime(b.openedAt),
+		OpenUntil:   msTime(b.openUntil),
+		LastError:   b.lastError,
+		UpdatedAt:   msTime(b.updatedAt),
+		StoreTime:   msTime(now),
 	}
 }
 
@@ -123,7 +143,7 @@ func (b *memBreaker) commit(from State, now int64) {
 	b.gen++
 	b.updatedAt = now
 	b.transitions = append(b.transitions, Transition{
-		Breaker: b.name, From: from, To: b.effective(), Generation: b.gen, OpenUntil: msTime(b.openUntil),
+		Breaker: b.name, From: from, To: b.effective(), Incarnation: b.inc, Generation: b.gen, OpenUntil: msTime(b.openUntil),
 	})
 }
 
@@ -159,7 +179,7 @@ func (m *MemoryStore) acquire(name string, p Policy, token string) Decision {
 			if now < b.openUntil {
 				d.Reason = ErrOpen
 			} else {
-				b.state, b.successes, b.probes = HalfOpen, 0, nil
+				b.state, b.successes = HalfOpen, 0
 				b.commit(Open, now)
 			}
 		}
@@ -200,15 +220,21 @@ func (m *MemoryStore) report(name string, p Policy, reports []Report) ReportResu
 	width := ms(p.Window) / int64(max(p.WindowBuckets, 1))
 	for _, r := range reports {
 		count := max(r.Count, 1)
+		end, leased := b.probes[r.Token]
+		leased = leased && end > now
+		delete(b.probes, r.Token) // a probe's report always gives its slot back
 		switch {
-		case r.Generation != b.gen || b.forced == ForcedOpen || b.forced == Disabled:
+		case !b.current(r) || b.forced == ForcedOpen || b.forced == Disabled:
 			res.Stale += count
 		case b.state == Closed:
 			res.Applied += count
 			if r.Outcome == Ignored {
 				continue
 			}
-			b.updatedAt = now
+			if r.Outcome == Failure || b.failures != 0 { // what the state hash records changes
+				m.written(b)
+				b.updatedAt = now
+			}
 			fails := 0
 			if r.Outcome == Failure {
 				b.failures += int64(count)
@@ -224,9 +250,7 @@ func (m *MemoryStore) report(name string, p Policy, reports []Report) ReportResu
 				b.open(p, Closed, now)
 			}
 		case b.state == HalfOpen && r.Token != "" && b.forced == Closed:
-			end, held := b.probes[r.Token]
-			delete(b.probes, r.Token)
-			if !held || end <= now {
+			if !leased {
 				res.Stale += count
 				continue
 			}
@@ -242,7 +266,7 @@ func (m *MemoryStore) report(name string, p Policy, reports []Report) ReportResu
 				b.updatedAt = now
 				if b.successes >= int64(p.SuccessThreshold) {
 					b.state, b.failures, b.successes, b.trips, b.openUntil = Closed, 0, 0, 0, 0
-					b.window, b.probes = nil, nil
+					b.window = nil
 					b.commit(HalfOpen, now)
 				}
 			}
@@ -265,7 +289,7 @@ func (b *memBreaker) open(p Policy, from State, now int64) {
 	b.state = Open
 	b.trips++
 	b.openedAt, b.openUntil, b.successes = now, now+ms(p.openTimeout(b.trips)), 0
-	b.window, b.probes = nil, nil
+	b.window = nil
 	b.commit(from, now)
 }
 
@@ -366,8 +390,9 @@ func (m *MemoryStore) override(name string, action Action, forced State) (Snapsh
 	from := b.effective()
 	if action == ActionReset || forced != b.forced {
 		if action != ActionForceOpen {
-			*b = memBreaker{name: name, gen: b.gen}
+			*b = memBreaker{name: name, inc: b.inc, gen: b.gen}
 		}
+		m.written(b)
 		b.forced = forced
 		b.commit(from, now)
 	}

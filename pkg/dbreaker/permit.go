@@ -13,6 +13,7 @@ import (
 type Permit struct {
 	b     *Breaker
 	ctx   context.Context
+	inc   string
 	gen   int64
 	token string // set for a probe only
 	state State
@@ -51,9 +52,12 @@ func (b *Breaker) reject(state State, retryAfter time.Duration, reason error) er
 
 // Allow asks to admit one call. It returns a *RejectedError (ErrOpen,
 // ErrForcedOpen, ErrTooManyProbes, or ErrStoreUnavailable when failing
-// closed) when the breaker refuses. While the replica knows the breaker is
-// open it rejects without asking the store; in Fast mode it also admits
-// without asking while it knows the breaker is closed.
+// closed) when the breaker refuses, and ctx's error when ctx ends before
+// the store answers. While the replica knows the breaker is open it rejects
+// without asking the store; in Fast mode it also admits without asking
+// while it knows the breaker is closed, until it has seen as many
+// consecutive failures that the store has not yet seen as the
+// FailureThreshold: then it rejects until the store answers.
 func (b *Breaker) Allow(ctx context.Context) (*Permit, error) {
 	now := b.clock.Now()
 	v := b.view.Load()
@@ -63,9 +67,12 @@ func (b *Breaker) Allow(ctx context.Context) (*Permit, error) {
 	if b.cfg.Consistency == Fast && b.trusted(v) {
 		switch v.state {
 		case Closed, ForcedClosed:
-			return &Permit{b: b, ctx: ctx, gen: v.gen, state: v.state, start: now, by: byView}, nil
+			if v.state == Closed && b.unseenFailuresReached() {
+				return nil, b.reject(Open, 0, ErrOpen)
+			}
+			return &Permit{b: b, ctx: ctx, inc: v.inc, gen: v.gen, state: v.state, start: now, by: byView}, nil
 		case Disabled:
-			return &Permit{b: b, ctx: ctx, gen: v.gen, state: v.state, start: now, by: passThrough}, nil
+			return &Permit{b: b, ctx: ctx, inc: v.inc, gen: v.gen, state: v.state, start: now, by: passThrough}, nil
 		case ForcedOpen:
 			return nil, b.reject(ForcedOpen, 0, ErrForcedOpen)
 		}
@@ -79,14 +86,20 @@ func (b *Breaker) Allow(ctx context.Context) (*Permit, error) {
 	d, err := b.store.Acquire(sctx, b.name, b.policy, token)
 	cancel()
 	if err != nil {
+		if r, ok := b.store.(releaser); ok {
+			r.releaseProbe(b.name, token) // the script may have run and taken a slot
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err() // the caller gave up: not the store's failure
+		}
 		b.storeFailed("acquire", err)
 		return b.allowWithoutStore(ctx, now)
 	}
-	b.observe(now, epoch, d.Snapshot, d.Transitions)
+	b.observe(now, epoch, v, d.Snapshot, d.Transitions)
 	if !d.Allowed {
 		return nil, b.reject(d.Snapshot.State, d.Snapshot.RetryAfter(), d.Reason)
 	}
-	p := &Permit{b: b, ctx: ctx, gen: d.Snapshot.Generation, state: d.Snapshot.State, start: now, by: byStore}
+	p := &Permit{b: b, ctx: ctx, inc: d.Snapshot.Incarnation, gen: d.Snapshot.Generation, state: d.Snapshot.State, start: now, by: byStore}
 	if d.Snapshot.State == Disabled {
 		p.by = passThrough
 	}
@@ -94,6 +107,17 @@ func (b *Breaker) Allow(ctx context.Context) (*Permit, error) {
 		p.token = token
 	}
 	return p, nil
+}
+
+// unseenFailuresReached reports whether this replica has queued as many
+// consecutive failures as the FailureThreshold that the store has not seen
+// yet (Fast mode), and if so asks for a flush now.
+func (b *Breaker) unseenFailuresReached() bool {
+	if b.queue == nil || b.policy.FailureThreshold <= 0 || b.queue.unseenFailures() < int64(b.policy.FailureThreshold) {
+		return false
+	}
+	b.queue.s.wakeFlusher()
+	return true
 }
 
 // newToken returns a probe token unique among this store's callers: the
@@ -113,10 +137,11 @@ func (b *Breaker) allowWithoutStore(ctx context.Context, now time.Time) (*Permit
 	}
 	token := b.newToken()
 	d, _ := b.local.Acquire(ctx, b.name, b.policy, token) // in memory: never fails
+	b.transitionedLocally(d.Transitions)
 	if !d.Allowed {
 		return nil, b.reject(d.Snapshot.State, d.Snapshot.RetryAfter(), d.Reason)
 	}
-	p := &Permit{b: b, ctx: ctx, gen: d.Snapshot.Generation, state: d.Snapshot.State, start: now, by: byLocal}
+	p := &Permit{b: b, ctx: ctx, inc: d.Snapshot.Incarnation, gen: d.Snapshot.Generation, state: d.Snapshot.State, start: now, by: byLocal}
 	if d.Probe {
 		p.token = token
 	}
@@ -140,11 +165,12 @@ func (p *Permit) Done(err error) {
 	}
 	now := b.clock.Now()
 	r := Report{
-		Generation: p.gen,
-		Token:      p.token,
-		Outcome:    outcome,
-		Slow:       now.Sub(p.start) >= b.cfg.SlowCallDuration,
-		Count:      1,
+		Incarnation: p.inc,
+		Generation:  p.gen,
+		Token:       p.token,
+		Outcome:     outcome,
+		Slow:        now.Sub(p.start) >= b.cfg.SlowCallDuration,
+		Count:       1,
 	}
 	if outcome == Failure && err != nil {
 		r.Error = RedactErrorText(err.Error())
@@ -153,6 +179,7 @@ func (p *Permit) Done(err error) {
 	case p.by == byLocal:
 		res, _ := b.local.Report(p.ctx, b.name, b.policy, []Report{r})
 		b.noteStale(res.Stale)
+		b.transitionedLocally(res.Transitions)
 	case p.by == byView && b.queue != nil && !b.closed.Load():
 		b.queue.push(r)
 	default:
@@ -166,7 +193,7 @@ func (b *Breaker) reportNow(ctx context.Context, now time.Time, r Report) {
 		b.recordLocally([]Report{r})
 		return
 	}
-	epoch := b.epoch()
+	epoch, start := b.epoch(), b.view.Load()
 	ctx, cancel := b.storeContext(context.WithoutCancel(ctx))
 	res, err := b.store.Report(ctx, b.name, b.policy, []Report{r})
 	cancel()
@@ -176,7 +203,7 @@ func (b *Breaker) reportNow(ctx context.Context, now time.Time, r Report) {
 		return
 	}
 	b.noteStale(res.Stale)
-	b.observe(now, epoch, res.Snapshot, res.Transitions)
+	b.observe(now, epoch, start, res.Snapshot, res.Transitions)
 }
 
 // recordLocally feeds outcomes the store could not take to the local
@@ -194,8 +221,18 @@ func (b *Breaker) recordLocally(reports []Report) {
 		if s.State != Closed {
 			continue // the local breaker already stopped calls: nothing to count
 		}
-		r.Generation, r.Token = s.Generation, ""
-		_, _ = b.local.Report(ctx, b.name, b.policy, []Report{r})
+		r.Incarnation, r.Generation, r.Token = s.Incarnation, s.Generation, ""
+		res, _ := b.local.Report(ctx, b.name, b.policy, []Report{r})
+		b.transitionedLocally(res.Transitions)
+	}
+}
+
+// transitionedLocally reports the local breaker's transitions, marked as
+// local.
+func (b *Breaker) transitionedLocally(transitions []Transition) {
+	for _, t := range transitions {
+		t.Local = true
+		b.transitioned(t)
 	}
 }
 

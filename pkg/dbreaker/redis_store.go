@@ -33,6 +33,7 @@ type RedisStore struct {
 	channel string
 	scripts *scriptSet
 	logger  *slog.Logger
+	incs    *incarnations
 
 	flushInterval  time.Duration
 	flushBatch     int
@@ -127,16 +128,30 @@ func WithHealthCheckInterval(d time.Duration) RedisOption {
 
 // NewRedisStore returns a store on client. It sends nothing to Redis. The
 // client stays the caller's to close, after the store's Close.
+//
+// The client must let a context's deadline bound each command
+// (ContextTimeoutEnabled in go-redis' options): that is how StoreTimeout
+// bounds every store call. Without it go-redis waits its own ReadTimeout
+// (3 s by default) on a Redis that stopped answering, so NewRedisStore
+// refuses a *redis.Client, *redis.ClusterClient or *redis.Ring built
+// without it. A client of another type is taken as it is.
 func NewRedisStore(client redis.UniversalClient, opts ...RedisOption) (*RedisStore, error) {
 	if client == nil {
 		return nil, fmt.Errorf("dbreaker: NewRedisStore: nil client")
+	}
+	if err := checkClientTimeouts(client); err != nil {
+		return nil, err
 	}
 	scripts, err := newScriptSet()
 	if err != nil {
 		return nil, err
 	}
+	incs, err := newIncarnations()
+	if err != nil {
+		return nil, err
+	}
 	s := &RedisStore{
-		client: client, prefix: DefaultKeyPrefix, scripts: scripts, logger: slog.Default(),
+		client: client, prefix: DefaultKeyPrefix, scripts: scripts, logger: slog.Default(), incs: incs,
 		flushInterval: 5 * time.Millisecond, flushBatch: 64, maxQueue: 1024, healthInterval: time.Second,
 		stop: make(chan struct{}),
 	}
@@ -150,6 +165,28 @@ func NewRedisStore(client redis.UniversalClient, opts ...RedisOption) (*RedisSto
 	s.flusher.queues = make(map[*reportQueue]struct{})
 	s.flusher.signal = make(chan struct{}, 1)
 	return s, nil
+}
+
+// checkClientTimeouts refuses a client that would not let StoreTimeout
+// bound its commands.
+func checkClientTimeouts(client redis.UniversalClient) error {
+	var enabled bool
+	switch c := client.(type) {
+	case *redis.Client:
+		enabled = c.Options().ContextTimeoutEnabled
+	case *redis.ClusterClient:
+		enabled = c.Options().ContextTimeoutEnabled
+	case *redis.Ring:
+		enabled = c.Options().ContextTimeoutEnabled
+	default:
+		return nil
+	}
+	if !enabled {
+		return errors.New("dbreaker: NewRedisStore: the client's ContextTimeoutEnabled option is false, so a Redis " +
+			"that stops answering would hold every call for the client's ReadTimeout instead of StoreTimeout; " +
+			"set ContextTimeoutEnabled: true in its options (after redis.ParseURL too)")
+	}
+	return nil
 }
 
 // start launches the subscription and the flusher, once.
@@ -192,7 +229,7 @@ func (s *RedisStore) Close(ctx context.Context) error {
 	close(s.stop)
 	s.lifeMu.Unlock()
 	s.wg.Wait()
-	return s.flushAll(ctx)
+	return s.flushAll(ctx, true)
 }
 
 // sleep waits d, or until Close; it reports whether the store is still open.
@@ -239,7 +276,7 @@ func ms(d time.Duration) int64 { return d.Milliseconds() }
 func (s *RedisStore) Acquire(ctx context.Context, name string, p Policy, token string) (Decision, error) {
 	state, _, probes := s.Keys(name)
 	reply, err := s.call(ctx, s.scripts.acquire, []string{state, probes},
-		s.channel, name, token, p.HalfOpenMaxProbes, ms(p.ProbeLease))
+		s.channel, name, token, p.HalfOpenMaxProbes, ms(p.ProbeLease), s.incs.next())
 	if err != nil {
 		return Decision{}, err
 	}
@@ -296,7 +333,7 @@ func (s *RedisStore) policyArgs(p Policy) []any {
 // reportArgs builds report.lua's ARGV.
 func (s *RedisStore) reportArgs(name string, p Policy, reports []Report) ([]any, error) {
 	policy := s.policyArgs(p)
-	args := make([]any, 0, 4+len(policy)+5*len(reports))
+	args := make([]any, 0, 5+len(policy)+6*len(reports))
 	lastError := ""
 	for _, r := range reports {
 		if r.Outcome == Failure && r.Error != "" {
@@ -305,7 +342,7 @@ func (s *RedisStore) reportArgs(name string, p Policy, reports []Report) ([]any,
 	}
 	args = append(args, s.channel, name)
 	args = append(args, policy...)
-	args = append(args, truncateText(lastError, maxErrorText), len(reports))
+	args = append(args, truncateText(lastError, maxErrorText), s.incs.next(), len(reports))
 	for _, r := range reports {
 		if int(r.Outcome) >= len(outcomeCodes) {
 			return nil, fmt.Errorf("dbreaker: report: invalid outcome %d", r.Outcome)
@@ -314,7 +351,7 @@ func (s *RedisStore) reportArgs(name string, p Policy, reports []Report) ([]any,
 		if r.Slow {
 			slow = 1
 		}
-		args = append(args, r.Generation, r.Token, outcomeCodes[r.Outcome], slow, max(r.Count, 1))
+		args = append(args, r.Incarnation, r.Generation, r.Token, outcomeCodes[r.Outcome], slow, max(r.Count, 1))
 	}
 	return args, nil
 }
@@ -364,7 +401,7 @@ func (s *RedisStore) Override(ctx context.Context, name string, action Action) (
 		return Snapshot{}, nil, fmt.Errorf("dbreaker: override: invalid action %d", action)
 	}
 	state, window, probes := s.Keys(name)
-	reply, err := s.call(ctx, s.scripts.override, []string{state, window, probes}, s.channel, name, action.String())
+	reply, err := s.call(ctx, s.scripts.override, []string{state, window, probes}, s.channel, name, action.String(), s.incs.next())
 	if err != nil {
 		return Snapshot{}, nil, err
 	}

@@ -75,7 +75,7 @@ func TestRedisDataModelIsReadable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "failures forced gen last_error open_until_ms opened_at_ms state successes trips updated_at_ms"
+	want := "failures forced gen inc last_error open_until_ms opened_at_ms state successes trips updated_at_ms"
 	if got := strings.Join(slices.Sorted(maps.Keys(h)), " "); got != want {
 		t.Fatalf("hash fields: %s\nwant %s", got, want)
 	}
@@ -251,8 +251,8 @@ func TestRedisStoreRejectsBadOptions(t *testing.T) {
 }
 
 func TestParseReply(t *testing.T) {
-	// state|forced|gen|open_until|now|corrupt|failures|successes|own...|count|transitions...|trips|opened|updated|last_error
-	full := "open||3|2000|1000|0|5|0|7|1|closed|open|3|2000|1|900|950|boom | with a bar"
+	// state|forced|gen|open_until|now|corrupt|failures|successes|inc|own...|count|transitions...|trips|opened|updated|last_error
+	full := "open||3|2000|1000|0|5|0|ab12:3|7|1|closed|open|3|2000|1|900|950|boom | with a bar"
 	r, err := parseReply("x", full, 1, true)
 	if err != nil {
 		t.Fatalf("good reply: %v", err)
@@ -261,29 +261,96 @@ func TestParseReply(t *testing.T) {
 	if s.State != Open || s.Generation != 3 || s.RetryAfter() != time.Second || s.LastError != "boom | with a bar" || s.Trips != 1 || s.Failures != 5 {
 		t.Fatalf("decoded %+v", s)
 	}
+	if s.Incarnation != "ab12:3" || r.transitions[0].Incarnation != "ab12:3" {
+		t.Fatalf("incarnation %q, in the transition %q", s.Incarnation, r.transitions[0].Incarnation)
+	}
 	if len(r.transitions) != 1 || r.transitions[0].From != Closed || r.transitions[0].To != Open || r.own[0] != "7" {
 		t.Fatalf("transitions %+v, own %q", r.transitions, r.own)
 	}
-	if r, err := parseReply("x", "closed|forced_open|4|0|0|0|0|0|0", 0, false); err != nil || r.snap.State != ForcedOpen || r.snap.Underlying != Closed {
+	if r, err := parseReply("x", "closed|forced_open|4|0|0|0|0|0|i1|0", 0, false); err != nil || r.snap.State != ForcedOpen || r.snap.Underlying != Closed {
 		t.Fatalf("forced reply: %+v, %v", r.snap, err)
 	}
 	bad := map[string]any{
 		"not a string":       []any{"closed"},
 		"empty":              "",
 		"too short":          "closed||0|0",
-		"unknown state":      "sideways||0|0|0|0|0|0|0",
-		"forced closed":      "closed|closed|0|0|0|0|0|0|0",
-		"text gen":           "closed||x|0|0|0|0|0|0",
-		"float gen":          "closed||1.5|0|0|0|0|0|0",
-		"left over":          "closed||0|0|0|0|0|0|0|extra",
-		"missing transition": "closed||0|0|0|0|0|0|1|closed",
-		"bad transition":     "closed||0|0|0|0|0|0|1|closed|nowhere|1|0",
-		"huge count":         "closed||0|0|0|0|0|0|99999",
-		"negative count":     "closed||0|0|0|0|0|0|-1",
+		"unknown state":      "sideways||0|0|0|0|0|0||0",
+		"forced closed":      "closed|closed|0|0|0|0|0|0||0",
+		"text gen":           "closed||x|0|0|0|0|0||0",
+		"float gen":          "closed||1.5|0|0|0|0|0||0",
+		"bad incarnation":    "closed||0|0|0|0|0|0|a b|0",
+		"no incarnation":     "closed||0|0|0|0|0|0",
+		"left over":          "closed||0|0|0|0|0|0||0|extra",
+		"missing transition": "closed||0|0|0|0|0|0||1|closed",
+		"bad transition":     "closed||0|0|0|0|0|0||1|closed|nowhere|1|0",
+		"huge count":         "closed||0|0|0|0|0|0||99999",
+		"negative count":     "closed||0|0|0|0|0|0||-1",
 	}
 	for name, v := range bad {
 		if _, err := parseReply("x", v, 0, false); !errors.Is(err, errReplyShape) {
 			t.Errorf("%s: err = %v", name, err)
 		}
 	}
+}
+
+// A breaker that has only ever seen successes has no hash in Redis, and
+// the scripts' fast paths take it for what it is: closed at generation 0.
+// A Strict call costs two script runs of one HMGET each.
+func TestNeverWrittenBreakerTakesTheFastPath(t *testing.T) {
+	srv := testredis.StartServer(t) // INFO commandstats counts this test only
+	admin := srv.Client()
+	b, store := newRedisBreaker(t, srv.Client(), "fresh", "web", Config{StoreTimeout: roomy})
+	ctx := context.Background()
+	if err := store.LoadScripts(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.ConfigResetStat(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	const calls = 10
+	for i := 0; i < calls; i++ {
+		if err := b.Do(ctx, succeeding); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stats := commandStats(t, admin)
+	total := int64(0)
+	for name, st := range stats {
+		if name != "config|resetstat" && name != "info" {
+			total += st.calls
+		}
+	}
+	if total != 4*calls || stats["hmget"].calls != 2*calls {
+		t.Fatalf("%d commands for %d Strict calls on a never-written breaker, want %d: %v", total, calls, 4*calls, stats)
+	}
+	state, _, _ := store.Keys("web")
+	if n, _ := admin.Exists(ctx, state).Result(); n != 0 {
+		t.Fatalf("successes wrote the state hash")
+	}
+}
+
+// An acquire that ran in Redis but whose reply never reached the caller
+// gives its probe slot back, instead of holding it for a whole lease.
+func TestFailedAcquireReleasesItsProbeSlot(t *testing.T) {
+	client := testredis.Client(t)
+	prefix := testredis.Prefix(t, client)
+	r := newReplica(t, testredis.Addr(), prefix, "usda", Config{OpenTimeout: 50 * time.Millisecond, ProbeLease: time.Hour, StoreTimeout: roomy})
+	hook := &scriptFaults{}
+	r.client.AddHook(hook)
+	ctx := context.Background()
+	for i := 0; i < 5; i++ {
+		_ = r.b.Do(ctx, failing)
+	}
+	redisAdvance(client)(t, 50*time.Millisecond)
+	hook.set(func(c *redis.Cmd) { c.SetErr(errors.New("i/o timeout")) }) // the script ran; its reply is lost
+	p, err := r.b.Allow(ctx)
+	hook.clear()
+	if err != nil {
+		t.Fatalf("a failed acquire is decided locally: %v", err)
+	}
+	p.Done(nil)
+	eventually(t, 10*time.Second, "the probe slot to be given back", func() bool {
+		s, err := r.b.State(ctx)
+		return err == nil && s.State == HalfOpen && s.Probes == 0
+	})
 }

@@ -41,7 +41,7 @@ type redisTarget struct {
 var sharedRedis = redisTarget{
 	admin: func(t *testing.T) redis.UniversalClient { return testredis.Client(t) },
 	newClient: func(t *testing.T) redis.UniversalClient {
-		c := redis.NewClient(&redis.Options{Addr: testredis.Addr(), PoolSize: 64})
+		c := redis.NewClient(&redis.Options{Addr: testredis.Addr(), PoolSize: 64, ContextTimeoutEnabled: true})
 		t.Cleanup(func() { c.Close() })
 		return c
 	},

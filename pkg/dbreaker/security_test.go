@@ -72,6 +72,7 @@ func storeFromURL(t *testing.T, url string, tlsConf *tls.Config, prefix string) 
 	if opts.TLSConfig != nil {
 		opts.TLSConfig.RootCAs = tlsConf.RootCAs
 	}
+	opts.ContextTimeoutEnabled = true
 	client := redis.NewClient(opts)
 	t.Cleanup(func() { client.Close() })
 	store, err := NewRedisStore(client, WithKeyPrefix(prefix), WithStoreLogger(discardLogger()))

@@ -22,7 +22,7 @@ func TestSentinelFailover(t *testing.T) {
 	sentinel := testredis.StartSentinel(t, "breakers", master.Addr)
 	newClient := func() *redis.Client {
 		c := redis.NewFailoverClient(&redis.FailoverOptions{
-			MasterName: "breakers", SentinelAddrs: []string{sentinel.Addr}, MaxRetries: -1,
+			MasterName: "breakers", SentinelAddrs: []string{sentinel.Addr}, MaxRetries: -1, ContextTimeoutEnabled: true,
 		})
 		t.Cleanup(func() { c.Close() })
 		return c

@@ -26,7 +26,7 @@ func TestReplicaClockSkewChangesNothing(t *testing.T) {
 	var rs []*replica
 	for _, skew := range []time.Duration{-7 * time.Minute, 0, 11 * time.Minute} {
 		r := &replica{commands: &commandCounter{}}
-		r.client = redis.NewClient(&redis.Options{Addr: testredis.Addr()})
+		r.client = redis.NewClient(&redis.Options{Addr: testredis.Addr(), ContextTimeoutEnabled: true})
 		r.client.AddHook(r.commands)
 		t.Cleanup(func() { r.client.Close() })
 		var err error

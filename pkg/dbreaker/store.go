@@ -12,8 +12,9 @@ type Store interface {
 	// Acquire asks to admit one call. token identifies the call if it becomes
 	// a half-open probe; it must be unique among the store's callers.
 	Acquire(ctx context.Context, name string, p Policy, token string) (Decision, error)
-	// Report records outcomes, in order. Reports carrying an older generation
-	// than the breaker's change nothing and are counted as stale.
+	// Report records outcomes, in order. Reports carrying another incarnation
+	// or an older generation than the breaker's change nothing and are
+	// counted as stale.
 	Report(ctx context.Context, name string, p Policy, reports []Report) (ReportResult, error)
 	// Snapshot reads the shared state without changing it.
 	Snapshot(ctx context.Context, name string, p Policy) (Snapshot, error)
@@ -47,12 +48,13 @@ func (a Action) String() string {
 // Report is the outcome of one admitted call (or, for Count > 1, of several
 // successful closed-state calls folded together).
 type Report struct {
-	Generation int64   // the generation the permit was granted in
-	Token      string  // the probe token; empty unless the call was a probe
-	Outcome    Outcome // success, failure or ignored
-	Slow       bool    // the call took at least SlowCallDuration
-	Count      int     // how many calls this report stands for (0 means 1)
-	Error      string  // the failure's text, kept as last_error
+	Incarnation string  // the incarnation the permit was granted in
+	Generation  int64   // the generation the permit was granted in
+	Token       string  // the probe token; empty unless the call was a probe
+	Outcome     Outcome // success, failure or ignored
+	Slow        bool    // the call took at least SlowCallDuration
+	Count       int     // how many calls this report stands for (0 means 1)
+	Error       string  // the failure's text, kept as last_error
 }
 
 // Decision is the store's answer to Acquire.
@@ -64,9 +66,9 @@ type Decision struct {
 	// ErrTooManyProbes.
 	Reason error
 	// Snapshot holds the part of the state the store read to decide: State,
-	// Underlying, Generation, Failures, Successes, OpenUntil, Corrupt, and
-	// StoreTime when the store needed its clock (always for an open
-	// breaker). Store.Snapshot reads the rest.
+	// Underlying, Incarnation, Generation, Failures, Successes, OpenUntil,
+	// Corrupt, and StoreTime when the store needed its clock (always for an
+	// open breaker). Store.Snapshot reads the rest.
 	Snapshot    Snapshot
 	Transitions []Transition
 }
@@ -83,10 +85,14 @@ type ReportResult struct {
 // Transition is one change of a breaker's effective state, as published on
 // the events channel.
 type Transition struct {
-	Breaker    string
-	From, To   State
-	Generation int64
-	OpenUntil  time.Time
+	Breaker     string
+	From, To    State
+	Incarnation string
+	Generation  int64
+	OpenUntil   time.Time
+	// Local: the transition was made by this replica's local breaker while
+	// the store was unavailable; no other replica knows of it.
+	Local bool
 }
 
 // WindowCounts are the sliding-window totals.
@@ -102,14 +108,20 @@ type Snapshot struct {
 	// Underlying is the state machine's own state (closed, open or half-open)
 	// beneath an operator override; equal to State when none is set.
 	Underlying State
-	Generation int64
-	Failures   int64 // consecutive failures
-	Successes  int64 // successful probes in this half-open period
-	Trips      int64 // trips since the breaker was last closed
-	OpenedAt   time.Time
-	OpenUntil  time.Time
-	LastError  string
-	UpdatedAt  time.Time
+	// Incarnation identifies this life of the state: it is chosen when the
+	// state is first written and changes when the state is lost and written
+	// anew (a flushed, evicted or failed-over Redis). Empty while nothing
+	// was ever written: a closed breaker at generation 0. Generations
+	// compare only within one incarnation.
+	Incarnation string
+	Generation  int64
+	Failures    int64 // consecutive failures
+	Successes   int64 // successful probes in this half-open period
+	Trips       int64 // trips since the breaker was last closed
+	OpenedAt    time.Time
+	OpenUntil   time.Time
+	LastError   string
+	UpdatedAt   time.Time
 	// StoreTime is the store's clock when the snapshot was taken.
 	StoreTime time.Time
 	// Corrupt: the stored state was unreadable and is treated as closed until
@@ -118,6 +130,9 @@ type Snapshot struct {
 	// Window and Probes are filled by Store.Snapshot only.
 	Window WindowCounts
 	Probes int64
+	// Local: the state of this replica's local breaker, which decides while
+	// the store is unavailable (Breaker.State only).
+	Local bool
 }
 
 // RetryAfter is how long until a probe may be tried, by the store's clock

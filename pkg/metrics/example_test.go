@@ -78,7 +78,7 @@ func ExampleBreakers_Track() {
 
 func ExampleBreakers_TrackStore() {
 	m, _ := metrics.NewBreakers(prometheus.NewRegistry())
-	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", ContextTimeoutEnabled: true})
 	defer client.Close()
 	store, _ := dbreaker.NewRedisStore(client)
 	_ = m.TrackStore(store) // 1 while Redis is unreachable and breakers decide locally

@@ -7,26 +7,33 @@
 -- ARGV[3]  probe token (unique per call)
 -- ARGV[4]  half-open max probes
 -- ARGV[5]  probe lease, ms
+-- ARGV[6]  incarnation for a hash this script would have to create anew
 --
 -- Reply (see lib.lua), own fields: allowed 0|1, probe 0|1, reason:
 --   '' when allowed, else 'open' | 'forced_open' | 'probes'.
--- Closed (or forced closed, or disabled): admitted at once, nothing
--- written. An open breaker whose open timeout has passed moves to half_open
--- here (a transition); a half-open call may take a probe slot: a ZSET member
--- whose score is the end of its lease.
+-- Closed (or forced closed, or disabled, or no hash at all): admitted at
+-- once, nothing written. An open breaker whose open timeout has passed moves
+-- to half_open here (a transition); a half-open call may take a probe slot:
+-- a ZSET member whose score is the end of its lease. Leases outlive the
+-- half-open period that granted them: a probe still running counts against
+-- the limit of the next half-open period until it reports or its lease ends.
 
 -- Fast path: a closed breaker without an override, read as it was written
--- (its open_until_ms is 0, as every transition to closed writes it).
-local hot = redis.pcall('HMGET', KEYS[1], 'state', 'gen', 'forced')
-if hot[1] == 'closed' and (hot[3] == false or hot[3] == '') and canonical(hot[2]) then
-  return 'closed||' .. hot[2] .. '|0|0|0|0|0|1|0||0'
+-- (its open_until_ms is 0, as every transition to closed writes it), or no
+-- hash at all.
+local hot = redis.pcall('HMGET', KEYS[1], 'state', 'gen', 'forced', 'inc')
+if hot[1] == 'closed' and (hot[3] == false or hot[3] == '') and canonical(hot[2]) and incarnation(hot[4]) then
+  return 'closed||' .. hot[2] .. '|0|0|0|0|0|' .. hot[4] .. '|1|0||0'
+end
+if hot[1] == false and hot[2] == false and hot[3] == false and hot[4] == false then
+  return 'closed||0|0|0|0|0|0||1|0||0'
 end
 
 local L = lib()
-local now_ms, fmt, int_field, fresh, load, complete, save, effective, reply, ensure_type, context, commit, window_sum =
-  L.now_ms, L.fmt, L.int_field, L.fresh, L.load, L.complete, L.save, L.effective, L.reply, L.ensure_type, L.context, L.commit, L.window_sum
-local ctx = context(KEYS[1], ARGV[1], ARGV[2])
-local s = load(KEYS[1], 4)
+local now_ms, fmt, load, complete, reply, ensure_type, context, commit =
+  L.now_ms, L.fmt, L.load, L.complete, L.reply, L.ensure_type, L.context, L.commit
+local ctx = context(KEYS[1], ARGV[1], ARGV[2], ARGV[6])
+local s = load(KEYS[1], 5)
 if s.forced == 'forced_open' then
   return reply(s, 0, '|0|0|forced_open', ctx)
 end
@@ -42,7 +49,6 @@ if s.state == 'open' then
   complete(KEYS[1], s)
   s.state = 'half_open'
   s.failures, s.successes = 0, 0
-  redis.call('DEL', KEYS[2])
   commit(ctx, s, 'open', now)
 end
 

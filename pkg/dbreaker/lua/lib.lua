@@ -11,11 +11,22 @@ local function canonical(v)
   return v == '0' or type(v) == 'string' and #v <= 15 and string.find(v, '^[1-9]%d*$') ~= nil
 end
 
+-- incarnation() tells a well-formed incarnation: 1 to 40 letters, digits and
+-- ':' (so the fast paths can copy it into the reply as it is).
+local function incarnation(v)
+  return type(v) == 'string' and #v >= 1 and #v <= 40 and string.find(v, '^[%w:]+$') ~= nil
+end
+
 --
 -- State hash fields (integers are decimal strings; times are Redis TIME in
 -- milliseconds):
 --   state          closed | open | half_open
---   gen            generation, +1 at every transition
+--   inc            incarnation: a random id given by the caller of the script
+--                  that created the hash; a hash that vanished (DEL, FLUSHALL,
+--                  eviction, a failover that lost writes) comes back with
+--                  another one, so no replica mistakes it for the old one
+--   gen            generation, +1 at every transition; compared only within
+--                  one incarnation
 --   failures       consecutive failures while closed
 --   successes      successful probes in this half-open period
 --   trips          trips since the breaker was last closed
@@ -26,14 +37,16 @@ end
 --   updated_at_ms  last write
 --
 -- The hot path reads only the "hot" fields (state, gen, forced,
--- open_until_ms, failures, successes) and writes only what changed; a
--- transition reads the rest and rewrites every field. An unreadable hot
--- field (or a key of the wrong type) makes the state "corrupt": it is
--- treated as closed and the next write rewrites the whole hash. An
--- unreadable cold field is repaired by the next transition.
+-- open_until_ms, inc, failures, successes) and writes only what changed; a
+-- transition reads the rest and rewrites every field. A missing hash is a
+-- closed breaker of no incarnation ('') at generation 0, and nothing writes
+-- it until there is something to record. An unreadable hot field (or a key
+-- of the wrong type) makes the state "corrupt": it is treated like a missing
+-- hash, and the next write rewrites the whole hash with a new incarnation.
+-- An unreadable cold field is repaired by the next transition.
 --
 -- Every script replies with one string of fields separated by '|':
---   state|forced|gen|open_until_ms|now_ms|corrupt|failures|successes
+--   state|forced|gen|open_until_ms|now_ms|corrupt|failures|successes|inc
 --   |<the script's own fields>
 --   |<number of transitions>|<from|to|gen|open_until_ms for each>
 --   and, from snapshot and override only:
@@ -62,47 +75,49 @@ local function lib()
     return n
   end
 
-  local function fresh(gen)
-    return {state = 'closed', gen = gen, failures = 0, successes = 0, trips = 0,
+  -- A new state: closed, of no incarnation yet, at generation 0.
+  local function fresh()
+    return {state = 'closed', inc = '', gen = 0, failures = 0, successes = 0, trips = 0,
       opened_at_ms = 0, open_until_ms = 0, forced = '', last_error = '',
       updated_at_ms = 0, corrupt = false, wrongtype = false, complete = true}
   end
 
-  local function corrupt_state(gen, wrongtype)
-    local s = fresh(gen or 0)
-    s.corrupt, s.wrongtype = true, wrongtype
+  local function corrupt_state(wrongtype)
+    local s = fresh()
+    s.corrupt, s.wrongtype, s.new = true, wrongtype, true
     return s
   end
 
-  -- Reads the first n hot fields: state, gen, forced, open_until_ms (n = 4),
-  -- then failures, successes (n = 6).
+  -- Reads the first n hot fields: state, gen, forced, open_until_ms, inc
+  -- (n = 5), then failures, successes (n = 7).
   local function load(key, n)
     local raw
-    if n > 4 then
-      raw = redis.pcall('HMGET', key, 'state', 'gen', 'forced', 'open_until_ms', 'failures', 'successes')
+    if n > 5 then
+      raw = redis.pcall('HMGET', key, 'state', 'gen', 'forced', 'open_until_ms', 'inc', 'failures', 'successes')
     else
-      raw = redis.pcall('HMGET', key, 'state', 'gen', 'forced', 'open_until_ms')
+      raw = redis.pcall('HMGET', key, 'state', 'gen', 'forced', 'open_until_ms', 'inc')
     end
-    if raw.err then return corrupt_state(0, true) end
+    if raw.err then return corrupt_state(true) end
     local state, forced = raw[1], raw[3]
     local gen = int_field(raw[2])
-    if state == false and raw[2] == false and forced == false and raw[4] == false and not raw[5] and not raw[6] then
-      local s = fresh(0)
+    if state == false and raw[2] == false and forced == false and raw[4] == false and raw[5] == false and not raw[6] and not raw[7] then
+      local s = fresh()
       if redis.call('EXISTS', key) == 1 then s.corrupt = true end
       s.new = true -- the first write must write every field
       return s
     end
     if forced == false then forced = '' end
-    local s = {state = state, gen = gen, forced = forced, open_until_ms = int_field(raw[4]), failures = 0,
+    local s = {state = state, inc = raw[5], gen = gen, forced = forced, open_until_ms = int_field(raw[4]), failures = 0,
       successes = 0, corrupt = false, wrongtype = false, complete = false}
-    if n > 4 then
-      s.failures, s.successes = int_field(raw[5]), int_field(raw[6])
+    if n > 5 then
+      s.failures, s.successes = int_field(raw[6]), int_field(raw[7])
     end
     if gen == nil or raw[2] == false or s.open_until_ms == nil or s.failures == nil or s.successes == nil
+        or not incarnation(s.inc)
         or not (state == 'closed' or state == 'open' or state == 'half_open')
         or not (forced == '' or forced == 'forced_open' or forced == 'forced_closed' or forced == 'disabled')
         or (state == 'open' and s.open_until_ms == 0) then
-      return corrupt_state(gen, false)
+      return corrupt_state(false)
     end
     return s
   end
@@ -122,15 +137,19 @@ local function lib()
     return trips ~= nil and opened ~= nil and updated ~= nil
   end
 
-  -- Rewrites every field (after a transition, or to repair a corrupt hash).
-  local function save(key, s, now)
+  -- Rewrites every field (after a transition, or to create the hash or
+  -- repair a corrupt one: then it takes the caller's new incarnation).
+  local function save(ctx, s, now)
+    local key = ctx.state_key
     s.updated_at_ms = now
     if s.wrongtype then
       redis.call('DEL', key)
       s.wrongtype = false
     end
+    if s.inc == '' then s.inc = ctx.inc end
+    s.new = false
     redis.call('HSET', key,
-      'state', s.state, 'gen', fmt(s.gen), 'failures', fmt(s.failures),
+      'state', s.state, 'inc', s.inc, 'gen', fmt(s.gen), 'failures', fmt(s.failures),
       'successes', fmt(s.successes), 'trips', fmt(s.trips),
       'opened_at_ms', fmt(s.opened_at_ms), 'open_until_ms', fmt(s.open_until_ms),
       'forced', s.forced, 'last_error', s.last_error, 'updated_at_ms', fmt(now))
@@ -147,8 +166,8 @@ local function lib()
   local function reply(s, now, own, ctx, full)
     local corrupt = 0
     if s.corrupt then corrupt = 1 end
-    local r = string.format('%s|%s|%d|%d|%d|%d|%d|%d', s.state, s.forced, s.gen, s.open_until_ms, now,
-      corrupt, s.failures, s.successes) .. own .. '|' .. ctx.count .. ctx.transitions
+    local r = string.format('%s|%s|%d|%d|%d|%d|%d|%d|%s', s.state, s.forced, s.gen, s.open_until_ms, now,
+      corrupt, s.failures, s.successes, s.inc) .. own .. '|' .. ctx.count .. ctx.transitions
     if full then
       r = r .. string.format('|%d|%d|%d|', s.trips, s.opened_at_ms, s.updated_at_ms) .. s.last_error
     end
@@ -161,23 +180,32 @@ local function lib()
     if t ~= 'none' and t ~= want then redis.call('DEL', key) end
   end
 
-  -- ctx: what a transition needs (keys, channel, name) and the transitions
-  -- committed so far, as reply text.
-  local function context(state_key, channel, name)
-    return {state_key = state_key, channel = channel, name = name, count = 0, transitions = ''}
+  -- ctx: what a write needs (the state key, channel, name, and the
+  -- incarnation a new hash takes; nil for a script that never writes) and
+  -- the transitions committed so far, as reply text.
+  local function context(state_key, channel, name, inc)
+    if inc ~= nil and not incarnation(inc) then
+      error('dbreaker: malformed incarnation argument ' .. tostring(inc))
+    end
+    return {state_key = state_key, channel = channel, name = name, inc = inc, count = 0, transitions = ''}
   end
 
   -- Commits a transition: bumps the generation, rewrites the hash, publishes
-  -- the event {breaker, from, to, gen, open_until_ms, at_ms} (at_ms: the
-  -- Redis time of the transition, so a replica can tell how long the breaker
-  -- stays open without trusting its own clock) and adds it to the reply. The
-  -- caller has completed s.
-  local function commit(ctx, s, from, now)
+  -- the event {breaker, from, to, inc, gen, open_until_ms, at_ms[, override]}
+  -- (at_ms: the Redis time of the transition, so a replica can tell how long
+  -- the breaker stays open without trusting its own clock; override: the
+  -- operator action that caused it) and adds it to the reply. The caller has
+  -- completed s. A generation that would leave the integers Redis and Lua
+  -- represent exactly starts a new incarnation at generation 1.
+  local function commit(ctx, s, from, now, override)
+    if s.gen >= MAX_INT then
+      s.inc, s.gen = ctx.inc, 0
+    end
     s.gen = s.gen + 1
-    save(ctx.state_key, s, now)
+    save(ctx, s, now)
     local to = effective(s)
     redis.call('PUBLISH', ctx.channel, cjson.encode({breaker = ctx.name, from = from,
-      to = to, gen = s.gen, open_until_ms = s.open_until_ms, at_ms = now}))
+      to = to, inc = s.inc, gen = s.gen, open_until_ms = s.open_until_ms, at_ms = now, override = override}))
     ctx.count = ctx.count + 1
     ctx.transitions = ctx.transitions .. string.format('|%s|%s|%d|%d', from, to, s.gen, s.open_until_ms)
   end

@@ -17,28 +17,39 @@
 -- ARGV[11] maximum open timeout, ms
 -- ARGV[12] probe successes needed to close
 -- ARGV[13] text of the last failure in this batch
--- ARGV[14] n, the number of reports; then n groups of five:
---          generation, probe token ('' if none), outcome (s|f|i),
---          slow (0|1), count (successes folded together)
+-- ARGV[14] incarnation for a hash this script would have to create anew
+-- ARGV[15] n, the number of reports; then n groups of six:
+--          incarnation and generation the call was admitted in, probe token
+--          ('' if none), outcome (s|f|i), slow (0|1), count (calls folded
+--          together)
 --
 -- Reply (see lib.lua), own fields: applied, stale.
--- A report whose generation differs from the breaker's, or a probe whose
--- lease has lapsed, is stale: it changes nothing. A success that finds no
--- failure to reset writes nothing.
+-- A report counts when its incarnation and generation are the breaker's
+-- (a call admitted while there was no hash, incarnation '' at generation 0,
+-- counts against a hash created since, as long as it is still at generation
+-- 0); otherwise, or when it is a probe whose lease has lapsed, it is stale
+-- and changes nothing. A probe's report always gives its slot back. A
+-- success that finds no failure to reset writes nothing.
 
 -- Fast path: one success reported to a closed breaker without an override,
--- no failure to reset and no window: nothing to change, nothing to write.
-if ARGV[14] == '1' and ARGV[17] == 's' and ARGV[4] == '0' and ARGV[5] == '0' then
-  local hot = redis.pcall('HMGET', KEYS[1], 'state', 'gen', 'forced', 'failures')
-  if hot[1] == 'closed' and (hot[3] == false or hot[3] == '') and hot[4] == '0' and hot[2] == ARGV[15] and canonical(hot[2]) then
-    return 'closed||' .. hot[2] .. '|0|0|0|0|0|1|0|0'
+-- no failure to reset and no window (or to no hash at all): nothing to
+-- change, nothing to write.
+if ARGV[15] == '1' and ARGV[19] == 's' and ARGV[4] == '0' and ARGV[5] == '0' and ARGV[18] == '' then
+  local hot = redis.pcall('HMGET', KEYS[1], 'state', 'gen', 'forced', 'failures', 'inc')
+  if hot[1] == 'closed' and (hot[3] == false or hot[3] == '') and hot[4] == '0' and hot[2] == ARGV[17]
+      and (hot[5] == ARGV[16] or ARGV[16] == '' and hot[2] == '0') and canonical(hot[2]) and incarnation(hot[5]) then
+    return 'closed||' .. hot[2] .. '|0|0|0|0|0|' .. hot[5] .. '|1|0|0'
+  end
+  if hot[1] == false and hot[2] == false and hot[3] == false and hot[4] == false and hot[5] == false
+      and ARGV[16] == '' and ARGV[17] == '0' then
+    return 'closed||0|0|0|0|0|0||1|0|0'
   end
 end
 
 local L = lib()
-local now_ms, fmt, int_field, fresh, load, complete, save, effective, reply, ensure_type, context, commit, window_sum =
-  L.now_ms, L.fmt, L.int_field, L.fresh, L.load, L.complete, L.save, L.effective, L.reply, L.ensure_type, L.context, L.commit, L.window_sum
-local ctx = context(KEYS[1], ARGV[1], ARGV[2])
+local now_ms, fmt, load, complete, save, reply, ensure_type, context, commit, window_sum =
+  L.now_ms, L.fmt, L.load, L.complete, L.save, L.reply, L.ensure_type, L.context, L.commit, L.window_sum
+local ctx = context(KEYS[1], ARGV[1], ARGV[2], ARGV[14])
 local threshold = tonumber(ARGV[3])
 local failure_rate = tonumber(ARGV[4])
 local slow_rate = tonumber(ARGV[5])
@@ -46,11 +57,11 @@ local min_calls = tonumber(ARGV[6])
 local window_ms = tonumber(ARGV[7])
 local buckets = tonumber(ARGV[8])
 local success_threshold = tonumber(ARGV[12])
-local n = tonumber(ARGV[14])
+local n = tonumber(ARGV[15])
 local use_window = failure_rate > 0 or slow_rate > 0
 local width = math.floor(window_ms / buckets)
 
-local s = load(KEYS[1], 6)
+local s = load(KEYS[1], 7)
 local now = 0
 local function clock()
   if now == 0 then now = now_ms() end
@@ -60,7 +71,6 @@ end
 -- changed: hot fields to write when no transition rewrote the hash; a new
 -- or corrupt hash is written whole by the first report that changes it.
 local changed = {}
-local rewrite = s.corrupt
 local applied, stale = 0, 0
 
 local function transition(to, from)
@@ -78,9 +88,9 @@ local function transition(to, from)
   else
     s.failures, s.trips, s.open_until_ms = 0, 0, 0
   end
-  redis.call('DEL', KEYS[2], KEYS[3])
+  redis.call('DEL', KEYS[2])
   commit(ctx, s, from, clock())
-  changed, rewrite = {}, false
+  changed = {}
 end
 
 local function window_add(calls, fails, slow)
@@ -102,14 +112,31 @@ local function rate_tripped()
   return (failure_rate > 0 and fails / calls >= failure_rate) or (slow_rate > 0 and slow / calls >= slow_rate)
 end
 
+-- current: the report was admitted in the breaker's present incarnation
+-- and generation.
+local function current(inc, gen)
+  return gen == s.gen and (inc == s.inc or inc == '' and s.gen == 0)
+end
+
+-- A probe's report gives its slot back, whatever else becomes of it; the
+-- lease it held says whether it still counts.
+local function release(token)
+  if token == '' or redis.call('TYPE', KEYS[3]).ok ~= 'zset' then return false end
+  local lease = redis.call('ZSCORE', KEYS[3], token)
+  redis.call('ZREM', KEYS[3], token)
+  return lease ~= false and tonumber(lease) > clock()
+end
+
 for i = 0, n - 1 do
-  local base = 15 + i * 5
-  local gen = tonumber(ARGV[base])
-  local token = ARGV[base + 1]
-  local outcome = ARGV[base + 2]
-  local slow = tonumber(ARGV[base + 3])
-  local count = tonumber(ARGV[base + 4])
-  if gen ~= s.gen or s.forced == 'forced_open' or s.forced == 'disabled' then
+  local base = 16 + i * 6
+  local inc = ARGV[base]
+  local gen = tonumber(ARGV[base + 1])
+  local token = ARGV[base + 2]
+  local outcome = ARGV[base + 3]
+  local slow = tonumber(ARGV[base + 4])
+  local count = tonumber(ARGV[base + 5])
+  local leased = release(token)
+  if not current(inc, gen) or s.forced == 'forced_open' or s.forced == 'disabled' then
     stale = stale + count
   elseif s.state == 'closed' then
     applied = applied + count
@@ -130,10 +157,7 @@ for i = 0, n - 1 do
       end
     end
   elseif s.state == 'half_open' and token ~= '' and s.forced == '' then
-    ensure_type(KEYS[3], 'zset')
-    local lease = redis.call('ZSCORE', KEYS[3], token)
-    redis.call('ZREM', KEYS[3], token)
-    if lease == false or tonumber(lease) <= clock() then
+    if not leased then
       stale = stale + count
     else
       applied = applied + count
@@ -151,9 +175,9 @@ for i = 0, n - 1 do
   end
 end
 
-if rewrite or (s.new and next(changed) ~= nil) then
+if s.corrupt or (s.new and next(changed) ~= nil) then
   complete(KEYS[1], s)
-  save(KEYS[1], s, clock())
+  save(ctx, s, clock())
 elseif next(changed) ~= nil then
   local args = {'updated_at_ms', fmt(clock())}
   for f in pairs(changed) do

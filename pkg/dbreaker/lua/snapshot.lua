@@ -11,12 +11,12 @@
 -- slow, live probes; full.
 
 local L = lib()
-local now_ms, fmt, int_field, fresh, load, complete, save, effective, reply, ensure_type, context, commit, window_sum =
-  L.now_ms, L.fmt, L.int_field, L.fresh, L.load, L.complete, L.save, L.effective, L.reply, L.ensure_type, L.context, L.commit, L.window_sum
+local now_ms, fmt, load, complete, reply, context, window_sum =
+  L.now_ms, L.fmt, L.load, L.complete, L.reply, L.context, L.window_sum
 local window_ms = tonumber(ARGV[1])
 local buckets = tonumber(ARGV[2])
 local now = now_ms()
-local s = load(KEYS[1], 6)
+local s = load(KEYS[1], 7)
 if not s.wrongtype and not complete(KEYS[1], s) then
   s.corrupt = true
 end
@@ -32,4 +32,4 @@ if redis.call('TYPE', KEYS[3]).ok == 'zset' then
   probes = redis.call('ZCOUNT', KEYS[3], '(' .. fmt(now), '+inf')
 end
 
-return reply(s, now, string.format('|%d|%d|%d|%d', calls, fails, slow, probes), context(KEYS[1], '', ''), true)
+return reply(s, now, string.format('|%d|%d|%d|%d', calls, fails, slow, probes), context(KEYS[1], '', '', nil), true)
