@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/healthagent/resilience/pkg/dbreaker"
+	"github.com/healthagent/resilience/pkg/metrics"
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
 )
 
@@ -232,6 +233,9 @@ type breakerView struct {
 	OpenForMs  int64  `json:"open_for_ms,omitempty"`
 	LastError  string `json:"last_error,omitempty"`
 	UpdatedAt  string `json:"updated_at,omitempty"`
+	// Source: shared (the state every replica shares, from Redis), or
+	// local (this replica's local breaker decides: Redis is unavailable).
+	Source string `json:"source"`
 	// Local: this replica's own view, for comparison.
 	Local string `json:"local_view"`
 	Error string `json:"error,omitempty"`
@@ -254,7 +258,8 @@ func (s *service) handleBreakers(w http.ResponseWriter, r *http.Request) {
 }
 
 func viewOf(ctx context.Context, b *dbreaker.Breaker) breakerView {
-	v := breakerView{Name: b.Name(), Local: b.View().State.String()}
+	view := b.View()
+	v := breakerView{Name: b.Name(), Local: view.State.String(), Source: metrics.SourceOf(view.Local)}
 	snap, err := b.State(ctx)
 	if err != nil {
 		v.Error = dbreaker.RedactErrorText(err.Error())
@@ -262,6 +267,7 @@ func viewOf(ctx context.Context, b *dbreaker.Breaker) breakerView {
 		return v
 	}
 	v.State, v.Generation, v.Failures, v.Trips, v.LastError = snap.State.String(), snap.Generation, snap.Failures, snap.Trips, snap.LastError
+	v.Source = metrics.SourceOf(snap.Local)
 	if ra := snap.RetryAfter(); ra > 0 {
 		v.OpenForMs = ra.Milliseconds()
 	}

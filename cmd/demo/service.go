@@ -248,11 +248,17 @@ func (s *service) connectBreakers(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		s.breakers = append(s.breakers, b)
+		s.stop = append(s.stop, b.Close)
 		if err := s.metrics.Breakers.Track(b); err != nil {
 			return err
 		}
-		s.breakers = append(s.breakers, b)
-		s.stop = append(s.stop, b.Close)
+		// Learn the state now, so that circuit_breaker_state has it from
+		// the first scrape (scrapes read the breaker's view, never Redis).
+		if _, err := b.State(ctx); err != nil {
+			s.log.Warn("[CIRCUIT_BREAKER] could not read the shared state at start-up", "breaker", name,
+				"error", dbreaker.RedactErrorText(err.Error()))
+		}
 	}
 	return nil
 }

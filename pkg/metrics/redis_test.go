@@ -1,0 +1,93 @@
+package metrics_test
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/healthagent/resilience/internal/testredis"
+	"github.com/healthagent/resilience/pkg/dbreaker"
+	"github.com/healthagent/resilience/pkg/metrics"
+)
+
+// commandCounter is a go-redis hook that counts the commands a client
+// sends.
+type commandCounter struct{ n atomic.Int64 }
+
+func (c *commandCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (c *commandCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		c.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+
+func (c *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		c.n.Add(int64(len(cmds)))
+		return next(ctx, cmds)
+	}
+}
+
+// On Redis, an override made by one replica reaches the metrics of the
+// others (state and transitions), and scraping them sends Redis nothing.
+func TestOverrideReachesEveryReplicasMetricsWithoutAScrapeCallingRedis(t *testing.T) {
+	ctx := context.Background()
+	shared := testredis.Client(t)
+	prefix := testredis.Prefix(t, shared)
+	type redisReplica struct {
+		replica
+		commands *commandCounter
+	}
+	start := func() redisReplica {
+		client := redis.NewClient(&redis.Options{Addr: testredis.Addr(), ContextTimeoutEnabled: true})
+		t.Cleanup(func() { client.Close() })
+		counter := &commandCounter{}
+		client.AddHook(counter)
+		store, err := dbreaker.NewRedisStore(client, dbreaker.WithKeyPrefix(prefix), dbreaker.WithStoreLogger(quiet()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { store.Close(context.Background()) })
+		r := newReplica(t, store, dbreaker.SystemClock())
+		if _, err := r.b.State(ctx); err != nil { // as the service does at start-up
+			t.Fatal(err)
+		}
+		return redisReplica{r, counter}
+	}
+	a, b := start(), start()
+	if _, err := b.b.ForceOpen(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := stateText("openai", dbreaker.ForcedOpen, metrics.SourceShared)
+	deadline := time.Now().Add(30 * time.Second) // events cross Redis: room for a busy machine
+	for testutil.CollectAndCompare(a.m, strings.NewReader(want), "circuit_breaker_state") != nil {
+		if time.Now().After(deadline) {
+			t.Fatal(testutil.CollectAndCompare(a.m, strings.NewReader(want), "circuit_breaker_state"))
+		}
+		time.Sleep(5 * time.Millisecond) // polling interval
+	}
+	for _, r := range []redisReplica{a, b} {
+		if got := testutil.ToFloat64(r.m.TransitionsCounter("openai", "closed", "forced_open", metrics.SourceShared)); got != 1 {
+			t.Errorf("a replica counted %v closed→forced_open transitions, want 1", got)
+		}
+	}
+	before := a.commands.n.Load()
+	for range 20 {
+		if err := testutil.CollectAndCompare(a.m, strings.NewReader(want), "circuit_breaker_state"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := a.commands.n.Load() - before; n != 0 {
+		t.Errorf("20 scrapes sent Redis %d commands, want none", n)
+	}
+	if got := testutil.ToFloat64(a.m.StoreErrorsCounter("snapshot")); got != 0 {
+		t.Errorf("circuit_breaker_store_errors_total{op=snapshot} = %v, want 0", got)
+	}
+}
