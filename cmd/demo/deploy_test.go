@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/healthagent/resilience/pkg/metrics"
 )
 
 // The deployment files the service ships, from this package's directory.
@@ -123,8 +125,9 @@ func TestAlertRuleTestsUseRealLabelValues(t *testing.T) {
 		"fallback_strategy": steps,
 		"component":         {degradedBreakerStore, degradedNutritionCache},
 		"job":               {"health-agent", "prometheus"},
+		"source":            {metrics.SourceShared, metrics.SourceLocal},
 	}
-	labelRE := regexp.MustCompile(`\b(breaker|api|primary_api|fallback_strategy|component|job)(?:="([^"]*)"|: "?([\w-]+)"?)`)
+	labelRE := regexp.MustCompile(`\b(breaker|api|primary_api|fallback_strategy|component|job|source)(?:="([^"]*)"|: "?([\w-]+)"?)`)
 	seen := 0
 	for _, m := range labelRE.FindAllStringSubmatch(readFile(t, alertTestsFile), -1) {
 		value := m[2] + m[3]
