@@ -32,8 +32,10 @@ import (
 // against two live replicas: none is pending or firing while the
 // upstreams are healthy; with USDA down, Anthropic failing half its calls
 // (its breaker disabled by an operator) and OpenAI healthy, exactly the
-// alerts that should fire do, and none about OpenAI; with the replicas
-// stopped, the alerts about them fire.
+// alerts that should fire do, and none about OpenAI; with Redis down and
+// then OpenAI, the replicas say they are degraded and their local breakers
+// open OpenAI's, which CircuitBreakerOpen sees; with the replicas stopped,
+// the alerts about them fire.
 //
 // Time runs sixty times faster: the test's copy of the rules reads every
 // minute of a `for:` or a range as a second, and Prometheus scrapes every
@@ -46,10 +48,10 @@ func TestAlertsAgainstLiveReplicas(t *testing.T) {
 	}
 	upstream := startFake(t, fake)
 	ep := fakeupstream.EndpointsAt(upstream)
-	redisClient := testredis.Client(t)
+	redisServer := testredis.StartServer(t) // stopped halfway
 	env := map[string]string{
 		"UPSTREAMS": "real", "PORT": "0", "METRICS_PORT": "0", "HOST": "127.0.0.1", "METRICS_HOST": "127.0.0.1",
-		"REDIS_URL": "redis://" + testredis.Addr(), "CIRCUIT_BREAKER_KEY_PREFIX": testredis.Prefix(t, redisClient),
+		"REDIS_URL": "redis://" + redisServer.Addr,
 		"DATABASE_URL": testpg.DSN(), "NUTRITION_SCHEMA": testpg.NewSchema(t, testpg.Connect(t)),
 		"OPENAI_BASE_URL": ep.OpenAI, "OPENAI_API_KEY": "k", "ANTHROPIC_BASE_URL": ep.Anthropic, "ANTHROPIC_API_KEY": "k",
 		"USDA_BASE_URL": upstream, "USDA_API_KEY": "k", "WEB_SEARCH_URL": ep.Web,
@@ -59,15 +61,18 @@ func TestAlertsAgainstLiveReplicas(t *testing.T) {
 	prom := startPrometheus(t, promBin, scaledRules(t), replicas)
 
 	traffic := startTraffic(t, replicas)
-	prom.waitFor(t, "both replicas scraped, with traffic", func(p promState) bool {
-		return p.value(t, `count(up{job="health-agent"} == 1)`) == 2 &&
-			p.value(t, `sum(increase(api_call_duration_seconds_count{api="usda"}[5s]))`) > 0 &&
-			p.value(t, `sum(increase(api_call_duration_seconds_count{api="anthropic"}[5s]))`) > 0
+	// Warming up: until both replicas are scraped with traffic, no replica
+	// is up for the rules (HealthAgentDown may fire), so wait for that
+	// alert to resolve too.
+	prom.waitFor(t, "both replicas scraped, with traffic, and no alert", func(p promState) bool {
+		return len(p.alerts(t)) == 0 && p.value(t, `count(up{job="health-agent"} == 1)`) == 2 &&
+			p.value(t, `sum(api_call_duration_seconds_count{api="usda"})`) > 0 &&
+			p.value(t, `sum(api_call_duration_seconds_count{api="anthropic"})`) > 0
 	})
 
-	// Healthy: no alert pending or firing over longer than every range and
-	// every `for:` of the upstream alerts (5 s + 5 s).
-	for end := time.Now().Add(12 * time.Second); time.Now().Before(end); {
+	// Healthy: no alert pending or firing for as long as the longest range
+	// and `for:` of the upstream alerts take together (5 s + 5 s).
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); {
 		if active := prom.alerts(t); len(active) > 0 {
 			t.Fatalf("healthy upstreams, yet alerts are active: %v", active)
 		}
@@ -112,6 +117,23 @@ func TestAlertsAgainstLiveReplicas(t *testing.T) {
 	}) {
 		t.Errorf("CircuitBreakerProtectionOff{breaker=anthropic} is not pending: %v", last)
 	}
+
+	// Redis goes down, then OpenAI: both replicas say they are degraded,
+	// and their local breakers open OpenAI's.
+	redisServer.Stop()
+	if err := fake.SetFault(fakeupstream.OpenAI, fakeupstream.Fault{Outage: fakeupstream.OutageError}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`CircuitBreakerOpen{breaker="openai"}`}
+	for _, r := range replicas {
+		want = append(want, `BreakerStoreDegraded{instance="`+r.metrics+`"}`)
+	}
+	prom.waitFor(t, "BreakerStoreDegraded on both replicas, and OpenAI open in their local breakers", func(p promState) bool {
+		last = p.alerts(t)
+		got := firing(last)
+		return !slices.ContainsFunc(want, func(w string) bool { return !slices.Contains(got, w) }) &&
+			p.value(t, `count(circuit_breaker_state{breaker="openai",state="open",source="local"} == 1)`) == 2
+	}, func() string { return fmt.Sprintf("active alerts: %v", last) })
 
 	// Replicas down: first one, then both.
 	traffic.stop()
