@@ -51,7 +51,7 @@ func TestAlertsAgainstLiveReplicas(t *testing.T) {
 	redisServer := testredis.StartServer(t) // stopped halfway
 	env := map[string]string{
 		"UPSTREAMS": "real", "PORT": "0", "METRICS_PORT": "0", "HOST": "127.0.0.1", "METRICS_HOST": "127.0.0.1",
-		"REDIS_URL": "redis://" + redisServer.Addr,
+		"REDIS_URL":    "redis://" + redisServer.Addr,
 		"DATABASE_URL": testpg.DSN(), "NUTRITION_SCHEMA": testpg.NewSchema(t, testpg.Connect(t)),
 		"OPENAI_BASE_URL": ep.OpenAI, "OPENAI_API_KEY": "k", "ANTHROPIC_BASE_URL": ep.Anthropic, "ANTHROPIC_API_KEY": "k",
 		"USDA_BASE_URL": upstream, "USDA_API_KEY": "k", "WEB_SEARCH_URL": ep.Web,
