@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/healthagent/resilience/internal/fakeupstream"
@@ -171,4 +173,53 @@ func anyStrings(v any) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// Every fallback series exists from start-up: running every fallback of
+// every chain adds none.
+func TestEveryFallbackSeriesExistsFromStartUp(t *testing.T) {
+	s := newTestService(t, map[string]string{"API_RETRY_MAX": "0"})
+	h := s.apiHandler()
+	count := func() int { return testutil.CollectAndCount(s.metrics.Fallbacks) }
+	before := count()
+	if before == 0 {
+		t.Fatal("no fallback series at start-up")
+	}
+	photo := `{"photo_base64":"` + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte("meal"), 100)) + `","media_type":"image/jpeg"}`
+	for _, faults := range []map[fakeupstream.Upstream]fakeupstream.Fault{
+		{fakeupstream.Anthropic: {Outage: fakeupstream.OutageError}},
+		{fakeupstream.Anthropic: {Outage: fakeupstream.OutageError}, fakeupstream.OpenAI: {Outage: fakeupstream.OutageError}},
+		{fakeupstream.OpenAI: {Outage: fakeupstream.OutageError}, fakeupstream.USDA: {Outage: fakeupstream.OutageError}},
+		{fakeupstream.USDA: {Outage: fakeupstream.OutageError}, fakeupstream.Web: {Outage: fakeupstream.OutageError}},
+	} {
+		s.fake.ResetFaults()
+		for u, f := range faults {
+			if err := s.fake.SetFault(u, f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, req := range [][2]string{
+			{"/v1/chat", `{"message":"How much protein is in an egg?"}`},
+			{"/v1/chat", `{"message":"A question never asked before"}`},
+			{"/v1/meals", photo},
+			{"/v1/meals", `{"caption":"150 g chicken breast"}`},
+			{"/v1/meals", `{"caption":"a plate of zxqv wobblefruit"}`},
+		} {
+			if rec, _ := post(t, h, req[0], req[1]); rec.Code != http.StatusOK {
+				t.Fatalf("%s %s: %d %s", req[0], req[1], rec.Code, rec.Body.String())
+			}
+		}
+	}
+	served := 0.0
+	for _, steps := range s.chainSteps() {
+		for _, step := range steps[1:] {
+			served += testutil.ToFloat64(s.metrics.Fallbacks.ExecutionsCounter(steps[0], step, "success"))
+		}
+	}
+	if served < 5 {
+		t.Fatalf("only %v answers served by fallbacks: the faults did not exercise the chains", served)
+	}
+	if after := count(); after != before {
+		t.Errorf("%d fallback series after every fallback ran, %d at start-up: chainSteps misses a step", after, before)
+	}
 }
