@@ -5,11 +5,11 @@ import "strings"
 // aclCommands are the commands a RedisStore sends or runs inside its
 // scripts; an ACL user needs these and nothing more.
 var aclCommands = []string{
-	// from the client
-	"evalsha", "eval", "script|load", "ping", "subscribe", "unsubscribe", "hello",
+	// from the client (set: the health check; zrem: giving back a probe slot)
+	"evalsha", "eval", "script|load", "ping", "subscribe", "unsubscribe", "hello", "set", "zrem",
 	// inside the scripts
 	"time", "hmget", "hset", "hgetall", "hincrby", "hdel", "del", "exists", "type", "pexpire",
-	"zadd", "zrem", "zscore", "zcard", "zcount", "zremrangebyscore", "publish",
+	"zadd", "zscore", "zcard", "zcount", "zremrangebyscore", "publish",
 }
 
 // MinimumACL returns the ACL rules a Redis user needs to run a RedisStore

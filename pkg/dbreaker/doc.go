@@ -10,7 +10,7 @@
 //
 // Usage:
 //
-//	store, _ := dbreaker.NewRedisStore(redisClient)
+//	store, _ := dbreaker.NewRedisStore(redisClient) // options with ContextTimeoutEnabled: true
 //	b, _ := dbreaker.New("openai", store, dbreaker.Config{})
 //	answer, err := dbreaker.Execute(ctx, b, func(ctx context.Context) (string, error) {
 //		return callOpenAI(ctx, prompt)

@@ -17,6 +17,10 @@ var errDegraded = fmt.Errorf("%w: Redis is unreachable; waiting for a health che
 // ends it, which tells the store's own timeout from the caller's deadline.
 var errStoreTimeout = fmt.Errorf("%w: store timeout", ErrStoreUnavailable)
 
+// healthCheckTimeout bounds one health check: room for a busy Redis, and
+// none for a stalled one.
+const healthCheckTimeout = time.Second
+
 // failuresToDegrade is how many store calls in a row must fail before the
 // store is taken for unavailable without a failed health check: one slow
 // call on a busy machine decides that call locally and nothing more.
@@ -91,7 +95,7 @@ func (s *RedisStore) failed(err error) {
 // healthCheck writes a short-lived key, so a server that answers PING but
 // refuses writes (out of memory, a read-only replica) fails it too.
 func (s *RedisStore) healthCheck(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, min(s.healthInterval, time.Second))
+	ctx, cancel := context.WithTimeout(ctx, healthCheckTimeout)
 	defer cancel()
 	return s.client.Set(ctx, s.prefix+":health", "1", time.Minute).Err()
 }
