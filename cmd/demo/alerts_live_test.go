@@ -288,10 +288,15 @@ scrape_configs:
 		t.Fatal(err)
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	var logs lockedBuffer
+	logs, err := os.Create(filepath.Join(dir, "prometheus.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logs.Close() // the process keeps its own descriptor
+	logText := func() string { b, _ := os.ReadFile(logs.Name()); return string(b) }
 	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
 		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr, "--log.level=warn")
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -306,14 +311,14 @@ scrape_configs:
 			<-exited
 		}
 		if t.Failed() {
-			t.Logf("prometheus log:\n%s", logs.String())
+			t.Logf("prometheus log:\n%s", logText())
 		}
 	})
 	p := promState{base: "http://" + addr}
 	p.waitFor(t, "prometheus ready with every rule", func(p promState) bool {
 		select {
 		case <-exited:
-			t.Fatalf("prometheus exited:\n%s", logs.String())
+			t.Fatalf("prometheus exited:\n%s", logText())
 		default:
 		}
 		var rules struct {
@@ -451,22 +456,4 @@ func (p promState) waitFor(t *testing.T, what string, cond func(promState) bool,
 		}
 		time.Sleep(200 * time.Millisecond) // polling interval
 	}
-}
-
-// lockedBuffer collects a process's output.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

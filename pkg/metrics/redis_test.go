@@ -3,7 +3,6 @@ package metrics_test
 import (
 	"context"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,26 +14,6 @@ import (
 	"github.com/healthagent/resilience/pkg/metrics"
 )
 
-// commandCounter is a go-redis hook that counts the commands a client
-// sends.
-type commandCounter struct{ n atomic.Int64 }
-
-func (c *commandCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (c *commandCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		c.n.Add(1)
-		return next(ctx, cmd)
-	}
-}
-
-func (c *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		c.n.Add(int64(len(cmds)))
-		return next(ctx, cmds)
-	}
-}
-
 // On Redis, an override made by one replica reaches the metrics of the
 // others (state and transitions), and scraping them sends Redis nothing.
 func TestOverrideReachesEveryReplicasMetricsWithoutAScrapeCallingRedis(t *testing.T) {
@@ -43,12 +22,12 @@ func TestOverrideReachesEveryReplicasMetricsWithoutAScrapeCallingRedis(t *testin
 	prefix := testredis.Prefix(t, shared)
 	type redisReplica struct {
 		replica
-		commands *commandCounter
+		commands *testredis.CommandCounter
 	}
 	start := func() redisReplica {
 		client := redis.NewClient(&redis.Options{Addr: testredis.Addr(), ContextTimeoutEnabled: true})
 		t.Cleanup(func() { client.Close() })
-		counter := &commandCounter{}
+		counter := &testredis.CommandCounter{}
 		client.AddHook(counter)
 		store, err := dbreaker.NewRedisStore(client, dbreaker.WithKeyPrefix(prefix), dbreaker.WithStoreLogger(quiet()))
 		if err != nil {
@@ -94,13 +73,13 @@ func TestOverrideReachesEveryReplicasMetricsWithoutAScrapeCallingRedis(t *testin
 	if got := testutil.ToFloat64(b.m.TransitionsCounter("openai", "closed", "forced_open", metrics.SourceShared)); got < 1 {
 		t.Errorf("replica b counted %v closed→forced_open transitions, want at least 1", got)
 	}
-	before := a.commands.n.Load()
+	before := a.commands.Count()
 	for range 20 {
 		if err := testutil.CollectAndCompare(a.m, strings.NewReader(want), "circuit_breaker_state"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := a.commands.n.Load() - before; n != 0 {
+	if n := a.commands.Count() - before; n != 0 {
 		t.Errorf("20 scrapes sent Redis %d commands, want none", n)
 	}
 	if got := testutil.ToFloat64(a.m.StoreErrorsCounter("snapshot")); got != 0 {
