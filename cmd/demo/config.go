@@ -57,9 +57,6 @@ const (
 	defaultMetricsPort = 8000
 )
 
-// upstreamKeys are the keys the real upstreams need.
-var upstreamKeys = [...]string{"OPENAI_API_KEY", "ANTHROPIC_API_KEY", "USDA_API_KEY"}
-
 // envError names the variable, the value and what was expected.
 type envError struct {
 	Name, Value, Want string
@@ -290,20 +287,24 @@ func (c *config) resolveUpstreams(e *env) {
 		c.Simulated = true
 		return
 	}
-	var missing []string
-	for _, k := range upstreamKeys {
-		if e.str(k, "") == "" {
-			missing = append(missing, k)
+	keys := []struct{ name, value string }{
+		{"OPENAI_API_KEY", c.OpenAIKey}, {"ANTHROPIC_API_KEY", c.AnthropicKey}, {"USDA_API_KEY", c.USDAKey},
+	}
+	var names, missing []string
+	for _, k := range keys {
+		names = append(names, k.name)
+		if k.value == "" {
+			missing = append(missing, k.name)
 		}
 	}
-	nothingSet := len(missing) == len(upstreamKeys) &&
+	nothingSet := len(missing) == len(keys) &&
 		c.OpenAIBaseURL == "" && c.AnthropicBaseURL == "" && c.USDABaseURL == "" && c.WebSearchURL == ""
 	if c.Upstreams == "auto" && nothingSet {
 		c.Simulated = true
 		return
 	}
 	if len(missing) > 0 {
-		want := strings.Join(upstreamKeys[:], ", ") + " all set for the real upstreams"
+		want := strings.Join(names, ", ") + " all set for the real upstreams"
 		if c.Upstreams == "auto" {
 			want += ", or none of them and no *_URL for simulated ones"
 		}
