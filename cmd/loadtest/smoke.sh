@@ -28,7 +28,10 @@ redis=${REDIS_ADDR:-127.0.0.1:6379}
 
 go build -o "$work/loadtest" ./cmd/loadtest
 
-common=(-breaker strict -replicas 3 -vus 100 -open-timeout 2s -redis "$redis")
+# -store-timeout: room for a busy CI runner (the runs are about the
+# upstream's faults); the probe lease must outlast an attempt and two store
+# calls.
+common=(-breaker strict -replicas 3 -vus 100 -open-timeout 2s -store-timeout 500ms -probe-lease 1500ms -redis "$redis")
 "$work/loadtest" -scenario outage "${common[@]}" -duration 6s -fault-at 1s -fault-for 2.5s -check -json "$out/outage.json"
 echo
 "$work/loadtest" -scenario flaky "${common[@]}" -error-rate 0.5 -duration 5s -fault-at 1s -fault-for 1.5s -check -json "$out/flaky.json"

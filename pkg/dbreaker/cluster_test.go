@@ -47,7 +47,7 @@ func TestRedisCluster(t *testing.T) {
 		masters := map[string]int{}
 		for i := 0; i < 30; i++ {
 			name := "upstream-" + strconv.Itoa(i)
-			b, err := New(name, store, Config{FailureThreshold: 1, FailureRate: 0.9}, WithLogger(discardLogger()))
+			b, err := New(name, store, Config{FailureThreshold: 1, FailureRate: 0.9, StoreTimeout: roomy}, WithLogger(discardLogger()))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -89,7 +89,7 @@ func TestRedisCluster(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { r.store.Close(context.Background()) })
-			if r.b, err = New("anthropic", r.store, Config{OpenTimeout: time.Minute}, WithLogger(discardLogger())); err != nil {
+			if r.b, err = New("anthropic", r.store, Config{OpenTimeout: time.Minute, StoreTimeout: roomy}, WithLogger(discardLogger())); err != nil {
 				t.Fatal(err)
 			}
 			r.current(t)

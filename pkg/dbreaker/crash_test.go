@@ -31,7 +31,7 @@ func runProbeHolder(spec string) {
 	store, err := NewRedisStore(client, WithKeyPrefix(prefix))
 	if err == nil {
 		var b *Breaker
-		if b, err = New(name, store, Config{ProbeLease: time.Second}); err == nil {
+		if b, err = New(name, store, Config{ProbeLease: time.Second, StoreTimeout: roomy}); err == nil {
 			var p *Permit
 			if p, err = b.Allow(context.Background()); err == nil && p.Probe() {
 				fmt.Println("probe", p.token)

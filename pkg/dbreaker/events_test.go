@@ -54,9 +54,14 @@ func newReplica(t *testing.T, addr, prefix, name string, cfg Config, storeOpts .
 }
 
 // newObservedReplica is newReplica with an observer on the breaker (nil:
-// none).
+// none). Without a StoreTimeout of its own, the breaker gets a roomy one:
+// on a busy machine a store call that times out is decided locally, and
+// only the tests about timeouts want that.
 func newObservedReplica(t *testing.T, addr, prefix, name string, cfg Config, obs Observer, storeOpts ...RedisOption) *replica {
 	t.Helper()
+	if cfg.StoreTimeout == 0 {
+		cfg.StoreTimeout = roomy // tests about the store timeout set their own
+	}
 	r := &replica{commands: &commandCounter{}}
 	r.client = redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, ContextTimeoutEnabled: true})
 	r.client.AddHook(r.commands)

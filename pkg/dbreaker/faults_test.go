@@ -185,7 +185,7 @@ func TestNetworkFaultBetweenOneReplicaAndRedis(t *testing.T) {
 			}
 		}},
 		{"slow", func(t *testing.T, p *toxiproxy.Proxy) {
-			if _, err := p.Toxics.AddToxicJson(strings.NewReader(`{"name":"lag","type":"latency","stream":"downstream","attributes":{"latency":300}}`)); err != nil {
+			if _, err := p.Toxics.AddToxicJson(strings.NewReader(`{"name":"lag","type":"latency","stream":"downstream","attributes":{"latency":3000}}`)); err != nil {
 				t.Fatal(err)
 			}
 		}, func(t *testing.T, p *toxiproxy.Proxy) {
@@ -198,7 +198,9 @@ func TestNetworkFaultBetweenOneReplicaAndRedis(t *testing.T) {
 		t.Run(fault.name, func(t *testing.T) {
 			srv := testredis.StartServer(t)
 			proxy := newToxiproxy(t, srv.Addr)
-			cfg := Config{OpenTimeout: time.Hour}
+			// The lag (3 s) outlasts the store timeout and the health check
+			// (1 s); the healthy replicas get room on a busy machine.
+			cfg := Config{OpenTimeout: time.Hour, StoreTimeout: 250 * time.Millisecond}
 			a := newReplica(t, srv.Addr, "net", "anthropic", cfg)
 			b := newReplica(t, srv.Addr, "net", "anthropic", cfg)
 			c := newReplica(t, proxy.Listen, "net", "anthropic", cfg)

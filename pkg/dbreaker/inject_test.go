@@ -85,7 +85,7 @@ func TestInjectedScriptFaultsNeverPanicOrFailCalls(t *testing.T) {
 					t.Fatal(err)
 				}
 				t.Cleanup(func() { store.Close(context.Background()) })
-				b, err := New("web", store, Config{Consistency: mode, FailureThreshold: 3}, WithLogger(discardLogger()))
+				b, err := New("web", store, Config{Consistency: mode, FailureThreshold: 3, StoreTimeout: roomy}, WithLogger(discardLogger()))
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -17,6 +17,9 @@ import (
 
 func newRedisBreaker(t *testing.T, client redis.UniversalClient, prefix, name string, cfg Config, opts ...Option) (*Breaker, *RedisStore) {
 	t.Helper()
+	if cfg.StoreTimeout == 0 {
+		cfg.StoreTimeout = roomy // as newObservedReplica
+	}
 	store, err := NewRedisStore(client, WithKeyPrefix(prefix), WithStoreLogger(discardLogger()))
 	if err != nil {
 		t.Fatal(err)

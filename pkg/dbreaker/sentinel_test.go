@@ -40,7 +40,7 @@ func TestSentinelFailover(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { store.Close(ctx) })
-		b, err := New("web", store, Config{FailureThreshold: 3, OpenTimeout: time.Hour}, WithLogger(discardLogger()))
+		b, err := New("web", store, Config{FailureThreshold: 3, OpenTimeout: time.Hour, StoreTimeout: roomy}, WithLogger(discardLogger()))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -34,7 +34,7 @@ func TestReplicaClockSkewChangesNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { r.store.Close(context.Background()) })
-		if r.b, err = New("usda", r.store, Config{OpenTimeout: openTimeout}, WithClock(skewedClock(skew)), WithLogger(discardLogger())); err != nil {
+		if r.b, err = New("usda", r.store, Config{OpenTimeout: openTimeout, StoreTimeout: roomy}, WithClock(skewedClock(skew)), WithLogger(discardLogger())); err != nil {
 			t.Fatal(err)
 		}
 		r.current(t)
