@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Says, one line per service, when Redis or PostgreSQL is not reachable and
-# how to start it. Starts nothing. Exit status 1 when one is missing.
+# how to start it, or when a program the tests run (redis-server,
+# prometheus, promtool) is not installed. Starts nothing. Exit status 1
+# when one is missing.
 set -u
 redis_addr=${REDIS_ADDR:-127.0.0.1:6379}
 pg_addr=${PG_ADDR:-127.0.0.1:5432}
@@ -14,4 +16,10 @@ if ! reachable "$pg_addr"; then
   echo "PostgreSQL is not reachable at $pg_addr; start it with: pg_ctlcluster --skip-systemctl-redirect \$(ls /etc/postgresql) main start" >&2
   missing=1
 fi
+for prog in redis-server:redis-server prometheus:prometheus promtool:prometheus; do
+  if ! command -v "${prog%%:*}" >/dev/null; then
+    echo "${prog%%:*} is not installed; install it with: apt-get update && apt-get install -y ${prog##*:}" >&2
+    missing=1
+  fi
+done
 exit $missing

@@ -9,12 +9,14 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/healthagent/resilience/pkg/dbreaker"
+	"github.com/healthagent/resilience/pkg/metrics"
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
 )
 
@@ -106,6 +108,8 @@ type mealAnswer struct {
 	} `json:"vision"`
 	// Degraded: some part of the answer came from a fallback.
 	Degraded bool `json:"degraded"`
+	// Simulated: invented by the fake upstreams (UPSTREAMS).
+	Simulated bool `json:"simulated"`
 }
 
 var mediaTypes = map[string]bool{"image/jpeg": true, "image/png": true, "image/gif": true, "image/webp": true}
@@ -164,6 +168,7 @@ func (s *service) handleMeal(w http.ResponseWriter, r *http.Request) {
 		ans.Totals = addNutrients(ans.Totals, n)
 	}
 	ans.Totals = round(ans.Totals)
+	ans.Simulated = s.cfg.Simulated
 	writeJSON(w, http.StatusOK, ans)
 }
 
@@ -203,6 +208,7 @@ func (s *service) handleChat(w http.ResponseWriter, r *http.Request) {
 		s.failed(w, r, "chat", err)
 		return
 	}
+	ans.Simulated = s.cfg.Simulated
 	writeJSON(w, http.StatusOK, ans)
 }
 
@@ -227,6 +233,9 @@ type breakerView struct {
 	OpenForMs  int64  `json:"open_for_ms,omitempty"`
 	LastError  string `json:"last_error,omitempty"`
 	UpdatedAt  string `json:"updated_at,omitempty"`
+	// Source: shared (the state every replica shares, from Redis), or
+	// local (this replica's local breaker decides: Redis is unavailable).
+	Source string `json:"source"`
 	// Local: this replica's own view, for comparison.
 	Local string `json:"local_view"`
 	Error string `json:"error,omitempty"`
@@ -249,7 +258,8 @@ func (s *service) handleBreakers(w http.ResponseWriter, r *http.Request) {
 }
 
 func viewOf(ctx context.Context, b *dbreaker.Breaker) breakerView {
-	v := breakerView{Name: b.Name(), Local: b.View().State.String()}
+	view := b.View()
+	v := breakerView{Name: b.Name(), Local: view.State.String(), Source: metrics.SourceOf(view.Local)}
 	snap, err := b.State(ctx)
 	if err != nil {
 		v.Error = dbreaker.RedactErrorText(err.Error())
@@ -257,6 +267,7 @@ func viewOf(ctx context.Context, b *dbreaker.Breaker) breakerView {
 		return v
 	}
 	v.State, v.Generation, v.Failures, v.Trips, v.LastError = snap.State.String(), snap.Generation, snap.Failures, snap.Trips, snap.LastError
+	v.Source = metrics.SourceOf(snap.Local)
 	if ra := snap.RetryAfter(); ra > 0 {
 		v.OpenForMs = ra.Milliseconds()
 	}
@@ -266,15 +277,25 @@ func viewOf(ctx context.Context, b *dbreaker.Breaker) breakerView {
 	return v
 }
 
-// handleReady: ready once built; a degraded store still serves (locally),
-// so it does not make the replica unready, but it is reported.
+// handleReady answers 200 once the replica is built: a degraded replica
+// still serves (breakers decide locally, nutrition skips the cache), so it
+// stays in the load balancer, but the body says what is degraded, as
+// health_agent_degraded does.
 func (s *service) handleReady(w http.ResponseWriter, _ *http.Request) {
-	out := map[string]any{"status": "ready", "breakers_enabled": s.cfg.BreakersEnabled}
-	if s.rstore != nil {
-		out["breaker_store"], out["breaker_store_degraded"] = "redis", s.rstore.Degraded()
-	} else {
-		out["breaker_store"] = "memory"
+	degraded := s.degraded()
+	out := map[string]any{
+		"status":              "ready",
+		"degraded":            degraded,
+		"simulated_upstreams": s.cfg.Simulated,
+		"breakers_enabled":    s.cfg.BreakersEnabled,
+		"breaker_store":       "memory",
+		"nutrition_store":     s.facts.store,
 	}
-	out["nutrition_store"] = s.facts.store
+	if len(degraded) > 0 {
+		out["status"] = "degraded"
+	}
+	if s.rstore != nil {
+		out["breaker_store"], out["breaker_store_degraded"] = "redis", slices.Contains(degraded, degradedBreakerStore)
+	}
 	writeJSON(w, http.StatusOK, out)
 }

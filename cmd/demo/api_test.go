@@ -14,11 +14,12 @@ import (
 	"github.com/healthagent/resilience/internal/fakeupstream"
 )
 
-// newTestService builds a replica with the fake upstream in-process, no
-// Redis and no PostgreSQL (the embedded defaults), closed at cleanup.
+// newTestService builds a replica with the fake upstream in-process,
+// breakers per replica and no PostgreSQL (the embedded defaults), closed at
+// cleanup.
 func newTestService(t testing.TB, env map[string]string) *service {
 	t.Helper()
-	base := map[string]string{"REDIS_URL": "redis://127.0.0.1:1", "DATABASE_URL": "postgres://127.0.0.1:1/x?sslmode=disable",
+	base := map[string]string{"CIRCUIT_BREAKER_STORE": "memory", "DATABASE_URL": "postgres://127.0.0.1:1/x?sslmode=disable",
 		"API_RETRY_BASE_DELAY": "1ms"}
 	for k, v := range env {
 		base[k] = v

@@ -46,86 +46,148 @@ func runUpstream(ctx context.Context, args []string, stdout, stderr io.Writer) i
 }
 
 // runBreakers administers the shared breakers in Redis: what it changes,
-// every replica obeys.
+// every replica obeys. A breaker it does not know (neither one of the
+// service's upstreams nor in Redis) needs --create, so that a typo does
+// not make a new breaker; delete removes a breaker's keys.
 func runBreakers(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "list" && len(args) != 2 || args[0] == "list" && len(args) != 1 {
+	fs := flag.NewFlagSet("demo breakers", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	create := fs.Bool("create", false, "act on a breaker no replica and no key knows yet")
+	var pos []string
+	for rest := args; ; { // flags may come before or after the action and name
+		if err := fs.Parse(rest); err != nil {
+			return 2
+		}
+		if rest = fs.Args(); len(rest) == 0 {
+			break
+		}
+		pos, rest = append(pos, rest[0]), rest[1:]
+	}
+	if len(pos) == 0 || pos[0] == "list" && len(pos) != 1 || pos[0] != "list" && len(pos) != 2 {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	cfg, err := loadConfig(getenv)
+	action := pos[0]
+	overrides := map[string]func(*dbreaker.Breaker, context.Context) (dbreaker.Snapshot, error){
+		"open": (*dbreaker.Breaker).ForceOpen, "close": (*dbreaker.Breaker).ForceClosed,
+		"disable": (*dbreaker.Breaker).Disable, "reset": (*dbreaker.Breaker).Reset,
+	}
+	if action != "list" && action != "delete" && overrides[action] == nil {
+		fmt.Fprintf(stderr, "demo breakers: unknown action %q: want list, open, close, disable, reset or delete\n", action)
+		return 2
+	}
+	redisURL, prefix, err := loadRedisSettings(getenv)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	opts, err := redis.ParseURL(cfg.RedisURL)
+	opts, err := redisOptions(redisURL)
 	if err != nil {
-		fmt.Fprintf(stderr, "demo breakers: REDIS_URL=%q: %v\n", redactURL(cfg.RedisURL), err)
+		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	opts.ContextTimeoutEnabled = true
 	if err := redisReachable(ctx, opts); err != nil {
 		fmt.Fprintf(stderr, "demo breakers: Redis at %s is not reachable (%v): breakers are shared through Redis only\n",
-			redactURL(cfg.RedisURL), dbreaker.RedactErrorText(err.Error()))
+			redactURL(redisURL), dbreaker.RedactErrorText(err.Error()))
 		return 1
 	}
 	client := redis.NewClient(opts)
 	defer client.Close()
-	store, err := dbreaker.NewRedisStore(client, dbreaker.WithStoreLogger(slog.New(slog.DiscardHandler)), dbreaker.WithKeyPrefix(cfg.KeyPrefix))
+	store, err := dbreaker.NewRedisStore(client, dbreaker.WithStoreLogger(slog.New(slog.DiscardHandler)), dbreaker.WithKeyPrefix(prefix))
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
 	defer store.Close(context.Background())
-	open := func(name string) (*dbreaker.Breaker, error) {
-		return dbreaker.New(name, store, dbreaker.Config{StoreTimeout: 2 * time.Second}, dbreaker.WithLogger(slog.New(slog.DiscardHandler)))
+	if action == "list" {
+		return listBreakers(ctx, client, store, prefix, stdout, stderr)
 	}
-	if args[0] == "list" {
-		names, err := breakerNames(ctx, client, cfg.KeyPrefix)
-		if err != nil {
-			fmt.Fprintln(stderr, "demo breakers:", err)
-			return 1
-		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tSTATE\tGEN\tFAILURES\tTRIPS\tOPEN FOR\tLAST ERROR")
-		for _, name := range names {
-			b, err := open(name)
-			if err != nil {
-				fmt.Fprintln(stderr, "demo breakers:", err)
-				return 1
-			}
-			s, err := b.State(ctx)
-			if err != nil {
-				fmt.Fprintln(stderr, "demo breakers:", err)
-				return 1
-			}
-			openFor := "-"
-			if ra := s.RetryAfter(); ra > 0 {
-				openFor = ra.Round(time.Second).String()
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\n", name, s.State, s.Generation, s.Failures, s.Trips, openFor, s.LastError)
-		}
-		tw.Flush()
-		return 0
-	}
-	action, name := args[0], args[1]
-	b, err := open(name)
-	if err != nil {
+	name := pos[1]
+	if err := dbreaker.ValidateName(name); err != nil {
 		fmt.Fprintln(stderr, "demo breakers:", err)
 		return 2
 	}
-	do := map[string]func(context.Context) (dbreaker.Snapshot, error){
-		"open": b.ForceOpen, "close": b.ForceClosed, "disable": b.Disable, "reset": b.Reset,
-	}[action]
-	if do == nil {
-		fmt.Fprintf(stderr, "demo breakers: unknown action %q: want list, open, close, disable or reset\n", action)
-		return 2
-	}
-	s, err := do(ctx)
+	keys := breakerKeys(store, name)
+	stored, err := client.Exists(ctx, keys...).Result()
 	if err != nil {
 		fmt.Fprintln(stderr, "demo breakers:", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "%s: %s (generation %d); every replica obeys\n", name, s.State, s.Generation)
+	service := slices.Contains(upstreams, name)
+	if action == "delete" {
+		switch {
+		case service:
+			fmt.Fprintf(stderr, "demo breakers: %s is one of the service's breakers: reset it instead (deleting its keys would only lose its state)\n", name)
+			return 2
+		case stored == 0:
+			fmt.Fprintf(stderr, "demo breakers: no breaker %s: no key of it in Redis under %q\n", name, prefix)
+			return 1
+		}
+		n, err := client.Del(ctx, keys...).Result()
+		if err != nil {
+			fmt.Fprintln(stderr, "demo breakers:", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "%s: deleted (%d keys)\n", name, n)
+		return 0
+	}
+	if !service && stored == 0 && !*create {
+		fmt.Fprintf(stderr, "demo breakers: no breaker %s: it is not one of the service's (%s) and has no state in Redis; "+
+			"check the name, or add --create to make it\n", name, strings.Join(upstreams, ", "))
+		return 2
+	}
+	b, err := openBreaker(store, name)
+	if err != nil {
+		fmt.Fprintln(stderr, "demo breakers:", err)
+		return 2
+	}
+	snap, err := overrides[action](b, ctx)
+	if err != nil {
+		fmt.Fprintln(stderr, "demo breakers:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s: %s (generation %d); every replica obeys\n", name, snap.State, snap.Generation)
+	return 0
+}
+
+// openBreaker opens a breaker on the store for administration.
+func openBreaker(store *dbreaker.RedisStore, name string) (*dbreaker.Breaker, error) {
+	return dbreaker.New(name, store, dbreaker.Config{StoreTimeout: 2 * time.Second}, dbreaker.WithLogger(slog.New(slog.DiscardHandler)))
+}
+
+// breakerKeys lists every Redis key of a breaker.
+func breakerKeys(store *dbreaker.RedisStore, name string) []string {
+	state, window, probes := store.Keys(name)
+	return []string{state, window, probes}
+}
+
+// listBreakers prints the shared state of every breaker known.
+func listBreakers(ctx context.Context, client *redis.Client, store *dbreaker.RedisStore, prefix string, stdout, stderr io.Writer) int {
+	names, err := breakerNames(ctx, client, prefix)
+	if err != nil {
+		fmt.Fprintln(stderr, "demo breakers:", err)
+		return 1
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSTATE\tGEN\tFAILURES\tTRIPS\tOPEN FOR\tLAST ERROR")
+	for _, name := range names {
+		b, err := openBreaker(store, name)
+		if err != nil {
+			fmt.Fprintln(stderr, "demo breakers:", err)
+			return 1
+		}
+		s, err := b.State(ctx)
+		if err != nil {
+			fmt.Fprintln(stderr, "demo breakers:", err)
+			return 1
+		}
+		openFor := "-"
+		if ra := s.RetryAfter(); ra > 0 {
+			openFor = ra.Round(time.Second).String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\n", name, s.State, s.Generation, s.Failures, s.Trips, openFor, s.LastError)
+	}
+	tw.Flush()
 	return 0
 }
 

@@ -2,13 +2,14 @@ package main
 
 import (
 	"fmt"
-
-	"github.com/healthagent/resilience/pkg/dbreaker"
-	"github.com/healthagent/resilience/pkg/nutrition"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+
+	"github.com/healthagent/resilience/pkg/dbreaker"
+	"github.com/healthagent/resilience/pkg/nutrition"
 )
 
 // config is the service's configuration, read from the environment. The
@@ -25,13 +26,23 @@ type config struct {
 	RetryMax         int           // API_RETRY_MAX
 	RetryBaseDelay   time.Duration // API_RETRY_BASE_DELAY
 
-	VisionPrimary  string // VISION_MODEL_PRIMARY: openai | anthropic
-	VisionFallback string // VISION_MODEL_FALLBACK: openai | anthropic | none
+	// VISION_MODEL_PRIMARY and VISION_MODEL_FALLBACK, as provider:model
+	// ("openai:gpt-4o-mini") or a bare provider (its OPENAI_MODEL or
+	// ANTHROPIC_MODEL); the fallback may be none.
+	VisionPrimary, VisionPrimaryModel   string // openai | anthropic
+	VisionFallback, VisionFallbackModel string // openai | anthropic | none
 
-	RedisURL    string // REDIS_URL
-	DatabaseURL string // DATABASE_URL
-	KeyPrefix   string // CIRCUIT_BREAKER_KEY_PREFIX: the breakers' Redis keys
-	Schema      string // NUTRITION_SCHEMA: the cache's PostgreSQL schema
+	// Upstreams is UPSTREAMS: auto, fake or real. Simulated says what it
+	// resolved to: the replica serves answers from its in-process fake
+	// upstreams, invented, never from OpenAI, Anthropic or USDA.
+	Upstreams string
+	Simulated bool
+
+	BreakerStore string // CIRCUIT_BREAKER_STORE: redis (shared) | memory (per replica)
+	RedisURL     string // REDIS_URL
+	DatabaseURL  string // DATABASE_URL
+	KeyPrefix    string // CIRCUIT_BREAKER_KEY_PREFIX: the breakers' Redis keys
+	Schema       string // NUTRITION_SCHEMA: the cache's PostgreSQL schema
 
 	OpenAIKey, OpenAIBaseURL, OpenAIModel          string
 	AnthropicKey, AnthropicBaseURL, AnthropicModel string
@@ -43,6 +54,7 @@ type config struct {
 const (
 	defaultRedisURL    = "redis://127.0.0.1:6379/0"
 	defaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	defaultMetricsPort = 8000
 )
 
 // envError names the variable, the value and what was expected.
@@ -135,6 +147,39 @@ func (e *env) oneOf(name, def string, allowed ...string) string {
 	return def
 }
 
+// visionModel reads provider:model, or a bare provider, from one of the
+// providers allowed. The model is kept as written; "" means the provider's
+// default model.
+func (e *env) visionModel(name, def string, allowed ...string) (provider, model string) {
+	v := e.str(name, def)
+	provider, model, hasModel := strings.Cut(v, ":")
+	provider = strings.ToLower(strings.TrimSpace(provider))
+	want := "one of " + strings.Join(allowed, ", ") + ", optionally with :model (openai:gpt-4o-mini)"
+	ok := false
+	for _, a := range allowed {
+		ok = ok || provider == a
+	}
+	if !ok || hasModel && (provider == "none" || !validModel(model)) {
+		e.fail(name, v, want)
+		return def, ""
+	}
+	return provider, model
+}
+
+// validModel: a model name as the providers spell them: 1 to 200 printable
+// characters without spaces.
+func validModel(m string) bool {
+	if m == "" || len(m) > 200 {
+		return false
+	}
+	for _, r := range m {
+		if !unicode.IsPrint(r) || unicode.IsSpace(r) {
+			return false
+		}
+	}
+	return true
+}
+
 // urlValue reads an URL with one of the schemes; empty is allowed when def
 // is empty.
 func (e *env) urlValue(name, def string, schemes ...string) string {
@@ -169,11 +214,29 @@ func redactURL(s string) string {
 	return u.String()
 }
 
+// redisSettings reads REDIS_URL and CIRCUIT_BREAKER_KEY_PREFIX.
+func (e *env) redisSettings() (redisURL, keyPrefix string) {
+	redisURL = e.urlValue("REDIS_URL", defaultRedisURL, "redis", "rediss", "unix")
+	keyPrefix = e.str("CIRCUIT_BREAKER_KEY_PREFIX", dbreaker.DefaultKeyPrefix)
+	if err := dbreaker.ValidateName(keyPrefix); err != nil {
+		e.fail("CIRCUIT_BREAKER_KEY_PREFIX", keyPrefix, "1 to 64 letters, digits or ._-:")
+	}
+	return redisURL, keyPrefix
+}
+
+// loadRedisSettings reads only what `demo breakers` needs: REDIS_URL and
+// CIRCUIT_BREAKER_KEY_PREFIX.
+func loadRedisSettings(getenv func(string) string) (redisURL, keyPrefix string, err error) {
+	e := &env{getenv: getenv}
+	redisURL, keyPrefix = e.redisSettings()
+	return redisURL, keyPrefix, e.err
+}
+
 // loadConfig reads the configuration from getenv.
 func loadConfig(getenv func(string) string) (config, error) {
 	e := &env{getenv: getenv}
 	port := e.integer("PORT", 8080, 0, 65535) // 0: any free port
-	metricsPort := e.integer("METRICS_PORT", 9090, 0, 65535)
+	metricsPort := e.integer("METRICS_PORT", defaultMetricsPort, 0, 65535)
 	c := config{
 		Addr:             e.str("HOST", "") + ":" + strconv.Itoa(port),
 		MetricsAddr:      e.str("METRICS_HOST", "") + ":" + strconv.Itoa(metricsPort),
@@ -181,12 +244,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 		FailureThreshold: e.integer("CIRCUIT_BREAKER_FAILURE_THRESHOLD", 5, 1, 1000),
 		OpenTimeout:      e.duration("CIRCUIT_BREAKER_TIMEOUT", 60*time.Second, 100*time.Millisecond, 24*time.Hour),
 		Consistency:      e.oneOf("CIRCUIT_BREAKER_MODE", "strict", "strict", "fast"),
+		BreakerStore:     e.oneOf("CIRCUIT_BREAKER_STORE", "redis", "redis", "memory"),
 		RetryMax:         e.integer("API_RETRY_MAX", 3, 0, 10),
 		RetryBaseDelay:   e.duration("API_RETRY_BASE_DELAY", time.Second, time.Millisecond, time.Minute),
-		VisionPrimary:    e.oneOf("VISION_MODEL_PRIMARY", "openai", "openai", "anthropic"),
-		RedisURL:         e.urlValue("REDIS_URL", defaultRedisURL, "redis", "rediss", "unix"),
+		Upstreams:        e.oneOf("UPSTREAMS", "auto", "auto", "fake", "real"),
 		DatabaseURL:      e.urlValue("DATABASE_URL", defaultDatabaseURL, "postgres", "postgresql"),
-		KeyPrefix:        e.str("CIRCUIT_BREAKER_KEY_PREFIX", dbreaker.DefaultKeyPrefix),
 		Schema:           e.str("NUTRITION_SCHEMA", nutrition.DefaultSchema),
 		OpenAIKey:        e.str("OPENAI_API_KEY", ""),
 		OpenAIBaseURL:    e.urlValue("OPENAI_BASE_URL", "", "http", "https"),
@@ -198,27 +260,54 @@ func loadConfig(getenv func(string) string) (config, error) {
 		USDABaseURL:      e.urlValue("USDA_BASE_URL", "", "http", "https"),
 		WebSearchURL:     e.urlValue("WEB_SEARCH_URL", "", "http", "https"),
 	}
-	if err := dbreaker.ValidateName(c.KeyPrefix); err != nil {
-		e.fail("CIRCUIT_BREAKER_KEY_PREFIX", c.KeyPrefix, "1 to 64 letters, digits or ._-:")
-	}
+	c.RedisURL, c.KeyPrefix = e.redisSettings()
 	if err := nutrition.ValidateSchema(c.Schema); err != nil {
 		e.fail("NUTRITION_SCHEMA", c.Schema, "a PostgreSQL identifier: lower-case letters, digits and _")
 	}
+	c.VisionPrimary, c.VisionPrimaryModel = e.visionModel("VISION_MODEL_PRIMARY", "openai", "openai", "anthropic")
 	other := map[string]string{"openai": "anthropic", "anthropic": "openai"}[c.VisionPrimary]
-	c.VisionFallback = e.oneOf("VISION_MODEL_FALLBACK", other, "openai", "anthropic", "none")
+	c.VisionFallback, c.VisionFallbackModel = e.visionModel("VISION_MODEL_FALLBACK", other, "openai", "anthropic", "none")
 	if e.err == nil && c.VisionFallback == c.VisionPrimary {
-		e.fail("VISION_MODEL_FALLBACK", c.VisionFallback, "the other provider than VISION_MODEL_PRIMARY, or none")
+		e.fail("VISION_MODEL_FALLBACK", e.str("VISION_MODEL_FALLBACK", ""), "the other provider than VISION_MODEL_PRIMARY, or none")
 	}
+	c.resolveUpstreams(e)
 	if e.err == nil && c.Addr == c.MetricsAddr && port != 0 {
 		e.fail("METRICS_PORT", strconv.Itoa(metricsPort), "a port other than PORT: metrics are served apart from the API")
 	}
 	return c, e.err
 }
 
-// fakeUpstreams reports whether no real upstream is configured: then the
-// service starts the fake upstream in-process and points every client at
-// it.
-func (c config) fakeUpstreams() bool {
-	return c.OpenAIKey == "" && c.AnthropicKey == "" && c.USDAKey == "" &&
+// resolveUpstreams decides whether the replica serves simulated answers.
+// fake: always. real: never, and every key must be set. auto: simulated
+// when no key and no upstream URL is set (nothing configured, as with a
+// bare `go run`); else as real, so that a deployment that lost some of
+// its secrets refuses to start instead of serving invented answers.
+func (c *config) resolveUpstreams(e *env) {
+	if c.Upstreams == "fake" {
+		c.Simulated = true
+		return
+	}
+	keys := []struct{ name, value string }{
+		{"OPENAI_API_KEY", c.OpenAIKey}, {"ANTHROPIC_API_KEY", c.AnthropicKey}, {"USDA_API_KEY", c.USDAKey},
+	}
+	var names, missing []string
+	for _, k := range keys {
+		names = append(names, k.name)
+		if k.value == "" {
+			missing = append(missing, k.name)
+		}
+	}
+	nothingSet := len(missing) == len(keys) &&
 		c.OpenAIBaseURL == "" && c.AnthropicBaseURL == "" && c.USDABaseURL == "" && c.WebSearchURL == ""
+	if c.Upstreams == "auto" && nothingSet {
+		c.Simulated = true
+		return
+	}
+	if len(missing) > 0 {
+		want := strings.Join(names, ", ") + " all set for the real upstreams"
+		if c.Upstreams == "auto" {
+			want += ", or none of them and no *_URL for simulated ones"
+		}
+		e.fail("UPSTREAMS", c.Upstreams, want+"; missing: "+strings.Join(missing, ", "))
+	}
 }

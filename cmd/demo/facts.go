@@ -64,18 +64,20 @@ func (s *service) newFacts(ctx context.Context, hc *http.Client) (*facts, error)
 	if err != nil {
 		return nil, err
 	}
-	web, err := nutrition.NewWebClient(s.cfg.WebSearchURL, hc)
-	if err != nil {
-		return nil, err
-	}
 	f := &facts{store: "memory"}
 	cfg := nutrition.ChainConfig{
 		USDA: usda, USDAGuard: s.guards["usda"],
 		Embedded: s.data,
-		Web:      web.Search, WebGuard: s.guards["web"],
 		Estimate: s.modelEstimate, EstimateGuard: s.guards["anthropic"],
 		Options: s.chainOptions,
 		Logger:  s.log,
+	}
+	if s.cfg.WebSearchURL != "" { // else the chain has no web step
+		web, err := nutrition.NewWebClient(s.cfg.WebSearchURL, hc)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Web, cfg.WebGuard = web.Search, s.guards["web"]
 	}
 	if store, err := s.openCache(ctx); err != nil {
 		s.log.Warn("[NUTRITION] PostgreSQL not reachable: nutrition comes from the embedded USDA data in memory",

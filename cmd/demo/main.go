@@ -2,14 +2,17 @@
 // photos and texts in, nutrition estimates out, with every upstream behind a
 // shared circuit breaker, retries and fallback chains.
 //
-//	go run ./cmd/demo                       # the service (PORT 8080, METRICS_PORT 9090)
+//	go run ./cmd/demo                       # the service (PORT 8080, METRICS_PORT 8000)
 //	go run ./cmd/demo upstream -addr :8090  # the fake upstream alone, for docker-compose
-//	go run ./cmd/demo breakers list         # shared breaker state; also open|close|disable|reset NAME
+//	go run ./cmd/demo breakers list         # shared breaker state; also open|close|disable|reset|delete NAME
 //
-// Configuration comes from the environment (see README.md). With no API key
-// configured it serves a fake upstream in-process; with no Redis it keeps
-// breakers per replica; with no PostgreSQL it serves nutrition from the
-// embedded USDA data.
+// Configuration comes from the environment (see README.md and .env.example).
+// UPSTREAMS=auto (the default) serves simulated answers from an in-process
+// fake upstream when no API key is configured, and says so in every answer;
+// UPSTREAMS=real refuses to start without the keys. Breakers share their
+// state through Redis; a replica that starts while Redis is down decides
+// locally until Redis answers. With no PostgreSQL it serves nutrition from
+// the embedded USDA data.
 package main
 
 import (
@@ -74,9 +77,13 @@ const usage = `usage:
   demo [serve]                         run one replica of the service
   demo upstream [flags]                run the fake upstream alone (see -h)
   demo breakers list                   show every breaker's shared state
-  demo breakers open|close|disable|reset NAME
+  demo breakers [--create] open|close|disable|reset NAME
                                        force a breaker open or closed, make it
-                                       pass-through, or reset it, on every replica
+                                       pass-through, or reset it, on every replica;
+                                       a breaker neither the service nor Redis
+                                       knows needs --create
+  demo breakers delete NAME            remove a breaker's keys from Redis (not one
+                                       of the service's own: reset those)
   demo health URL                      exit 0 when URL answers 200 (container healthchecks)
 `
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -38,6 +39,10 @@ func attemptTimeout(upstream string) time.Duration {
 		return 5 * time.Second
 	}
 }
+
+// classify tells failures of an upstream from its answers, for the
+// breakers and the metrics alike: a food not found is an answer.
+func classify(err error) dbreaker.Outcome { return nutrition.Classify(err) }
 
 // service is one replica of the health-agent: its breakers, guards,
 // chains, clients and metrics.
@@ -81,10 +86,12 @@ func newService(ctx context.Context, cfg config, log *slog.Logger) (_ *service, 
 	if s.data, err = sr24.Load(); err != nil {
 		return nil, err
 	}
-	if cfg.fakeUpstreams() {
+	if cfg.Simulated {
 		if err := s.startFakeUpstream(ctx); err != nil {
 			return nil, err
 		}
+	} else {
+		log.Info("[UPSTREAMS] calling the real upstreams", "upstreams", cfg.Upstreams)
 	}
 	if err := s.connectBreakers(ctx); err != nil {
 		return nil, err
@@ -93,14 +100,89 @@ func newService(ctx context.Context, cfg config, log *slog.Logger) (_ *service, 
 		return nil, err
 	}
 	hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
-	s.providers = map[string]provider{
-		"openai":    newOpenAI(s.cfg.OpenAIBaseURL, s.cfg.OpenAIKey, s.cfg.OpenAIModel, hc),
-		"anthropic": newAnthropic(s.cfg.AnthropicBaseURL, s.cfg.AnthropicKey, s.cfg.AnthropicModel, hc),
-	}
+	s.providers = s.newProviders(hc)
 	if s.facts, err = s.newFacts(ctx, hc); err != nil {
 		return nil, err
 	}
+	if err := s.trackSeries(); err != nil {
+		return nil, err
+	}
+	if err := s.registerReplicaMetrics(); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// newProviders makes the language model clients: OPENAI_MODEL and
+// ANTHROPIC_MODEL answer questions; a model named in VISION_MODEL_PRIMARY
+// or VISION_MODEL_FALLBACK reads meals.
+func (s *service) newProviders(hc *http.Client) map[string]provider {
+	c := s.cfg
+	newClient := map[string]func(model string) provider{
+		"openai":    func(m string) provider { return newOpenAI(c.OpenAIBaseURL, c.OpenAIKey, m, hc) },
+		"anthropic": func(m string) provider { return newAnthropic(c.AnthropicBaseURL, c.AnthropicKey, m, hc) },
+	}
+	text := map[string]string{"openai": c.OpenAIModel, "anthropic": c.AnthropicModel}
+	vision := map[string]string{c.VisionPrimary: c.VisionPrimaryModel, c.VisionFallback: c.VisionFallbackModel}
+	out := make(map[string]provider, len(text))
+	for name, model := range text {
+		p := newClient[name](model)
+		if vm := vision[name]; vm != "" && vm != model {
+			p = visionAndText{vision: newClient[name](vm), text: p}
+		}
+		out[name] = p
+	}
+	return out
+}
+
+// visionAndText is one provider with a model for meals and another for
+// questions.
+type visionAndText struct{ vision, text provider }
+
+func (p visionAndText) describe(ctx context.Context, photo []byte, mediaType, caption string) (string, error) {
+	return p.vision.describe(ctx, photo, mediaType, caption)
+}
+
+func (p visionAndText) ask(ctx context.Context, question string) (string, error) {
+	return p.text.ask(ctx, question)
+}
+
+// trackSeries creates the api_* series of every upstream and the fallback
+// series of every chain at zero, so that the first failure or fallback of
+// each shows in rate() and increase().
+func (s *service) trackSeries() error {
+	for _, name := range upstreams {
+		if err := s.metrics.APIs.Track(name); err != nil {
+			return err
+		}
+	}
+	for _, steps := range s.chainSteps() {
+		if err := s.metrics.Fallbacks.Track(steps[0], steps[1:]...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// chainSteps lists the steps of every chain the service runs, primary
+// first: vision (see), text (ask) and nutrition (nutrition.Chain).
+func (s *service) chainSteps() [][]string {
+	vision := []string{s.cfg.VisionPrimary}
+	if s.cfg.VisionFallback != "none" {
+		vision = append(vision, s.cfg.VisionFallback)
+	}
+	vision = append(vision, "estimate")
+	text := []string{"anthropic", "openai", "cached_answer", "friendly_error"}
+	facts := []string{"usda"}
+	if s.facts.store == "postgres" {
+		facts = append(facts, "postgres")
+	}
+	facts = append(facts, "embedded")
+	if s.cfg.WebSearchURL != "" {
+		facts = append(facts, "web")
+	}
+	facts = append(facts, "ai_estimate", "average_dish")
+	return [][]string{vision, text, facts}
 }
 
 // startFakeUpstream serves the fake upstream on a loopback port and points
@@ -126,38 +208,26 @@ func (s *service) startFakeUpstream(ctx context.Context) error {
 	ep := fakeupstream.EndpointsAt(root)
 	s.cfg.OpenAIBaseURL, s.cfg.AnthropicBaseURL, s.cfg.USDABaseURL, s.cfg.WebSearchURL = ep.OpenAI, ep.Anthropic, root, ep.Web
 	s.cfg.OpenAIKey, s.cfg.AnthropicKey, s.cfg.USDAKey = "fake", "fake", "fake"
-	s.log.Info("no upstream configured: serving the fake upstream in-process", "addr", ln.Addr().String())
+	why := "UPSTREAMS=fake"
+	if s.cfg.Upstreams == "auto" {
+		why = "no API key configured (UPSTREAMS=auto)"
+	}
+	s.log.Warn("[UPSTREAMS] SIMULATED ANSWERS: "+why+": every answer comes from the fake upstream in-process, "+
+		"marked \"simulated\": true; set UPSTREAMS=real and the API keys for real ones", "addr", ln.Addr().String())
 	return nil
 }
 
-// connectBreakers opens the shared store: Redis when it answers, else an
-// in-process MemoryStore (breakers per replica).
+// connectBreakers opens the breaker store: Redis, shared by the replicas,
+// unless CIRCUIT_BREAKER_STORE=memory chose breakers per replica. A Redis
+// that does not answer at start-up leaves the store degraded (breakers
+// decide locally, as during an outage) until its health check reaches
+// Redis; then this replica joins the shared state.
 func (s *service) connectBreakers(ctx context.Context) error {
-	opts, err := redis.ParseURL(s.cfg.RedisURL)
-	if err != nil {
-		return fmt.Errorf("demo: REDIS_URL=%q: %w", redactURL(s.cfg.RedisURL), err)
-	}
-	opts.ContextTimeoutEnabled = true // so the store's timeout bounds every Redis call
-	if err = redisReachable(ctx, opts); err != nil {
+	if s.cfg.BreakerStore == "memory" {
 		s.store = dbreaker.NewMemoryStore(nil)
-		s.log.Warn("[CIRCUIT_BREAKER] Redis not reachable: breakers are per replica (in-process MemoryStore)",
-			"redis", redactURL(s.cfg.RedisURL), "error", dbreaker.RedactErrorText(err.Error()))
-	} else {
-		client := redis.NewClient(opts)
-		s.redis = client
-		if s.rstore, err = dbreaker.NewRedisStore(client, dbreaker.WithStoreLogger(s.log), dbreaker.WithKeyPrefix(s.cfg.KeyPrefix)); err != nil {
-			return err
-		}
-		s.store = s.rstore
-		if err := s.metrics.Breakers.TrackStore(s.rstore); err != nil {
-			return err
-		}
-		s.stop = append(s.stop, func(ctx context.Context) error {
-			err := s.rstore.Close(ctx) // flushes queued reports
-			client.Close()
-			return err
-		})
-		s.log.Info("[CIRCUIT_BREAKER] breakers share state in Redis", "redis", redactURL(s.cfg.RedisURL))
+		s.log.Warn("[CIRCUIT_BREAKER] CIRCUIT_BREAKER_STORE=memory: breakers are per replica (in-process MemoryStore)")
+	} else if err := s.connectRedis(ctx); err != nil {
+		return err
 	}
 	if !s.cfg.BreakersEnabled {
 		s.log.Warn("[CIRCUIT_BREAKER] CIRCUIT_BREAKER_ENABLED=false: every breaker is pass-through")
@@ -173,18 +243,66 @@ func (s *service) connectBreakers(ctx context.Context) error {
 			OpenTimeout:      s.cfg.OpenTimeout,
 			Consistency:      consistency,
 			ProbeLease:       attemptTimeout(name) + 10*time.Second,
-			Classify:         nutrition.Classify, // a food not found is an answer, not a failure
+			Classify:         classify,
 		}, dbreaker.WithLogger(s.log), dbreaker.WithObserver(s.metrics.Breakers))
 		if err != nil {
 			return err
 		}
+		s.breakers = append(s.breakers, b)
+		s.stop = append(s.stop, b.Close)
 		if err := s.metrics.Breakers.Track(b); err != nil {
 			return err
 		}
-		s.breakers = append(s.breakers, b)
-		s.stop = append(s.stop, b.Close)
+		// Learn the state now, so that circuit_breaker_state has it from
+		// the first scrape (scrapes read the breaker's view, never Redis).
+		if _, err := b.State(ctx); err != nil {
+			s.log.Warn("[CIRCUIT_BREAKER] could not read the shared state at start-up", "breaker", name,
+				"error", dbreaker.RedactErrorText(err.Error()))
+		}
 	}
 	return nil
+}
+
+// connectRedis makes the Redis store. The client bounds every call by its
+// context (ContextTimeoutEnabled), so the store's own timeout holds.
+func (s *service) connectRedis(ctx context.Context) error {
+	opts, err := redisOptions(s.cfg.RedisURL)
+	if err != nil {
+		return err
+	}
+	client := redis.NewClient(opts)
+	s.redis = client
+	if s.rstore, err = dbreaker.NewRedisStore(client, dbreaker.WithStoreLogger(s.log), dbreaker.WithKeyPrefix(s.cfg.KeyPrefix)); err != nil {
+		client.Close()
+		return err
+	}
+	s.store = s.rstore
+	s.stop = append(s.stop, func(ctx context.Context) error {
+		err := s.rstore.Close(ctx) // flushes queued reports
+		client.Close()
+		return err
+	})
+	if err := s.metrics.Breakers.TrackStore(s.rstore); err != nil {
+		return err
+	}
+	if s.rstore.Check(ctx) != nil {
+		// The store logged it, and decides locally until its health check
+		// reaches Redis; then this replica joins the shared state.
+		return nil
+	}
+	s.log.Info("[CIRCUIT_BREAKER] breakers share state in Redis", "redis", redactURL(s.cfg.RedisURL))
+	return nil
+}
+
+// redisOptions parses REDIS_URL for a client whose calls end with their
+// context.
+func redisOptions(redisURL string) (*redis.Options, error) {
+	opts, err := redis.ParseURL(redisURL)
+	if err != nil {
+		return nil, fmt.Errorf("demo: REDIS_URL=%q: %w", redactURL(redisURL), err)
+	}
+	opts.ContextTimeoutEnabled = true
+	return opts, nil
 }
 
 // redisReachable pings Redis once, without the client's dial retries.
@@ -196,6 +314,56 @@ func redisReachable(ctx context.Context, opts *redis.Options) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	return client.Ping(ctx).Err()
+}
+
+// Components of a replica that can be degraded (it still serves, less
+// well): the label values of health_agent_degraded.
+const (
+	// Redis does not answer; breakers decide per replica.
+	degradedBreakerStore = "breaker_store"
+	// PostgreSQL did not answer at start-up; nutrition comes from USDA and
+	// the embedded data, with no cache.
+	degradedNutritionCache = "nutrition_cache"
+)
+
+// degraded lists the degraded components of the replica, never nil.
+func (s *service) degraded() []string {
+	out := []string{}
+	if s.rstore != nil && s.rstore.Degraded() {
+		out = append(out, degradedBreakerStore)
+	}
+	if s.facts.store != "postgres" {
+		out = append(out, degradedNutritionCache)
+	}
+	return out
+}
+
+// registerReplicaMetrics exports what /readyz says:
+// health_agent_degraded{component} and health_agent_simulated_upstreams.
+func (s *service) registerReplicaMetrics() error {
+	for _, component := range []string{degradedBreakerStore, degradedNutritionCache} {
+		g := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name:        "health_agent_degraded",
+			Help:        "1 while a component of this replica is degraded: breaker_store (Redis unreachable, breakers decide per replica) or nutrition_cache (no PostgreSQL cache); the replica still serves.",
+			ConstLabels: prometheus.Labels{"component": component},
+		}, func() float64 {
+			if slices.Contains(s.degraded(), component) {
+				return 1
+			}
+			return 0
+		})
+		if err := s.registry.Register(g); err != nil {
+			return err
+		}
+	}
+	simulated := 0.0
+	if s.cfg.Simulated {
+		simulated = 1
+	}
+	return s.registry.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "health_agent_simulated_upstreams",
+		Help: "1 when this replica answers from its in-process fake upstreams (UPSTREAMS=fake, or auto without keys): every answer is invented.",
+	}, func() float64 { return simulated }))
 }
 
 // breaker returns the breaker of an upstream, nil when breakers are off.
@@ -226,13 +394,17 @@ func (s *service) makeGuards() error {
 		if s.cfg.RetryMax == 0 || name == "postgres" { // the cache is local: no retries
 			policy.MaxRetries = retry.NoRetries
 		}
-		g, err := chain.NewGuard(chain.GuardConfig{
+		cfg := chain.GuardConfig{
 			Name:           name,
 			Breaker:        s.breaker(name),
 			Retry:          policy,
 			AttemptTimeout: attemptTimeout(name),
 			Recorder:       s.metrics.APIs,
-		})
+		}
+		if cfg.Breaker == nil { // else the breaker's classifier counts, the same
+			cfg.Classify = classify
+		}
+		g, err := chain.NewGuard(cfg)
 		if err != nil {
 			return err
 		}

@@ -62,6 +62,8 @@ type chatAnswer struct {
 	Answer   string `json:"answer"`
 	ServedBy string `json:"served_by"`
 	Degraded bool   `json:"degraded"`
+	// Simulated: invented by the fake upstreams (UPSTREAMS).
+	Simulated bool `json:"simulated"`
 }
 
 // ask runs the text chain.

@@ -28,6 +28,12 @@ type GuardConfig struct {
 	AttemptTimeout time.Duration
 	// Recorder, if not nil, is told about every attempt and retry.
 	Recorder Recorder
+	// Classify decides which errors of a call are failures of the upstream
+	// for the Recorder when there is no Breaker (default
+	// dbreaker.DefaultClassify). With a Breaker it must be nil: the
+	// breaker's own Config().Classify decides, so the metrics count
+	// exactly what the breaker counts.
+	Classify func(error) dbreaker.Outcome
 	// Clock times attempts for the Recorder; nil: the system clock.
 	Clock dbreaker.Clock
 }
@@ -41,6 +47,7 @@ type Guard struct {
 	policy  *retry.Policy
 	timeout time.Duration
 	rec     Recorder
+	outcome func(error) dbreaker.Outcome
 	clock   dbreaker.Clock
 }
 
@@ -55,8 +62,13 @@ func NewGuard(cfg GuardConfig) (*Guard, error) {
 	if cfg.AttemptTimeout < 0 {
 		return nil, fmt.Errorf("chain: NewGuard(%q): negative AttemptTimeout %s", cfg.Name, cfg.AttemptTimeout)
 	}
+	outcome := cfg.Classify
 	if b := cfg.Breaker; b != nil {
 		bc := b.Config()
+		if cfg.Classify != nil {
+			return nil, fmt.Errorf("chain: NewGuard(%q): Classify is set, but breaker %q classifies the errors: set Classify in its dbreaker.Config instead", cfg.Name, b.Name())
+		}
+		outcome = bc.Classify
 		if cfg.AttemptTimeout == 0 {
 			return nil, fmt.Errorf("chain: NewGuard(%q): AttemptTimeout is 0, but breaker %q needs attempts bounded below its ProbeLease %s", cfg.Name, b.Name(), bc.ProbeLease)
 		}
@@ -84,6 +96,9 @@ func NewGuard(cfg GuardConfig) (*Guard, error) {
 			}
 		}
 	}
+	if outcome == nil {
+		outcome = dbreaker.DefaultClassify
+	}
 	clock := cfg.Clock
 	if clock == nil {
 		clock = dbreaker.SystemClock()
@@ -94,6 +109,7 @@ func NewGuard(cfg GuardConfig) (*Guard, error) {
 		policy:  &p,
 		timeout: cfg.AttemptTimeout,
 		rec:     cfg.Recorder,
+		outcome: outcome,
 		clock:   clock,
 	}, nil
 }
@@ -209,6 +225,17 @@ func (g *Guard) record(ctx context.Context, called bool, d time.Duration, err er
 		return
 	}
 	status, errType := Classify(err)
+	if called && err != nil {
+		switch g.outcome(err) {
+		case dbreaker.Success: // an answer, such as "no such food"
+			errType = ""
+			if !hasStatusCode(err) {
+				status = "success"
+			}
+		case dbreaker.Ignored: // the caller's own cancellation
+			errType = ""
+		}
+	}
 	g.rec.ObserveAttempt(ctx, Attempt{API: g.name, Status: status, ErrorType: errType, Called: called, Duration: d, Err: err})
 }
 

@@ -290,6 +290,12 @@ func TestNewGuardChecksConfig(t *testing.T) {
 		{"empty name", chain.GuardConfig{}, []string{"chain: NewGuard: invalid Name"}},
 		{"name with braces", chain.GuardConfig{Name: "{x}"}, []string{"invalid Name"}},
 		{"invalid retry policy", chain.GuardConfig{Name: "openai", Retry: &retry.Policy{MaxRetries: -5}}, []string{"invalid Retry", "MaxRetries"}},
+		{"classifier without a breaker", chain.GuardConfig{Name: "openai", Classify: dbreaker.DefaultClassify}, nil},
+		{
+			"classifier next to a breaker",
+			chain.GuardConfig{Name: "openai", Breaker: breaker(30*time.Second, 0), AttemptTimeout: 20 * time.Second, Classify: dbreaker.DefaultClassify},
+			[]string{"Classify is set", "dbreaker.Config"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -435,6 +441,76 @@ func TestClassify(t *testing.T) {
 		})
 	}
 }
+
+// errNoFood stands for an answer that is an error to the caller but no
+// failure of the upstream ("no such food").
+var errNoFood = errors.New("no such food")
+
+func countNoFoodAsSuccess(err error) dbreaker.Outcome {
+	if errors.Is(err, errNoFood) {
+		return dbreaker.Success
+	}
+	return dbreaker.DefaultClassify(err)
+}
+
+// The Recorder counts as failures exactly what the breaker counts: an
+// answer the classifier calls a success is no failure, with or without a
+// breaker.
+func TestGuardRecordsFailuresAsTheClassifierCountsThem(t *testing.T) {
+	tests := []struct {
+		name              string
+		err               error
+		status, errorType string
+		breakerResult     string
+	}{
+		{"an answer without a status code", fmt.Errorf("openai: %w", errNoFood), "success", "", "success"},
+		{"an answer with a status code", &codedErr{code: 404, err: errNoFood}, "404", "", "success"},
+		{"the caller's cancellation", fmt.Errorf("read: %w", context.Canceled), "canceled", "", "ignored"},
+		{"a failure", err503, "503", "http_5xx", "failure"},
+		{"a failure without a status code", errors.New("malformed JSON"), "other", "other", "failure"},
+	}
+	for _, withBreaker := range []bool{true, false} {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%s/breaker=%v", tt.name, withBreaker), func(t *testing.T) {
+				rec, ev := &recorder{}, &events{}
+				cfg := chain.GuardConfig{Name: "openai", AttemptTimeout: time.Second, Recorder: rec}
+				if withBreaker {
+					b, err := dbreaker.New("openai", dbreaker.NewMemoryStore(nil), dbreaker.Config{Classify: countNoFoodAsSuccess},
+						dbreaker.WithLogger(discardLogger()), dbreaker.WithObserver(breakerEvents{ev: ev}))
+					if err != nil {
+						t.Fatal(err)
+					}
+					cfg.Breaker = b
+				} else {
+					cfg.Classify = countNoFoodAsSuccess
+				}
+				g, err := chain.NewGuard(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := g.Do(context.Background(), func(context.Context) error { return tt.err }); !errors.Is(err, tt.err) {
+					t.Fatalf("Do = %v, want %v", err, tt.err)
+				}
+				if len(rec.attempts) != 1 || rec.attempts[0].Status != tt.status || rec.attempts[0].ErrorType != tt.errorType {
+					t.Fatalf("recorded %+v, want status %q, error type %q", rec.attempts, tt.status, tt.errorType)
+				}
+				if got := ev.get(); withBreaker && !slices.Equal(got, []string{"breaker:" + tt.breakerResult}) {
+					t.Errorf("breaker saw %v, want %s", got, tt.breakerResult)
+				}
+			})
+		}
+	}
+}
+
+// codedErr is an error with an HTTP status code.
+type codedErr struct {
+	code int
+	err  error
+}
+
+func (e *codedErr) Error() string   { return fmt.Sprintf("HTTP %d: %v", e.code, e.err) }
+func (e *codedErr) Unwrap() error   { return e.err }
+func (e *codedErr) StatusCode() int { return e.code }
 
 func TestGuardMakesNoAttemptForADoneContext(t *testing.T) {
 	k := newGuardKit(t, 3, false)

@@ -18,10 +18,15 @@ import (
 type Attempt struct {
 	// API is the Guard's name ("openai", "usda").
 	API string
-	// Status is "success", the HTTP status code ("503"), or the ErrorType of
+	// Status is "success", the HTTP status code ("503"), or the class of
 	// an error without one ("timeout", "rejected"…). See Classify.
 	Status string
-	// ErrorType is the failure's class (empty on success). See Classify.
+	// ErrorType is the failure's class (see Classify), empty when the
+	// attempt is no failure of the upstream: a success, or an error the
+	// breaker's classifier does not count as a failure (an answer such as
+	// "no such food", with Status "success" or its HTTP code; the caller's
+	// own cancellation, with Status "canceled"). Rejected attempts are
+	// failures of class "rejected" or "store_unavailable".
 	ErrorType string
 	// Called is false when the breaker rejected the attempt: no call was
 	// made and Duration is zero.
@@ -43,9 +48,11 @@ type Recorder interface {
 	ObserveRetry(ctx context.Context, api string, e retry.RetryEvent)
 }
 
-// Error classes returned by Classify, besides "http_4xx", "http_5xx" and
-// "http_other".
+// Error classes returned by Classify.
 const (
+	ClassHTTP4xx          = "http_4xx"          // an HTTP status from 400 to 499
+	ClassHTTP5xx          = "http_5xx"          // an HTTP status from 500 to 599
+	ClassHTTPOther        = "http_other"        // any other HTTP status
 	ClassRejected         = "rejected"          // the breaker refused the call
 	ClassStoreUnavailable = "store_unavailable" // the breaker's store failed and it fails closed
 	ClassCanceled         = "canceled"          // the caller cancelled
@@ -54,11 +61,29 @@ const (
 	ClassOther            = "other"             // anything else
 )
 
-// Classify maps an attempt's error to the status and error_type labels of
-// the API metrics. nil is ("success", ""). An error carrying an HTTP status
-// code (a retry.StatusCoder) gives the code and "http_4xx" or "http_5xx";
-// any other error gives its class twice: "rejected", "store_unavailable",
-// "canceled", "timeout", "connection" or "other". Label values stay few.
+// nonHTTPClasses are the classes that are also a status value.
+var nonHTTPClasses = [...]string{ClassRejected, ClassStoreUnavailable, ClassCanceled, ClassTimeout, ClassConnection, ClassOther}
+
+// ErrorTypes lists every error_type Classify returns, for callers that
+// pre-create label values.
+func ErrorTypes() []string {
+	return append([]string{ClassHTTP4xx, ClassHTTP5xx, ClassHTTPOther}, nonHTTPClasses[:]...)
+}
+
+// Statuses lists every status Classify returns but the HTTP codes:
+// "success" and the classes of errors without a code.
+func Statuses() []string {
+	return append([]string{"success"}, nonHTTPClasses[:]...)
+}
+
+// Classify maps an attempt's error, taken as a failure, to the status and
+// error_type labels of the API metrics. nil is ("success", ""). An error
+// carrying an HTTP status code (a retry.StatusCoder) gives the code and
+// "http_4xx" or "http_5xx"; any other error gives its class twice:
+// "rejected", "store_unavailable", "canceled", "timeout", "connection" or
+// "other". Label values stay few. A Guard clears the error_type of the
+// errors its breaker's classifier does not count as failures (see
+// Attempt.ErrorType).
 func Classify(err error) (status, errorType string) {
 	if err == nil {
 		return "success", ""
@@ -82,8 +107,7 @@ func classOf(err error) string {
 	if dbreaker.IsRejected(err) {
 		return ClassRejected
 	}
-	var sc retry.StatusCoder
-	if errors.As(err, &sc) {
+	if hasStatusCode(err) {
 		return ""
 	}
 	if errors.Is(err, context.Canceled) {
@@ -105,12 +129,18 @@ func classOf(err error) string {
 	return ClassOther
 }
 
+// hasStatusCode reports whether err carries an HTTP status code.
+func hasStatusCode(err error) bool {
+	var sc retry.StatusCoder
+	return errors.As(err, &sc)
+}
+
 func httpClass(code int) string {
 	switch {
 	case code >= 400 && code < 500:
-		return "http_4xx"
+		return ClassHTTP4xx
 	case code >= 500 && code < 600:
-		return "http_5xx"
+		return ClassHTTP5xx
 	}
-	return "http_other"
+	return ClassHTTPOther
 }

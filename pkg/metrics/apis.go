@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"errors"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -10,7 +11,8 @@ import (
 )
 
 // APIs holds the api_* metrics. It is a chain.Recorder: give it to every
-// Guard as GuardConfig.Recorder. Safe for concurrent use.
+// Guard as GuardConfig.Recorder, and Track every upstream so that its
+// series exist from the start. Safe for concurrent use.
 type APIs struct {
 	calls    *prometheus.CounterVec
 	duration *prometheus.HistogramVec
@@ -46,13 +48,33 @@ func newAPIs(o options) *APIs {
 		}, []string{"api"}),
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "api_failures_total",
-			Help: "Failed attempts to call each upstream API, by error type (http_4xx, http_5xx, timeout, connection, rejected, canceled…).",
+			Help: "Failed attempts to call each upstream API, by error type: failures of the upstream (http_4xx, http_5xx, timeout, connection, other) and attempts the breaker refused (rejected, store_unavailable). Answers the breaker counts as successes and the caller's cancellations are not failures.",
 		}, []string{"api", "error_type"}),
 		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "api_retries_total",
 			Help: "Retries of calls to each upstream API.",
 		}, []string{"api"}),
 	}
+}
+
+// Track creates every series of an upstream at zero: api_calls_total for
+// "success" and each error class (HTTP codes appear with their first
+// call), api_failures_total for each error type, api_retries_total and
+// api_call_duration_seconds. A series that exists before its first
+// increment lets rate() and increase() see that increment.
+func (m *APIs) Track(api string) error {
+	if api == "" {
+		return errors.New("metrics: APIs.Track: empty api name")
+	}
+	for _, status := range chain.Statuses() {
+		m.calls.WithLabelValues(api, status)
+	}
+	for _, typ := range chain.ErrorTypes() {
+		m.failures.WithLabelValues(api, typ)
+	}
+	m.retries.WithLabelValues(api)
+	m.duration.WithLabelValues(api)
+	return nil
 }
 
 // ObserveAttempt implements chain.Recorder: api_calls_total,

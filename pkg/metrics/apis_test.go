@@ -3,6 +3,8 @@ package metrics_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -130,5 +132,62 @@ func TestAPIsObserveRetry(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(m.RetriesCounter("openai")); got != 0 {
 		t.Errorf("api_retries_total{api=openai} = %v, want 0", got)
+	}
+}
+
+func TestAPIsTrackCreatesEverySeriesAtZero(t *testing.T) {
+	m := newAPIs(t)
+	if err := m.Track("usda"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		want int
+	}{
+		{"api_calls_total", len(chain.Statuses())},
+		{"api_failures_total", len(chain.ErrorTypes())},
+		{"api_retries_total", 1},
+		{"api_call_duration_seconds", 1},
+	} {
+		if n := testutil.CollectAndCount(m, c.name); n != c.want {
+			t.Errorf("%s: %d series after Track, want %d", c.name, n, c.want)
+		}
+	}
+	if got := testutil.ToFloat64(m.FailuresCounter("usda", "timeout")); got != 0 {
+		t.Errorf("api_failures_total{error_type=timeout} = %v, want 0", got)
+	}
+	// A rare error now moves a series that already existed.
+	m.ObserveAttempt(context.Background(), attempt("usda", context.DeadlineExceeded, true, time.Second))
+	if n := testutil.CollectAndCount(m, "api_failures_total"); n != len(chain.ErrorTypes()) {
+		t.Errorf("a tracked error type added a series: %d, want %d", n, len(chain.ErrorTypes()))
+	}
+	if err := m.Track(""); err == nil {
+		t.Error("Track accepted an empty name")
+	}
+}
+
+func TestDefaultDurationBucketsStartAtOneMillisecond(t *testing.T) {
+	m := newAPIs(t)
+	m.ObserveAttempt(context.Background(), attempt("postgres", nil, true, 800*time.Microsecond))
+	m.ObserveAttempt(context.Background(), attempt("postgres", nil, true, 3*time.Millisecond))
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(m)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Both calls fall into buckets of at most 5 ms: a p95 read from them
+	// says milliseconds, not the tens of milliseconds of a coarse bucket.
+	want := []string{"le=0.001: 1", "le=0.0025: 1", "le=0.005: 2"}
+	var got []string
+	for _, mf := range mfs {
+		if mf.GetName() == "api_call_duration_seconds" {
+			for _, b := range mf.GetMetric()[0].GetHistogram().GetBucket()[:len(want)] {
+				got = append(got, fmt.Sprintf("le=%v: %d", b.GetUpperBound(), b.GetCumulativeCount()))
+			}
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("lowest buckets %q, want %q", got, want)
 	}
 }

@@ -1,21 +1,36 @@
 package metrics
 
 import (
-	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/healthagent/resilience/pkg/dbreaker"
 )
 
-// StateReader reads a breaker's shared state; *dbreaker.Breaker is one.
+// StateReader tells the state a breaker applies on this replica, without a
+// store call; *dbreaker.Breaker is one.
 type StateReader interface {
 	Name() string
-	State(ctx context.Context) (dbreaker.Snapshot, error)
+	View() dbreaker.View
+}
+
+// Sources of a state: the source label of circuit_breaker_state and
+// circuit_breaker_transitions_total.
+const (
+	SourceShared = "shared" // the state every replica shares, through the store
+	SourceLocal  = "local"  // this replica's local breaker, while the store is unavailable
+)
+
+// SourceOf returns SourceLocal for a local state, else SourceShared.
+func SourceOf(local bool) string {
+	if local {
+		return SourceLocal
+	}
+	return SourceShared
 }
 
 // storeOps are the op label values of circuit_breaker_store_errors_total.
@@ -46,24 +61,20 @@ var _ dbreaker.Observer = (*Breakers)(nil)
 
 // NewBreakers creates the circuit_breaker_* metrics and registers them with
 // reg.
-func NewBreakers(reg prometheus.Registerer, opts ...Option) (*Breakers, error) {
-	o, err := resolve(opts)
-	if err != nil {
-		return nil, err
-	}
-	m := newBreakers(o)
+func NewBreakers(reg prometheus.Registerer) (*Breakers, error) {
+	m := newBreakers()
 	if err := register(reg, m); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
-func newBreakers(o options) *Breakers {
+func newBreakers() *Breakers {
 	m := &Breakers{
 		transitions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "circuit_breaker_transitions_total",
-			Help: "State transitions of each circuit breaker seen by this replica.",
-		}, []string{"breaker", "from", "to"}),
+			Help: "State transitions of each circuit breaker this replica made or learned (operator overrides included), by source: shared (in the store) or local (its local breaker, while the store is unavailable).",
+		}, []string{"breaker", "from", "to", "source"}),
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "circuit_breaker_calls_total",
 			Help: "Calls through each circuit breaker on this replica, by result (success, failure, ignored, rejected, rejected_probes, store_unavailable).",
@@ -79,10 +90,8 @@ func newBreakers(o options) *Breakers {
 
 		state: &stateCollector{
 			desc: prometheus.NewDesc("circuit_breaker_state",
-				"Shared state of each circuit breaker, read from the store at scrape time: 1 for the current state, 0 for the others.",
-				[]string{"breaker", "state"}, nil),
-			timeout: o.stateTimeout,
-			last:    map[string]dbreaker.State{},
+				"The state each circuit breaker applies on this replica, without a store call: 1 for the current state, 0 for the others; source says whether it is the shared state (as last learned) or the replica's local breaker's (while the store is unavailable).",
+				[]string{"breaker", "state", "source"}, nil),
 		},
 	}
 	m.degraded = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -145,11 +154,9 @@ func (m *Breakers) OnCall(breaker string, result dbreaker.CallResult) {
 }
 
 // OnTransition implements dbreaker.Observer:
-// circuit_breaker_transitions_total, and the last state known for
-// circuit_breaker_state.
+// circuit_breaker_transitions_total.
 func (m *Breakers) OnTransition(t dbreaker.Transition) {
-	m.transitions.WithLabelValues(t.Breaker, t.From.String(), t.To.String()).Inc()
-	m.state.remember(t.Breaker, t.To)
+	m.transitions.WithLabelValues(t.Breaker, t.From.String(), t.To.String(), SourceOf(t.Local)).Inc()
 }
 
 // OnStale implements dbreaker.Observer: circuit_breaker_stale_reports_total.
@@ -176,7 +183,7 @@ func (m *Breakers) Describe(ch chan<- *prometheus.Desc) {
 }
 
 // Collect implements prometheus.Collector. It reads the state of every
-// tracked breaker from its store, in parallel, within the state timeout.
+// tracked breaker from the breaker's view: a scrape never calls the store.
 func (m *Breakers) Collect(ch chan<- prometheus.Metric) {
 	m.transitions.Collect(ch)
 	m.calls.Collect(ch)
@@ -186,15 +193,12 @@ func (m *Breakers) Collect(ch chan<- prometheus.Metric) {
 	m.state.Collect(ch)
 }
 
-// stateCollector exports circuit_breaker_state from the shared state of each
-// tracked breaker, read at scrape time.
+// stateCollector exports circuit_breaker_state from the view of each
+// tracked breaker.
 type stateCollector struct {
 	desc    *prometheus.Desc
-	timeout time.Duration
-
 	mu      sync.Mutex
 	readers []StateReader
-	last    map[string]dbreaker.State
 }
 
 func (c *stateCollector) add(name string, r StateReader) error {
@@ -209,64 +213,25 @@ func (c *stateCollector) add(name string, r StateReader) error {
 	return nil
 }
 
-func (c *stateCollector) remember(name string, s dbreaker.State) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.last[name] = s
-}
-
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 
+// Collect exports the state each breaker applies; a breaker that has
+// learned nothing yet has no series rather than a guess.
 func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock()
-	readers := append([]StateReader(nil), c.readers...)
+	readers := slices.Clone(c.readers)
 	c.mu.Unlock()
-	if len(readers) == 0 {
-		return
-	}
-
-	type reading struct {
-		state dbreaker.State
-		ok    bool
-	}
-	readings := make([]reading, len(readers))
-	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
-	defer cancel()
-	var wg sync.WaitGroup
-	for i, r := range readers {
-		wg.Go(func() {
-			if s, err := r.State(ctx); err == nil {
-				readings[i] = reading{s.State, true}
-			}
-		})
-	}
-	wg.Wait()
-
-	c.mu.Lock()
-	for i, r := range readers {
-		name := r.Name()
-		if readings[i].ok {
-			c.last[name] = readings[i].state
-		} else if s, known := c.last[name]; known {
-			readings[i] = reading{s, true}
-		}
-	}
-	c.mu.Unlock()
-
-	for i, r := range readers {
-		if !readings[i].ok {
-			continue // never read, never seen: no series rather than a guess
+	for _, r := range readers {
+		v := r.View()
+		if !v.Known {
+			continue
 		}
 		for _, s := range dbreaker.States() {
-			v := 0.0
-			if s == readings[i].state {
-				v = 1
+			val := 0.0
+			if s == v.State {
+				val = 1
 			}
-			m, err := prometheus.NewConstMetric(c.desc, prometheus.GaugeValue, v, r.Name(), s.String())
-			if err != nil {
-				m = prometheus.NewInvalidMetric(c.desc, err)
-			}
-			ch <- m
+			ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, val, r.Name(), s.String(), SourceOf(v.Local))
 		}
 	}
 }
@@ -280,9 +245,10 @@ func (m *Breakers) CallsCounter(breaker, result string) prometheus.Collector {
 	return m.calls.WithLabelValues(breaker, result)
 }
 
-// TransitionsCounter returns circuit_breaker_transitions_total{breaker,from,to}.
-func (m *Breakers) TransitionsCounter(breaker, from, to string) prometheus.Collector {
-	return m.transitions.WithLabelValues(breaker, from, to)
+// TransitionsCounter returns
+// circuit_breaker_transitions_total{breaker,from,to,source}.
+func (m *Breakers) TransitionsCounter(breaker, from, to, source string) prometheus.Collector {
+	return m.transitions.WithLabelValues(breaker, from, to, source)
 }
 
 // StaleReportsCounter returns circuit_breaker_stale_reports_total{breaker}.

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,9 +20,9 @@ import (
 
 func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-func newBreakers(t *testing.T, opts ...metrics.Option) *metrics.Breakers {
+func newBreakers(t *testing.T) *metrics.Breakers {
 	t.Helper()
-	m, err := metrics.NewBreakers(prometheus.NewRegistry(), opts...)
+	m, err := metrics.NewBreakers(prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,17 +30,17 @@ func newBreakers(t *testing.T, opts ...metrics.Option) *metrics.Breakers {
 }
 
 // stateText is the exposition of circuit_breaker_state for one breaker in
-// state current.
-func stateText(breaker string, current dbreaker.State) string {
+// state current, from source.
+func stateText(breaker string, current dbreaker.State, source string) string {
 	var b strings.Builder
-	b.WriteString("# HELP circuit_breaker_state Shared state of each circuit breaker, read from the store at scrape time: 1 for the current state, 0 for the others.\n")
+	b.WriteString("# HELP circuit_breaker_state The state each circuit breaker applies on this replica, without a store call: 1 for the current state, 0 for the others; source says whether it is the shared state (as last learned) or the replica's local breaker's (while the store is unavailable).\n")
 	b.WriteString("# TYPE circuit_breaker_state gauge\n")
 	for _, s := range dbreaker.States() {
 		v := 0
 		if s == current {
 			v = 1
 		}
-		fmt.Fprintf(&b, "circuit_breaker_state{breaker=%q,state=%q} %d\n", breaker, s.String(), v)
+		fmt.Fprintf(&b, "circuit_breaker_state{breaker=%q,source=%q,state=%q} %d\n", breaker, source, s.String(), v)
 	}
 	return b.String()
 }
@@ -77,7 +77,17 @@ func TestBreakersObserver(t *testing.T) {
 				m.OnTransition(dbreaker.Transition{Breaker: "openai", From: dbreaker.Open, To: dbreaker.HalfOpen})
 			},
 			series: func(m *metrics.Breakers) prometheus.Collector {
-				return m.TransitionsCounter("openai", "closed", "open")
+				return m.TransitionsCounter("openai", "closed", "open", metrics.SourceShared)
+			},
+			want: 1,
+		},
+		{
+			name: "OnTransition tells local transitions apart",
+			do: func(m *metrics.Breakers) {
+				m.OnTransition(dbreaker.Transition{Breaker: "openai", From: dbreaker.Closed, To: dbreaker.Open, Local: true})
+			},
+			series: func(m *metrics.Breakers) prometheus.Collector {
+				return m.TransitionsCounter("openai", "closed", "open", metrics.SourceLocal)
 			},
 			want: 1,
 		},
@@ -134,26 +144,69 @@ func newReplica(t *testing.T, store dbreaker.Store, clock dbreaker.Clock) replic
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { b.Close(context.Background()) })
 	if err := m.Track(b); err != nil {
 		t.Fatal(err)
 	}
 	return replica{b, m}
 }
 
-func TestBreakerStateIsReadFromTheSharedStore(t *testing.T) {
+// countingStore is a MemoryStore that counts the snapshots asked of it.
+type countingStore struct {
+	*dbreaker.MemoryStore
+	snapshots atomic.Int64
+}
+
+func (s *countingStore) Snapshot(ctx context.Context, name string, p dbreaker.Policy) (dbreaker.Snapshot, error) {
+	s.snapshots.Add(1)
+	return s.MemoryStore.Snapshot(ctx, name, p)
+}
+
+// downStore is a shared store that says it is unavailable: breakers on it
+// decide locally.
+type downStore struct{ dbreaker.Store }
+
+func (downStore) Degraded() bool { return true }
+
+// Every replica reports the state it applies, learned from the shared
+// store, and a scrape never asks the store.
+func TestBreakerStateIsTheStateTheReplicaApplies(t *testing.T) {
 	ctx := context.Background()
 	clock := clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-	store := dbreaker.NewMemoryStore(clock)
+	store := &countingStore{MemoryStore: dbreaker.NewMemoryStore(clock)}
 	a, b := newReplica(t, store, clock), newReplica(t, store, clock)
 	fail := func(context.Context) error { return errors.New("503") }
+	scrape := func(t *testing.T, want dbreaker.State, source string) {
+		t.Helper()
+		for _, r := range []struct {
+			name string
+			m    *metrics.Breakers
+		}{{"a", a.m}, {"b", b.m}} {
+			before := store.snapshots.Load()
+			if err := testutil.CollectAndCompare(r.m, strings.NewReader(stateText("openai", want, source)), "circuit_breaker_state"); err != nil {
+				t.Errorf("replica %s: %v", r.name, err)
+			}
+			if n := store.snapshots.Load() - before; n != 0 {
+				t.Errorf("replica %s: a scrape asked the store %d times", r.name, n)
+			}
+		}
+	}
 
+	if n := testutil.CollectAndCount(a.m, "circuit_breaker_state"); n != 0 {
+		t.Fatalf("a replica that learned nothing yet has %d state series, want none rather than a guess", n)
+	}
+	for _, r := range []replica{a, b} { // as the service does at start-up
+		if _, err := r.b.State(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
 	steps := []struct {
 		name string
 		do   func(t *testing.T)
 		want dbreaker.State
 	}{
-		{"new breaker: closed", func(*testing.T) {}, dbreaker.Closed},
-		{"replica b trips it: a reports open too", func(*testing.T) {
+		{"a new breaker is closed", func(*testing.T) {}, dbreaker.Closed},
+		{"replica b trips it: a applies open too", func(*testing.T) {
 			for range 5 {
 				_ = b.b.Do(ctx, fail)
 			}
@@ -172,95 +225,34 @@ func TestBreakerStateIsReadFromTheSharedStore(t *testing.T) {
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
 			st.do(t)
-			for _, r := range []struct {
-				name string
-				m    *metrics.Breakers
-			}{{"a", a.m}, {"b", b.m}} {
-				if err := testutil.CollectAndCompare(r.m, strings.NewReader(stateText("openai", st.want)), "circuit_breaker_state"); err != nil {
-					t.Errorf("replica %s: %v", r.name, err)
-				}
-			}
+			scrape(t, st.want, metrics.SourceShared)
 		})
 	}
-	// Replica a saw none of the transitions: its state metric came from the
-	// store alone.
-	if got := testutil.ToFloat64(a.m.TransitionsCounter("openai", "closed", "open")); got != 0 {
-		t.Errorf("replica a counted %v closed→open transitions, want 0 (b committed it)", got)
-	}
-	if got := testutil.ToFloat64(b.m.TransitionsCounter("openai", "closed", "open")); got != 1 {
+	if got := testutil.ToFloat64(b.m.TransitionsCounter("openai", "closed", "open", metrics.SourceShared)); got != 1 {
 		t.Errorf("replica b counted %v closed→open transitions, want 1", got)
 	}
+
 }
 
-// fakeReader is a StateReader whose answers the test sets.
-type fakeReader struct {
-	name  string
-	mu    sync.Mutex
-	state dbreaker.State
-	err   error
-	block bool // wait for ctx to be done, then fail
-	reads int
-}
-
-func (r *fakeReader) Name() string { return r.name }
-
-func (r *fakeReader) State(ctx context.Context) (dbreaker.Snapshot, error) {
-	r.mu.Lock()
-	r.reads++
-	state, err, block := r.state, r.err, r.block
-	r.mu.Unlock()
-	if block {
-		if _, ok := ctx.Deadline(); !ok {
-			return dbreaker.Snapshot{}, errors.New("no deadline on the scrape context")
-		}
-		<-ctx.Done()
-		return dbreaker.Snapshot{}, ctx.Err()
+// While the store is unavailable, each replica exports the state its local
+// breaker applies, marked local, and counts its local transitions.
+func TestLocalTripsShowAsLocal(t *testing.T) {
+	ctx := context.Background()
+	clock := clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	store := downStore{dbreaker.NewMemoryStore(clock)}
+	a, b := newReplica(t, store, clock), newReplica(t, store, clock)
+	for range 5 {
+		_ = a.b.Do(ctx, func(context.Context) error { return errors.New("503") })
 	}
-	if err != nil {
-		return dbreaker.Snapshot{}, err
+	if err := testutil.CollectAndCompare(a.m, strings.NewReader(stateText("openai", dbreaker.Open, metrics.SourceLocal)), "circuit_breaker_state"); err != nil {
+		t.Errorf("replica a: %v", err)
 	}
-	return dbreaker.Snapshot{Name: r.name, State: state}, nil
-}
-
-func (r *fakeReader) set(state dbreaker.State, err error, block bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.state, r.err, r.block = state, err, block
-}
-
-func TestBreakerStateFallsBackToTheLastKnownState(t *testing.T) {
-	m := newBreakers(t, metrics.WithStateTimeout(5*time.Millisecond))
-	r := &fakeReader{name: "usda"}
-	if err := m.Track(r); err != nil {
-		t.Fatal(err)
+	if got := testutil.ToFloat64(a.m.TransitionsCounter("openai", "closed", "open", metrics.SourceLocal)); got != 1 {
+		t.Errorf("replica a counted %v local closed→open transitions, want 1", got)
 	}
-	count := func() int { return testutil.CollectAndCount(m, "circuit_breaker_state") }
-
-	r.set(0, errors.New("redis: connection refused"), false)
-	if n := count(); n != 0 {
-		t.Errorf("never read and never seen: %d series, want none", n)
-	}
-
-	r.set(dbreaker.HalfOpen, nil, false)
-	if err := testutil.CollectAndCompare(m, strings.NewReader(stateText("usda", dbreaker.HalfOpen)), "circuit_breaker_state"); err != nil {
-		t.Error(err)
-	}
-
-	r.set(0, errors.New("redis: connection refused"), false)
-	if err := testutil.CollectAndCompare(m, strings.NewReader(stateText("usda", dbreaker.HalfOpen)), "circuit_breaker_state"); err != nil {
-		t.Errorf("after a failed read: %v", err)
-	}
-
-	r.set(0, nil, true) // the store hangs: the read is cut at the state timeout
-	if err := testutil.CollectAndCompare(m, strings.NewReader(stateText("usda", dbreaker.HalfOpen)), "circuit_breaker_state"); err != nil {
-		t.Errorf("after a read that timed out: %v", err)
-	}
-
-	// A transition this replica learns of is the last known state too.
-	m.OnTransition(dbreaker.Transition{Breaker: "usda", From: dbreaker.HalfOpen, To: dbreaker.Closed})
-	r.set(0, errors.New("redis: connection refused"), false)
-	if err := testutil.CollectAndCompare(m, strings.NewReader(stateText("usda", dbreaker.Closed)), "circuit_breaker_state"); err != nil {
-		t.Errorf("after a transition: %v", err)
+	// b's own local breaker saw nothing: closed, and known to be local.
+	if err := testutil.CollectAndCompare(b.m, strings.NewReader(stateText("openai", dbreaker.Closed, metrics.SourceLocal)), "circuit_breaker_state"); err != nil {
+		t.Errorf("replica b: %v", err)
 	}
 }
 
@@ -303,6 +295,15 @@ func TestStoreErrorOpsStartAtZero(t *testing.T) {
 		t.Errorf("%d store error series, want 4 (acquire, report, snapshot, override)", n)
 	}
 }
+
+// fakeReader is a StateReader with a fixed view.
+type fakeReader struct {
+	name string
+	view dbreaker.View
+}
+
+func (r *fakeReader) Name() string        { return r.name }
+func (r *fakeReader) View() dbreaker.View { return r.view }
 
 // fakeStore reports a fixed health.
 type fakeStore bool

@@ -7,15 +7,17 @@
 //	reg := prometheus.NewRegistry()
 //	m, _ := metrics.New(reg)
 //	b, _ := dbreaker.New("openai", store, dbreaker.Config{}, dbreaker.WithObserver(m.Breakers))
-//	_ = m.Breakers.Track(b) // circuit_breaker_state, read from the shared store at scrape time
+//	_ = m.Breakers.Track(b) // circuit_breaker_state, from the breaker's view at scrape time
 //	g, _ := chain.NewGuard(chain.GuardConfig{Name: "openai", Breaker: b, AttemptTimeout: 20 * time.Second, Recorder: m.APIs})
+//	_ = m.APIs.Track("openai") // every api_* series of openai, at zero
 //	text, _ := chain.New("text", steps, chain.WithObserver(m.Fallbacks))
+//	_ = m.Fallbacks.Track("anthropic", "openai", "cached_answer") // the chain's fallback series, at zero
 //	http.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 //
 // The metrics:
 //
-//	circuit_breaker_state{breaker,state}             gauge: 1 for the current state, 0 for the others
-//	circuit_breaker_transitions_total{breaker,from,to}
+//	circuit_breaker_state{breaker,state,source}      gauge: 1 for the state applied, 0 for the others
+//	circuit_breaker_transitions_total{breaker,from,to,source}
 //	circuit_breaker_calls_total{breaker,result}
 //	circuit_breaker_stale_reports_total{breaker}     outcomes the store discarded as stale
 //	circuit_breaker_store_errors_total{op}
@@ -26,8 +28,22 @@
 //	api_retries_total{api}
 //	fallback_executions_total{primary_api,fallback_strategy,status}
 //
-// circuit_breaker_state is read from each tracked breaker's shared state at
-// scrape time, because other replicas commit transitions too: every replica
-// reports the state all of them share. When the read fails, the last state
-// known is reported.
+// Track creates the series of known breakers, upstreams and chains at
+// zero, so that rate() and increase() see their first increment.
+// api_failures_total counts what the breaker counts as a failure (an answer
+// such as "no such food" is none, nor is the caller's cancellation), plus
+// the attempts the breaker refused (error_type rejected and
+// store_unavailable). fallback_executions_total counts, with status
+// success, each answer a fallback step served, and with status failure,
+// each fallback step that failed too.
+//
+// circuit_breaker_state is the state each replica applies, read from the
+// breaker's view (Breaker.View) at scrape time: a scrape never calls the
+// store. With source="shared" it is the state all replicas share, as this
+// replica last learned it (from store replies and events, operator
+// overrides included); with source="local" the store is unavailable and
+// the replica's local breaker decides. A breaker that has learned nothing
+// yet has no series: learn its state at start-up (Breaker.State). The
+// transitions carry the same source: local trips while the store is down,
+// shared transitions this replica made or learned.
 package metrics

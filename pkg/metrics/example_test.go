@@ -41,7 +41,7 @@ func ExampleNew() {
 	fmt.Println(errors.Is(err, dbreaker.ErrOpen))
 	fmt.Println("503s:", testutil.ToFloat64(m.APIs.CallsCounter("openai", "503")))
 	fmt.Println("rejected:", testutil.ToFloat64(m.APIs.FailuresCounter("openai", "rejected")))
-	fmt.Println("trips:", testutil.ToFloat64(m.Breakers.TransitionsCounter("openai", "closed", "open")))
+	fmt.Println("trips:", testutil.ToFloat64(m.Breakers.TransitionsCounter("openai", "closed", "open", metrics.SourceShared)))
 	// Output:
 	// true
 	// 503s: 5
@@ -57,8 +57,9 @@ func ExampleBreakers_Track() {
 	here, _ := dbreaker.New("usda", store, dbreaker.Config{}, dbreaker.WithObserver(m), quiet)
 	_ = m.Track(here)
 
-	// Another replica forces the breaker open; this one is not told, but
-	// reads the shared state when scraped.
+	// Another replica forces the breaker open; this one learns it from the
+	// store's events, and a scrape reads what it applies, without a store
+	// call.
 	there, _ := dbreaker.New("usda", store, dbreaker.Config{}, quiet)
 	_, _ = there.ForceOpen(context.Background())
 
@@ -69,11 +70,14 @@ func ExampleBreakers_Track() {
 		}
 		for _, s := range f.GetMetric() {
 			if s.GetGauge().GetValue() == 1 {
-				fmt.Println(s.GetLabel()[0].GetValue(), s.GetLabel()[1].GetValue())
+				for _, l := range s.GetLabel() {
+					fmt.Printf("%s=%s ", l.GetName(), l.GetValue())
+				}
+				fmt.Println()
 			}
 		}
 	}
-	// Output: usda forced_open
+	// Output: breaker=usda source=shared state=forced_open
 }
 
 func ExampleBreakers_TrackStore() {

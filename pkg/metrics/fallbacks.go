@@ -2,6 +2,8 @@ package metrics
 
 import (
 	"context"
+	"fmt"
+	"slices"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -9,7 +11,8 @@ import (
 )
 
 // Fallbacks holds fallback_executions_total. It is a chain.Observer: give it
-// to every chain with chain.WithObserver. Safe for concurrent use.
+// to every chain with chain.WithObserver, and Track every chain so that its
+// series exist from the start. Safe for concurrent use.
 type Fallbacks struct {
 	executions *prometheus.CounterVec
 }
@@ -28,9 +31,28 @@ func NewFallbacks(reg prometheus.Registerer) (*Fallbacks, error) {
 func newFallbacks() *Fallbacks {
 	return &Fallbacks{executions: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "fallback_executions_total",
-		Help: "Fallback steps run because the steps before them failed, by the chain's primary API, the fallback step, and status (success or failure).",
+		Help: "Fallback steps run because the steps before them failed, by the chain's primary step, the fallback step, and status: success (the step served the answer: one per answer) or failure (it failed too).",
 	}, []string{"primary_api", "fallback_strategy", "status"})}
 }
+
+// Track creates the series of one chain at zero: its primary step, and
+// every fallback step with status success and failure. A series that
+// exists before its first increment lets rate() and increase() see that
+// increment.
+func (m *Fallbacks) Track(primary string, fallbacks ...string) error {
+	if primary == "" || slices.Contains(fallbacks, "") {
+		return fmt.Errorf("metrics: Fallbacks.Track(%q, %q): empty step name", primary, fallbacks)
+	}
+	for _, step := range fallbacks {
+		for _, status := range fallbackStatuses {
+			m.executions.WithLabelValues(primary, step, status)
+		}
+	}
+	return nil
+}
+
+// fallbackStatuses are the status label values of fallback_executions_total.
+var fallbackStatuses = [...]string{"success", "failure"}
 
 // OnStep implements chain.Observer: every fallback step that ran (any step
 // after the first) counts once, with status "success" or "failure".
@@ -38,9 +60,9 @@ func (m *Fallbacks) OnStep(_ context.Context, e chain.StepEvent) {
 	if !e.Fallback() {
 		return
 	}
-	status := "success"
+	status := fallbackStatuses[0]
 	if e.Err != nil {
-		status = "failure"
+		status = fallbackStatuses[1]
 	}
 	m.executions.WithLabelValues(e.Primary, e.Step, status).Inc()
 }

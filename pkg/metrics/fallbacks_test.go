@@ -55,3 +55,28 @@ func TestFallbacksOnStep(t *testing.T) {
 		})
 	}
 }
+
+func TestFallbacksTrackCreatesEverySeriesAtZero(t *testing.T) {
+	m, err := metrics.NewFallbacks(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Track("anthropic", "openai", "cached_answer"); err != nil {
+		t.Fatal(err)
+	}
+	if n := testutil.CollectAndCount(m); n != 4 {
+		t.Fatalf("%d series after Track, want 4 (2 steps × success, failure)", n)
+	}
+	m.OnStep(context.Background(), chain.StepEvent{Chain: "text", Primary: "anthropic", Step: "openai", Index: 1})
+	if n := testutil.CollectAndCount(m); n != 4 {
+		t.Errorf("%d series after a tracked step served, want still 4", n)
+	}
+	if got := testutil.ToFloat64(m.ExecutionsCounter("anthropic", "openai", "success")); got != 1 {
+		t.Errorf("openai success = %v, want 1", got)
+	}
+	for _, bad := range [][]string{{""}, {"anthropic", ""}} {
+		if err := m.Track(bad[0], bad[1:]...); err == nil {
+			t.Errorf("Track(%q) accepted an empty step name", bad)
+		}
+	}
+}

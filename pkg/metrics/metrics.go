@@ -22,7 +22,7 @@ func New(reg prometheus.Registerer, opts ...Option) (*Metrics, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Metrics{Breakers: newBreakers(o), APIs: newAPIs(o), Fallbacks: newFallbacks()}
+	m := &Metrics{Breakers: newBreakers(), APIs: newAPIs(o), Fallbacks: newFallbacks()}
 	if err := register(reg, m.Breakers, m.APIs, m.Fallbacks); err != nil {
 		return nil, err
 	}

@@ -5,21 +5,17 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"time"
 )
 
-// DefaultStateTimeout bounds the reads of breaker state at each scrape.
-const DefaultStateTimeout = 200 * time.Millisecond
-
 // DefaultDurationBuckets returns the buckets of api_call_duration_seconds, in
-// seconds: from a quick HTTP lookup (50 ms) to a slow vision model (2 min).
+// seconds: from a cache hit on the same host (1 ms) to a slow vision model
+// (2 min).
 func DefaultDurationBuckets() []float64 {
-	return []float64{0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120}
+	return []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120}
 }
 
 type options struct {
-	buckets      []float64
-	stateTimeout time.Duration
+	buckets []float64
 }
 
 // Option configures the collectors.
@@ -31,14 +27,8 @@ func WithDurationBuckets(buckets []float64) Option {
 	return func(o *options) { o.buckets = slices.Clone(buckets) }
 }
 
-// WithStateTimeout bounds the reads of breaker state at each scrape
-// (default DefaultStateTimeout).
-func WithStateTimeout(d time.Duration) Option {
-	return func(o *options) { o.stateTimeout = d }
-}
-
 func resolve(opts []Option) (options, error) {
-	o := options{buckets: DefaultDurationBuckets(), stateTimeout: DefaultStateTimeout}
+	o := options{buckets: DefaultDurationBuckets()}
 	for _, opt := range opts {
 		if opt == nil {
 			return o, errors.New("metrics: nil option")
@@ -55,9 +45,6 @@ func resolve(opts []Option) (options, error) {
 		if i > 0 && !(b > o.buckets[i-1]) {
 			return o, fmt.Errorf("metrics: WithDurationBuckets: buckets not strictly increasing at %d: %v", i, o.buckets)
 		}
-	}
-	if o.stateTimeout <= 0 {
-		return o, fmt.Errorf("metrics: WithStateTimeout: want a positive duration, got %s", o.stateTimeout)
 	}
 	return o, nil
 }
