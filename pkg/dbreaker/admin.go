@@ -7,7 +7,7 @@ import "context"
 // decides (FallbackLocal), the local breaker's, with Local set.
 func (b *Breaker) State(ctx context.Context) (Snapshot, error) {
 	if b.decidesLocally() {
-		return b.localSnapshot(), nil
+		return b.appliedSnapshot(), nil
 	}
 	sctx, cancel := b.storeContext(ctx)
 	defer cancel()
@@ -19,7 +19,7 @@ func (b *Breaker) State(ctx context.Context) (Snapshot, error) {
 		}
 		b.storeFailed("snapshot", err)
 		if b.decidesLocally() {
-			return b.localSnapshot(), nil
+			return b.appliedSnapshot(), nil
 		}
 		return Snapshot{}, err
 	}
@@ -27,7 +27,14 @@ func (b *Breaker) State(ctx context.Context) (Snapshot, error) {
 	return s, nil
 }
 
-func (b *Breaker) localSnapshot() Snapshot {
+// appliedSnapshot is the state this replica applies while the store is
+// unavailable: a shared open state it knows of that has not ended (as
+// Allow does), else its local breaker's.
+func (b *Breaker) appliedSnapshot() Snapshot {
+	now := b.clock.Now()
+	if v := b.view.Load(); v.openAt(now) {
+		return Snapshot{Name: b.name, State: Open, Underlying: Open, Incarnation: v.inc, Generation: v.gen, OpenUntil: v.until, StoreTime: now}
+	}
 	s, _ := b.local.Snapshot(context.Background(), b.name, b.policy) // in memory: never fails
 	s.Local = true
 	return s

@@ -38,6 +38,7 @@ type Breaker struct {
 	viewChanged   func(State) // tests and benchmarks: called under viewMu
 	confirmer     confirmer
 	corruptLogged atomic.Bool
+	reported      recentTransitions
 
 	unwatch func()
 	// grouped: a store whose acquires and reports go in group commits.
@@ -240,10 +241,11 @@ func (b *Breaker) storeFailed(op string, err error) {
 	b.logger.Debug("[CIRCUIT_BREAKER] store call failed", "breaker", b.name, "op", op, "error", err)
 }
 
-// degraded reports whether the store is known to be unavailable.
+// degraded reports whether the store is known to be unavailable (an
+// in-process store never is).
 func (b *Breaker) degraded() bool {
 	d, ok := b.store.(degradable)
-	return ok && d.Degraded()
+	return ok && b.remote && d.Degraded()
 }
 
 // decidesLocally reports whether this replica's local breaker decides now:

@@ -82,7 +82,7 @@ func TestRedisCluster(t *testing.T) {
 		prefix := testredis.Prefix(t, admin)
 		var rs []*replica
 		for i := 0; i < 3; i++ {
-			r := &replica{commands: &commandCounter{}}
+			r := &replica{commands: &testredis.CommandCounter{}}
 			client := cluster.Client(t)
 			var err error
 			if r.store, err = NewRedisStore(client, WithKeyPrefix(prefix), WithStoreLogger(discardLogger())); err != nil {

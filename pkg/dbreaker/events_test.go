@@ -3,30 +3,12 @@ package dbreaker
 import (
 	"context"
 	"errors"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/healthagent/resilience/internal/testredis"
 	"github.com/redis/go-redis/v9"
 )
-
-// commandCounter is a go-redis hook counting the commands a client sends.
-type commandCounter struct{ n atomic.Int64 }
-
-func (c *commandCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (c *commandCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		c.n.Add(1)
-		return next(ctx, cmd)
-	}
-}
-func (c *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		c.n.Add(int64(len(cmds)))
-		return next(ctx, cmds)
-	}
-}
 
 // eventually waits for cond, failing the test after timeout.
 func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
@@ -45,7 +27,7 @@ type replica struct {
 	client   *redis.Client
 	store    *RedisStore
 	b        *Breaker
-	commands *commandCounter
+	commands *testredis.CommandCounter
 }
 
 func newReplica(t *testing.T, addr, prefix, name string, cfg Config, storeOpts ...RedisOption) *replica {
@@ -62,7 +44,7 @@ func newObservedReplica(t *testing.T, addr, prefix, name string, cfg Config, obs
 	if cfg.StoreTimeout == 0 {
 		cfg.StoreTimeout = roomy // tests about the store timeout set their own
 	}
-	r := &replica{commands: &commandCounter{}}
+	r := &replica{commands: &testredis.CommandCounter{}}
 	r.client = redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, ContextTimeoutEnabled: true})
 	r.client.AddHook(r.commands)
 	t.Cleanup(func() { r.client.Close() })
@@ -116,13 +98,13 @@ func TestEventsLetAnotherReplicaRejectLocally(t *testing.T) {
 		_ = a.b.Do(context.Background(), failing)
 	}
 	b.learned(t, Open) // from the event: b made no call since
-	before := b.commands.n.Load()
+	before := b.commands.Count()
 	for i := 0; i < 100; i++ {
 		if err := b.b.Do(context.Background(), succeeding); !errors.Is(err, ErrOpen) {
 			t.Fatalf("call %d on b: %v", i, err)
 		}
 	}
-	if n := b.commands.n.Load() - before; n != 0 {
+	if n := b.commands.Count() - before; n != 0 {
 		t.Fatalf("b sent %d Redis commands to reject 100 calls, want 0", n)
 	}
 	if v := b.b.View(); v.OpenFor <= 50*time.Second || v.OpenFor > time.Minute {
@@ -149,13 +131,13 @@ func TestFastModeAdmitsLocallyAndFlushesInBatches(t *testing.T) {
 	ctx := context.Background()
 
 	// Healthy: 1000 calls, no command until the flush, which folds them.
-	before := a.commands.n.Load()
+	before := a.commands.Count()
 	for i := 0; i < 1000; i++ {
 		if err := a.b.Do(ctx, succeeding); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := a.commands.n.Load() - before; n != 0 {
+	if n := a.commands.Count() - before; n != 0 {
 		t.Fatalf("%d commands for 1000 Fast closed-state calls before a flush, want 0", n)
 	}
 	if q, _ := a.b.queue.take(); len(q) != 1 || q[0].Count != 1000 {
@@ -230,10 +212,10 @@ func TestFastBreakerAfterClose(t *testing.T) {
 	if err := r.b.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	before := r.commands.n.Load()
+	before := r.commands.Count()
 	_ = r.b.Do(ctx, failing)
 	_ = r.b.Do(ctx, failing)
-	if n := r.commands.n.Load() - before; n != 4 {
+	if n := r.commands.Count() - before; n != 4 {
 		t.Fatalf("%d commands for 2 calls after Close, want 4 (acquire and report each)", n)
 	}
 	if s, err := r.b.State(ctx); err != nil || s.State != Open {

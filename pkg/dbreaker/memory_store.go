@@ -53,8 +53,9 @@ func (m *MemoryStore) watch(name string, b *Breaker) func() {
 // events implements watchable: the in-process stream never misses one.
 func (m *MemoryStore) events() (uint64, bool) { return 0, true }
 
-// notify tells watchers of transitions; called without m.mu held.
-func (m *MemoryStore) notify(name string, transitions []Transition) {
+// notify tells watchers of transitions, and of the operator action that
+// caused them (override, or ""); called without m.mu held.
+func (m *MemoryStore) notify(name string, transitions []Transition, override string) {
 	if len(transitions) == 0 {
 		return
 	}
@@ -63,7 +64,7 @@ func (m *MemoryStore) notify(name string, transitions []Transition) {
 	m.watchMu.RUnlock()
 	now := m.clock.Now()
 	for _, t := range transitions {
-		ev := event{Breaker: name, From: t.From.String(), To: t.To.String(), Inc: t.Incarnation, Gen: t.Generation, inProcess: true}
+		ev := event{Breaker: name, From: t.From.String(), To: t.To.String(), Inc: t.Incarnation, Gen: t.Generation, Override: override, inProcess: true}
 		if !t.OpenUntil.IsZero() {
 			ev.OpenUntilMs, ev.AtMs = t.OpenUntil.UnixMilli(), now.UnixMilli()
 		}
@@ -159,7 +160,7 @@ func (b *memBreaker) liveProbes(now int64) int {
 // Acquire implements Store.
 func (m *MemoryStore) Acquire(_ context.Context, name string, p Policy, token string) (Decision, error) {
 	d := m.acquire(name, p, token)
-	m.notify(name, d.Transitions)
+	m.notify(name, d.Transitions, "")
 	return d, nil
 }
 
@@ -207,7 +208,7 @@ func (m *MemoryStore) Report(_ context.Context, name string, p Policy, reports [
 		}
 	}
 	res := m.report(name, p, reports)
-	m.notify(name, res.Transitions)
+	m.notify(name, res.Transitions, "")
 	return res, nil
 }
 
@@ -378,7 +379,7 @@ func (m *MemoryStore) Override(_ context.Context, name string, action Action) (S
 		return Snapshot{}, nil, fmt.Errorf("dbreaker: override: invalid action %d", action)
 	}
 	s, transitions := m.override(name, action, forced)
-	m.notify(name, transitions)
+	m.notify(name, transitions, action.String())
 	return s, transitions, nil
 }
 

@@ -61,7 +61,7 @@ func (b *Breaker) reject(state State, retryAfter time.Duration, reason error) er
 func (b *Breaker) Allow(ctx context.Context) (*Permit, error) {
 	now := b.clock.Now()
 	v := b.view.Load()
-	if v != nil && v.state == Open && now.Before(v.until) {
+	if v.openAt(now) {
 		return nil, b.reject(Open, v.until.Sub(now), ErrOpen)
 	}
 	if b.cfg.Consistency == Fast && b.trusted(v) {

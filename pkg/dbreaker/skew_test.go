@@ -25,7 +25,7 @@ func TestReplicaClockSkewChangesNothing(t *testing.T) {
 	prefix := testredis.Prefix(t, client)
 	var rs []*replica
 	for _, skew := range []time.Duration{-7 * time.Minute, 0, 11 * time.Minute} {
-		r := &replica{commands: &commandCounter{}}
+		r := &replica{commands: &testredis.CommandCounter{}}
 		r.client = redis.NewClient(&redis.Options{Addr: testredis.Addr(), ContextTimeoutEnabled: true})
 		r.client.AddHook(r.commands)
 		t.Cleanup(func() { r.client.Close() })

@@ -2,6 +2,7 @@ package dbreaker
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -14,6 +15,41 @@ type view struct {
 	gen   int64     // generation it was learned at
 	until time.Time // by the local clock, when state is Open and known
 	epoch uint64    // the store's event epoch when it was learned
+}
+
+// openAt reports whether the view holds the breaker open at local time
+// now: then the replica rejects without asking anyone.
+func (v *view) openAt(now time.Time) bool {
+	return v != nil && v.state == Open && now.Before(v.until)
+}
+
+// recentTransitions remembers the last transitions a replica reported.
+type recentTransitions struct {
+	mu   sync.Mutex
+	keys [16]transitionKey
+	next int
+}
+
+type transitionKey struct {
+	inc      string
+	gen      int64
+	from, to State
+	local    bool
+}
+
+// first reports whether t was not among the recent ones, and remembers it.
+func (r *recentTransitions) first(t Transition) bool {
+	k := transitionKey{t.Incarnation, t.Generation, t.From, t.To, t.Local}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, x := range r.keys {
+		if x == k {
+			return false
+		}
+	}
+	r.keys[r.next] = k
+	r.next = (r.next + 1) % len(r.keys)
+	return true
 }
 
 // events returns the store's event epoch and whether its stream is live.
@@ -116,8 +152,13 @@ func (b *Breaker) observe(now time.Time, epoch uint64, start *view, s Snapshot, 
 }
 
 // transitioned tells the observers and the log of a transition this
-// replica committed, made locally, or learned of as an operator's action.
+// replica committed, made locally, or learned of as an operator's action,
+// once: a replica can hear of one twice (its own reply, and the event
+// announcing it).
 func (b *Breaker) transitioned(t Transition) {
+	if !b.reported.first(t) {
+		return
+	}
 	b.obs.OnTransition(t)
 	b.logger.Info("[CIRCUIT_BREAKER] state changed", "breaker", b.name, "from", t.From.String(), "to", t.To.String(),
 		"gen", t.Generation, "local", t.Local)
@@ -160,6 +201,9 @@ func (b *Breaker) applyEvent(ev event) {
 	v := b.view.Load()
 	if ev.inProcess {
 		b.learn(nil, b.epoch(), ev.Inc, to, ev.Gen, until)
+		if from, err := ParseState(ev.From); ev.Override != "" && err == nil && from != to {
+			b.transitioned(Transition{Breaker: b.name, From: from, To: to, Incarnation: ev.Inc, Generation: ev.Gen})
+		}
 		return
 	}
 	switch {
@@ -222,14 +266,15 @@ type View struct {
 
 // View returns this replica's local knowledge of the breaker. It costs no
 // store call: use it for dashboards, metrics and readiness checks; State
-// asks the store.
+// asks the store. Like Allow, it puts a shared open state that has not
+// ended before the local breaker.
 func (b *Breaker) View() View {
 	now := b.clock.Now()
-	if b.decidesLocally() {
+	v := b.view.Load()
+	if b.decidesLocally() && !v.openAt(now) {
 		s, _ := b.local.Snapshot(context.Background(), b.name, b.policy)
 		return View{State: s.State, Incarnation: s.Incarnation, Generation: s.Generation, OpenFor: s.RetryAfter(), Known: true, Local: true}
 	}
-	v := b.view.Load()
 	if v == nil {
 		return View{}
 	}
