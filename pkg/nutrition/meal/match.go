@@ -317,7 +317,7 @@ func (m *matcher) similar(key string) (match, bool) {
 	for _, c := range m.data.Search(key, 30) {
 		text := sr24.Normalize(c.Matched)
 		desc := sr24.Normalize(c.Food.Description)
-		tw := wordsOf(text + " " + desc)
+		tw := wordSetOf(text + " " + desc)
 		covered := 0
 		for _, w := range qw {
 			if tw[w] || nearWord(w, tw) {
@@ -326,7 +326,7 @@ func (m *matcher) similar(key string) (match, bool) {
 		}
 		coverage := float64(covered) / float64(len(qw))
 		extra := 0
-		for w := range wordsOf(text) {
+		for w := range wordSetOf(text) {
 			if !contains(qw, w) && !neutralDescriptionWords[w] {
 				extra++
 			}
@@ -352,8 +352,8 @@ var neutralDescriptionWords = map[string]bool{
 	"added": true, "commercially": true, "whole": true, "meat": true, "only": true, "mature": true, "seed": true,
 }
 
-// wordsOf returns the set of words of a normalised text.
-func wordsOf(text string) map[string]bool {
+// wordSetOf returns the set of words of a normalised text.
+func wordSetOf(text string) map[string]bool {
 	out := make(map[string]bool)
 	for _, w := range strings.Fields(text) {
 		out[w] = true

@@ -320,11 +320,7 @@ func (p *Parser) piece(caption string, toks []token) (Item, error) {
 			other = append(other, t.text)
 		}
 	}
-	plural := false
-	if len(words) > 0 {
-		last := words[len(words)-1]
-		plural = strings.HasSuffix(last, "s") && sr24.Normalize(last) != last
-	}
+	plural := len(words) > 0 && isPlural(words[len(words)-1])
 	name := strings.Join(trimConversation(words), " ")
 	if name == "" && len(other) > 0 {
 		name = strings.Join(other, " ")

@@ -263,3 +263,45 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// Find reads the foods a question mentions, weighed as Parse weighs them:
+// a question and a caption agree.
+func TestFindAgreesWithParse(t *testing.T) {
+	p := newParser(t)
+	tests := []struct {
+		question, caption string
+	}{
+		{"How much protein is in an egg?", "1 egg"},
+		{"is 1 tbsp butter a lot of fat?", "1 tbsp butter"},
+		{"how many calories in 2 slices of pizza", "2 slices of pizza"},
+		{"What about a medium banana and 200 ml of milk?", "a medium banana and 200 ml of milk"},
+		{"Is peanut butter healthy?", "peanut butter"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.question, func(t *testing.T) {
+			found := p.Find(tt.question)
+			parsed, err := p.Parse(tt.caption)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(found) != len(parsed) {
+				t.Fatalf("Find: %+v; Parse: %+v", found, parsed)
+			}
+			for i := range found {
+				if found[i].Food != parsed[i].Food || math.Abs(found[i].Grams-parsed[i].Grams) > 1e-9 {
+					t.Errorf("item %d: Find %s %.1f g, Parse %s %.1f g", i, found[i].Food, found[i].Grams, parsed[i].Food, parsed[i].Grams)
+				}
+			}
+		})
+	}
+	if got := p.Find("How are you today?"); len(got) != 0 {
+		t.Errorf("Find found %+v in a question about no food", got)
+	}
+	if got := p.Find("an egg\x00"); got != nil {
+		t.Errorf("Find read text with a NUL: %+v", got)
+	}
+	egg := p.Find("How much protein is in an egg?")
+	if len(egg) != 1 || egg[0].Grams != 50 {
+		t.Fatalf("an egg: %+v, want one large egg of 50 g", egg)
+	}
+}
