@@ -27,7 +27,7 @@ func (p *Parser) Find(text string) []Item {
 		var r match
 		for j := min(len(toks), i+maxNameWords); j > i; j-- {
 			words, ok := wordsOf(toks[i:j])
-			if !ok {
+			if !ok || joiningWords[words[len(words)-1]] || conversationWords[words[len(words)-1]] {
 				continue
 			}
 			if m, found := p.m.exact(normalizeName(words)); found {
