@@ -1,6 +1,9 @@
 package meal
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // maxNameWords is the most words a food's name may have in Find.
 const maxNameWords = 6
@@ -96,4 +99,27 @@ func quantityWord(t token) bool {
 // singular: "eggs", not "hummus".
 func isPlural(w string) bool {
 	return strings.HasSuffix(w, "s") && normalizeName([]string{w}) != w
+}
+
+// Named matches a food's name given apart from its weight, as a model
+// lists a meal ("grilled chicken breast", 150 g), and weighs it so: a
+// dish's recipe is scaled to the weight. The item is unknown when the name
+// matches nothing; the error is an *InputError for a name Validate refuses
+// or a weight that is not positive, not finite or over MaxGrams.
+func (p *Parser) Named(name string, grams float64) (Item, error) {
+	if err := Validate(name); err != nil {
+		return Item{}, err
+	}
+	if err := checkNumber(formatGrams(grams), grams); err != nil {
+		return Item{}, err
+	}
+	var words []string
+	for _, t := range lex(name) {
+		if t.kind == tokWord || t.kind == tokNumber {
+			words = append(words, t.text)
+		}
+	}
+	q := Quantity{Amount: grams, Unit: units["g"]}
+	text := fmt.Sprintf("%s g %s", formatGrams(grams), strings.TrimSpace(name))
+	return p.item(text, strings.Join(trimConversation(words), " "), words, q, false)
 }

@@ -305,3 +305,23 @@ func TestFindAgreesWithParse(t *testing.T) {
 		t.Fatalf("an egg: %+v, want one large egg of 50 g", egg)
 	}
 }
+
+func TestNamedWeighsAModelsFood(t *testing.T) {
+	p := newParser(t)
+	it, err := p.Named("grilled chicken breast", 150)
+	if err != nil || !it.Known || it.NDB != "05064" || it.Grams != 150 {
+		t.Fatalf("Named(grilled chicken breast, 150) = %+v, %v", it, err)
+	}
+	it, err = p.Named("spaghetti bolognese", 200)
+	if err != nil || it.Dish == "" || math.Abs(it.Grams-200) > 1e-9 {
+		t.Fatalf("Named(spaghetti bolognese, 200) = %+v, %v", it, err)
+	}
+	if it, err = p.Named("zorblax", 100); err != nil || it.Known {
+		t.Fatalf("Named(zorblax) = %+v, %v; want unknown", it, err)
+	}
+	for _, grams := range []float64{0, -1, math.NaN(), math.Inf(1), 1e9} {
+		if _, err := p.Named("rice", grams); !errors.Is(err, ErrBadInput) {
+			t.Errorf("Named(rice, %v): err = %v, want ErrBadInput", grams, err)
+		}
+	}
+}
