@@ -24,6 +24,7 @@ type config struct {
 	Consistency      string        // CIRCUIT_BREAKER_MODE: strict | fast
 	RetryMax         int           // API_RETRY_MAX
 	RetryBaseDelay   time.Duration // API_RETRY_BASE_DELAY
+	RequestTimeout   time.Duration // REQUEST_TIMEOUT: one deadline per API request
 
 	VisionPrimary  string // VISION_MODEL_PRIMARY: openai | anthropic
 	VisionFallback string // VISION_MODEL_FALLBACK: openai | anthropic | none
@@ -183,6 +184,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Consistency:      e.oneOf("CIRCUIT_BREAKER_MODE", "strict", "strict", "fast"),
 		RetryMax:         e.integer("API_RETRY_MAX", 3, 0, 10),
 		RetryBaseDelay:   e.duration("API_RETRY_BASE_DELAY", time.Second, time.Millisecond, time.Minute),
+		RequestTimeout:   e.duration("REQUEST_TIMEOUT", 3*time.Second, 100*time.Millisecond, 5*time.Minute),
 		VisionPrimary:    e.oneOf("VISION_MODEL_PRIMARY", "openai", "openai", "anthropic"),
 		RedisURL:         e.urlValue("REDIS_URL", defaultRedisURL, "redis", "rediss", "unix"),
 		DatabaseURL:      e.urlValue("DATABASE_URL", defaultDatabaseURL, "postgres", "postgresql"),
