@@ -158,6 +158,9 @@ func (m *matcher) match(words []string) (match, bool) {
 // exact finds a fixed dish, an alias or a USDA description named key (a
 // normalised name), or one with the same words in another order.
 func (m *matcher) exact(key string) (match, bool) {
+	if kw := strings.Fields(key); len(kw) == 0 || joiningWords[kw[0]] || joiningWords[kw[len(kw)-1]] {
+		return match{}, false // "chili with", "and rice": part of a longer name
+	}
 	if d, ok := m.dishes.fixed[key]; ok {
 		return match{dish: d, how: ByName, score: confidenceName, matched: d.Name}, true
 	}
@@ -174,20 +177,16 @@ func (m *matcher) exact(key string) (match, bool) {
 		}
 	}
 	// "saltine crackers", "brie cheese", "snickers bar": a name and the
-	// kind of food it is.
-	if i := strings.LastIndexByte(key, ' '); i > 0 && categoryWords[key[i+1:]] {
-		if r, ok := m.exact(key[:i]); ok {
+	// kind of food it is, when the food the name stands for is of that
+	// kind ("banana bread" is no banana).
+	if i := strings.LastIndexByte(key, ' '); i > 0 {
+		kind := key[i+1:]
+		if r, ok := m.exact(key[:i]); ok && r.food != nil && strings.Contains(" "+sr24.Normalize(r.food.Description)+" ", " "+kind) {
 			r.score = min(r.score, confidenceFiller)
 			return r, true
 		}
 	}
 	return match{}, false
-}
-
-// categoryWords name a kind of food after the food's own name.
-var categoryWords = map[string]bool{
-	"cracker": true, "cheese": true, "bread": true, "fish": true, "meat": true, "fruit": true, "nut": true,
-	"berry": true, "bar": true, "candy": true, "cookie": true, "biscuit": true,
 }
 
 // template finds a template dish whose fixed words surround a food:

@@ -18,6 +18,7 @@ type measure struct {
 	kind   UnitKind // Volume for cups, spoons and fluid ounces; Mass for oz and lb; Count otherwise
 	ml     float64  // the volume of the listed amount, for Volume measures
 	qual   string   // what follows the measure: "chopped", "(8 fl oz)"
+	extra  string   // words of the measure after its noun: "crust not eaten" in "1 slice crust not eaten"
 	yield  bool     // a yield from a raw weight ("yield from 1 lb")
 	whole  bool     // a whole one does not eat at a sitting: a loaf, a head, a bird
 	baby   bool     // a baby-food jar
@@ -87,6 +88,7 @@ func readMeasure(p sr24.Portion) measure {
 	words := strings.Fields(head)
 	if len(words) > 0 {
 		m.noun = words[0]
+		m.extra = strings.Join(words[1:], " ")
 		if len(words) > 1 && (words[0] == "fl" || words[0] == "fluid" || words[0] == "nlea") {
 			m.noun = words[0] + " " + words[1]
 			if words[0] == "fl" || words[0] == "fluid" {

@@ -416,7 +416,7 @@ func (p *Parser) item(text, name string, words []string, q Quantity, plural bool
 // itself gives ("cherry tomatoes": one cherry tomato each).
 func (p *Parser) foodPortion(f *food, q Quantity, words []string, plural bool) Portion {
 	if q.Unit.Name == "" && (q.Amount > 0 || plural && !f.produce()) {
-		if m, ok := f.named(normalizeWords(words), q.Size); ok {
+		if m, ok := f.named(normalizeWords(words), q.Size); ok && (q.Amount > 0 || pieceGrams(m) >= minPortion) {
 			n := q.Amount
 			if n == 0 {
 				n = 2

@@ -267,6 +267,7 @@ var countNouns = map[string][]string{
 	"clove": {"clove"}, "strip": {"strip", "strips", "slice"}, "packet": {"packet", "package", "pack", "bag", "envelope", "pouch"},
 	"container": {"container"}, "bar": {"bar"}, "square": {"square"}, "wedge": {"wedge"}, "leaf": {"leaf"},
 	"can": {"can"}, "bottle": {"bottle"}, "handful": {"handful"}, "sprig": {"sprig", "sprigs"},
+	"link": {"link", "links"}, "patty": {"patty", "pattie", "patties"},
 }
 
 // notPiece are count measures that are not one piece of a food.
@@ -382,15 +383,47 @@ func (f *food) named(words []string, size string) (measure, bool) {
 // of the food: its own measure of that name, else a general rule.
 func (f *food) count(u Unit) Portion {
 	nouns := countNouns[u.Name]
+	var found []measure
 	for _, m := range f.measures {
 		if m.kind == Count && !m.baby && !m.yield && contains(nouns, m.noun) {
-			p := piecePortion(m)
-			p.How = "1 " + u.Name + " " + strings.TrimPrefix(p.How, "1 "+m.noun+" ")
-			return p
+			found = append(found, m)
 		}
+	}
+	// The plain one first ("1 slice", not "1 slice, thin" nor "1 bar,
+	// miniature"), else an unsized one, else the usual size, else the first.
+	rank := func(m measure) int {
+		switch {
+		case m.size == "" && m.qual == "" && m.extra == "":
+			return 0
+		case m.size == "":
+			return 1
+		case m.size == f.standardSize():
+			return 2
+		}
+		return 3
+	}
+	if len(found) > 0 {
+		best := found[0]
+		for _, m := range found[1:] {
+			if rank(m) < rank(best) {
+				best = m
+			}
+		}
+		p := piecePortion(best)
+		p.How = "1 " + u.Name + " " + strings.TrimPrefix(p.How, "1 "+best.noun+" ")
+		return p
 	}
 	switch u.Name {
 	case "slice", "strip", "square", "wedge", "piece":
+		if u.Name == "square" {
+			// A square of a bar (of chocolate): bars are scored into ten.
+			for _, m := range f.measures {
+				if m.kind == Count && m.noun == "bar" && m.size == "" && !m.baby {
+					g := m.per() / 10
+					return Portion{Grams: g, How: fmt.Sprintf("1 square, a tenth of %q (%s g)", m.Description, formatGrams(m.per())), Exact: false}
+				}
+			}
+		}
 		for _, other := range []string{"slice", "wedge", "piece"} {
 			if other == u.Name {
 				continue

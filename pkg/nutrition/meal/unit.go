@@ -90,6 +90,8 @@ func buildUnits() map[string]Unit {
 		"bar":       {"bar", "bars"},
 		"square":    {"square", "squares"},
 		"wedge":     {"wedge", "wedges"},
+		"link":      {"link", "links"},
+		"patty":     {"patty", "patties", "pattie", "patties"},
 		"leaf":      {"leaf", "leaves"},
 		"sprig":     {"sprig", "sprigs"},
 		"pinch":     {"pinch", "pinches", "dash", "dashes", "sprinkle"},
