@@ -5,6 +5,7 @@
 //	go run ./cmd/demo                       # the service (PORT 8080, METRICS_PORT 9090)
 //	go run ./cmd/demo upstream -addr :8090  # the fake upstream alone, for docker-compose
 //	go run ./cmd/demo breakers list         # shared breaker state; also open|close|disable|reset NAME
+//	go run ./cmd/demo eval                  # the meal parser's accuracy on the caption set
 //
 // Configuration comes from the environment (see README.md). With no API key
 // configured it serves a fake upstream in-process; with no Redis it keeps
@@ -43,6 +44,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return runBreakers(ctx, args[1:], getenv, stdout, stderr)
 		case "health":
 			return runHealth(ctx, args[1:], stderr)
+		case "eval":
+			return runEval(ctx, args[1:], getenv, stdout, stderr)
 		case "serve":
 			args = args[1:]
 		case "-h", "-help", "--help", "help":
@@ -78,6 +81,8 @@ const usage = `usage:
                                        force a breaker open or closed, make it
                                        pass-through, or reset it, on every replica
   demo health URL                      exit 0 when URL answers 200 (container healthchecks)
+  demo eval [-captions FILE]           read a caption set through the meal API and
+                                       print the share within 25 % of its reference
 `
 
 // serve runs a replica until ctx ends, then shuts down gracefully: requests
