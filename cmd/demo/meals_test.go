@@ -19,13 +19,15 @@ import (
 // newModelService builds a replica whose models and USDA are a fake
 // upstream of the test's own (so "keys are configured": the models read
 // meals first), without Redis or PostgreSQL, logging into the buffer.
-func newModelService(t *testing.T, env map[string]string) (*service, *fakeupstream.Server, *syncBuffer) {
+func newModelService(t testing.TB, env map[string]string) (*service, *fakeupstream.Server, *syncBuffer) {
 	t.Helper()
 	fake, err := fakeupstream.New(fakeupstream.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	root := startFake(t, fake)
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	root := srv.URL
 	ep := fakeupstream.EndpointsAt(root)
 	base := map[string]string{
 		"REDIS_URL": "redis://127.0.0.1:1", "DATABASE_URL": "postgres://127.0.0.1:1/x?sslmode=disable",
@@ -50,7 +52,7 @@ func newModelService(t *testing.T, env map[string]string) (*service, *fakeupstre
 }
 
 // postMeal posts a caption and decodes the answer.
-func postMeal(t *testing.T, h http.Handler, caption string) (int, mealAnswer, map[string]any) {
+func postMeal(t testing.TB, h http.Handler, caption string) (int, mealAnswer, map[string]any) {
 	t.Helper()
 	body, _ := json.Marshal(mealRequest{Caption: caption})
 	rec := httptest.NewRecorder()
