@@ -402,7 +402,7 @@ func (s *service) finishItem(a *mealItemAnswer, it seen) {
 	for _, c := range a.Components {
 		grams += c.Grams
 		n, u := valuesOf(c.Nutrients)
-		sum, unknown = addNutrients(sum, n), unknown|u
+		sum, unknown = sum.Add(n), unknown|u
 		a.Degraded = a.Degraded || c.Degraded
 		if a.Source == "" || sourceRank[c.Source] > sourceRank[a.Source] {
 			a.Source, a.SourceStep = c.Source, c.SourceStep
@@ -449,7 +449,7 @@ func totalsOf(items []mealItemAnswer) (nutrientsJSON, []string) {
 			continue
 		}
 		n, u := valuesOf(*it.Nutrients)
-		sum, missing = addNutrients(sum, n), missing|u
+		sum, missing = sum.Add(n), missing|u
 		present |= ^u & sr24.NutrientSet(1<<6-1)
 	}
 	partial := []string{}
@@ -459,14 +459,6 @@ func totalsOf(items []mealItemAnswer) (nutrientsJSON, []string) {
 		}
 	}
 	return nutrientsOf(sum, ^present), partial
-}
-
-func addNutrients(a, b sr24.Nutrients) sr24.Nutrients {
-	return sr24.Nutrients{
-		EnergyKcal: a.EnergyKcal + b.EnergyKcal, ProteinG: a.ProteinG + b.ProteinG,
-		CarbohydrateG: a.CarbohydrateG + b.CarbohydrateG, FatG: a.FatG + b.FatG,
-		FiberG: a.FiberG + b.FiberG, SodiumMg: a.SodiumMg + b.SodiumMg,
-	}
 }
 
 // formatGrams writes a weight with at most one decimal.

@@ -79,7 +79,7 @@ func (s *service) chatFacts(question string) string {
 		var n sr24.Nutrients
 		for _, c := range it.Components {
 			f, _ := s.data.Food(c.NDB)
-			n = addNutrients(n, f.Per100g.Scale(c.Grams))
+			n = n.Add(f.Per100g.Scale(c.Grams))
 		}
 		facts = append(facts, fmt.Sprintf("%s is %s g (%s): %.0f kcal, %.1f g protein, %.1f g carbohydrate, %.1f g fat.",
 			it.Text, formatGrams(it.Grams), it.Food, n.EnergyKcal, n.ProteinG, n.CarbohydrateG, n.FatG))

@@ -149,7 +149,7 @@ func (m *mealWriter) answerText(text string) string {
 		var n sr24.Nutrients
 		for _, c := range it.Components {
 			f, _ := m.data.Food(c.NDB)
-			n = addNutrients(n, f.Per100g.Scale(c.Grams))
+			n = n.Add(f.Per100g.Scale(c.Grams))
 		}
 		total += n.EnergyKcal
 		what := it.Text
@@ -163,12 +163,4 @@ func (m *mealWriter) answerText(text string) string {
 		fmt.Fprintf(&b, "Total: about %.0f kcal.", total)
 	}
 	return strings.TrimSpace(b.String())
-}
-
-func addNutrients(a, b sr24.Nutrients) sr24.Nutrients {
-	return sr24.Nutrients{
-		EnergyKcal: a.EnergyKcal + b.EnergyKcal, ProteinG: a.ProteinG + b.ProteinG,
-		CarbohydrateG: a.CarbohydrateG + b.CarbohydrateG, FatG: a.FatG + b.FatG,
-		FiberG: a.FiberG + b.FiberG, SodiumMg: a.SodiumMg + b.SodiumMg,
-	}
 }
