@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -190,7 +191,9 @@ func (c *Chain) Find(ctx context.Context, name string) (Answer, error) {
 
 // Lookup looks a Query up along the chain: USDA, the cache, the embedded
 // data, the web search, then (unless q.Strict) a model's estimate and the
-// average dish. An answer from USDA or the web is written through to the
+// average dish. A Strict query takes only an answer that is the food it
+// names: no similar name, and a description holding every word of the
+// name. An answer from USDA or the web is written through to the
 // cache only when q.Sure. It fails when ctx ends, and for a Strict query
 // that no source knows (the error wraps ErrNotFound); a query holding
 // control characters or invalid UTF-8 is a *ConfigError, and no source
@@ -211,6 +214,9 @@ func (c *Chain) Lookup(ctx context.Context, q Query) (Answer, error) {
 			r, err := d.find(ctx, q)
 			if err != nil {
 				return Answer{}, err
+			}
+			if q.Strict && !knows(q, r) {
+				return Answer{}, notFound(q.Name, fmt.Sprintf("%s answered %q, which is not the food named", d.name, r.Description))
 			}
 			if r.Query == "" {
 				r.Query = q.text()
@@ -242,6 +248,25 @@ func (c *Chain) Lookup(ctx context.Context, q Query) (Answer, error) {
 		c.writeThrough(ctx, ans)
 	}
 	return ans, nil
+}
+
+// knows reports whether an answer to a Strict query is the food it names,
+// not a guess: not a similar name, and a description holding every word of
+// the name (as FoodData Central's requireAllWords does).
+func knows(q Query, r Result) bool {
+	if r.How == MatchSimilar {
+		return false
+	}
+	if q.NDB != "" && r.NDB == q.NDB {
+		return true
+	}
+	desc := " " + sr24.Normalize(r.Description) + " "
+	for _, w := range strings.Fields(sr24.Normalize(q.Name)) {
+		if !strings.Contains(desc, " "+w+" ") {
+			return false
+		}
+	}
+	return true
 }
 
 // writeThrough saves an upstream's answer in the cache, bounded by the

@@ -251,6 +251,17 @@ func TestStrictLookupOfAnUnknownFood(t *testing.T) {
 	if err != nil || ans.From != FromEstimate {
 		t.Fatalf("lookup of zorblax: %+v, %v; want the average dish", ans, err)
 	}
+	// A misspelt name the embedded data would match by similarity is no
+	// answer to a strict query: it is a guess.
+	if ans, err := f.chain.Lookup(ctx, Query{Name: "chiken brest"}); err != nil || ans.Step != "embedded" || ans.How != MatchSimilar {
+		t.Fatalf("lookup of chiken brest: %+v, %v; want the embedded data's similar match", ans, err)
+	}
+	if _, err := f.chain.Lookup(ctx, Query{Name: "chiken brest", Strict: true}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("strict lookup of chiken brest: %v, want ErrNotFound", err)
+	}
+	if ans, err := f.chain.Lookup(ctx, Query{Name: "chicken breast", Strict: true}); err != nil || ans.From != FromUSDA {
+		t.Fatalf("strict lookup of chicken breast: %+v, %v", ans, err)
+	}
 }
 
 // An answer for a query the parser was not sure of is never written to
