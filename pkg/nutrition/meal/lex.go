@@ -48,7 +48,7 @@ func lex(s string) []token {
 	word := func(text string, start, end int) {
 		toks = append(toks, token{kind: tokWord, text: text, start: start, end: end})
 	}
-	prevIsNumber := func() bool { return len(toks) > 0 && toks[len(toks)-1].kind == tokNumber && toks[len(toks)-1].end >= 0 }
+	prevIsNumber := func() bool { return len(toks) > 0 && toks[len(toks)-1].kind == tokNumber }
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
@@ -144,8 +144,8 @@ func lex(s string) []token {
 // glued to a word ("200g", "2x") ends where the word begins.
 func lexNumber(s string, i int) token {
 	start := i
-	for i < len(s) && (isDigit(s[i]) || (s[i] == ',' && i+3 < len(s)+1 && digitsAt(s, i+1) == 3 && i > start)) {
-		i++
+	for i < len(s) && (isDigit(s[i]) || s[i] == ',' && i > start && digitsAt(s, i+1) == 3) {
+		i++ // "1,500": a thousands separator
 	}
 	if i+1 < len(s) && (s[i] == '.' || s[i] == ',') && isDigit(s[i+1]) {
 		i++
@@ -166,10 +166,11 @@ func lexNumber(s string, i int) token {
 		}
 	}
 	text := s[start:i]
-	v, err := strconv.ParseFloat(strings.ReplaceAll(strings.ReplaceAll(text, ",", "."), ".", "."), 64)
-	if strings.Count(text, ",") > 0 && digitsAfterComma(text) == 3 {
-		v, err = strconv.ParseFloat(strings.ReplaceAll(text, ",", ""), 64)
+	plain := strings.ReplaceAll(text, ",", ".") // "1,5": a decimal comma
+	if strings.Contains(text, ",") && digitsAfterComma(text) == 3 {
+		plain = strings.ReplaceAll(text, ",", "") // "1,500"
 	}
+	v, err := strconv.ParseFloat(plain, 64)
 	if err != nil {
 		return token{kind: tokBad, text: text, start: start, end: i}
 	}

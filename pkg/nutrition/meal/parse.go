@@ -274,7 +274,7 @@ var conversationWords = map[string]bool{
 	"it": true, "there": true, "please": true, "some": true, "the": true, "of": true, "with": true, "and": true,
 	"on": true, "in": true, "at": true, "a": true, "an": true, "to": true, "from": true, "what": true, "how": true,
 	"many": true, "much": true, "calories": true, "kcal": true, "nutrition": true, "only": true, "extra": true,
-	"little": true, "bit": true, "lots": true, "lot": true, "plenty": true, "bunch": true, "large": false,
+	"little": true, "bit": true, "lots": true, "lot": true, "plenty": true, "bunch": true,
 }
 
 // leadingWords start a caption without naming food or an amount: "I

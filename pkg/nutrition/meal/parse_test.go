@@ -325,3 +325,23 @@ func TestNamedWeighsAModelsFood(t *testing.T) {
 		}
 	}
 }
+
+func TestLexNumbers(t *testing.T) {
+	tests := []struct {
+		text string
+		want float64
+	}{
+		{"2", 2}, {"1.5", 1.5}, {"1,5", 1.5}, {"1,500", 1500}, {"1/2", 0.5}, {"½", 0.5}, {"1½", 1.5}, {"1 1/2", 1.5}, {"2-3", 2.5}, {"2 to 3", 2.5},
+	}
+	for _, tt := range tests {
+		toks := lex(tt.text)
+		if len(toks) != 1 || toks[0].kind != tokNumber || math.Abs(toks[0].value-tt.want) > 1e-9 {
+			t.Errorf("lex(%q) = %+v, want one number %v", tt.text, toks, tt.want)
+		}
+	}
+	for _, bad := range []string{"-5", "1e308", "2/0"} {
+		if toks := lex(bad); len(toks) != 1 || toks[0].kind != tokBad {
+			t.Errorf("lex(%q) = %+v, want one unreadable amount", bad, toks)
+		}
+	}
+}
