@@ -131,6 +131,7 @@ var conjunctions = map[string]bool{"and": true, "with": true, "plus": true, "on"
 type piece struct {
 	item  Item
 	value float64
+	err   error
 }
 
 // parseChunk reads a chunk (the text between separators) into items,
@@ -151,7 +152,6 @@ func (p *Parser) parseChunk(caption string, toks []token) ([]Item, error) {
 	// from after boundary a to before boundary b.
 	bounds := append(append([]int{-1}, cuts...), len(toks))
 	cache := make(map[[2]int]piece)
-	var firstErr error
 	pieceAt := func(a, b int) piece {
 		if pc, ok := cache[[2]int{a, b}]; ok {
 			return pc
@@ -163,10 +163,7 @@ func (p *Parser) parseChunk(caption string, toks []token) ([]Item, error) {
 		} else {
 			joined := b - a - 1
 			it, err := p.piece(caption, toks[from:to])
-			if err != nil && firstErr == nil {
-				firstErr = err
-			}
-			pc.item = it
+			pc.item, pc.err = it, err
 			switch {
 			case err != nil:
 				pc.value = math.Inf(-1)
@@ -186,6 +183,14 @@ func (p *Parser) parseChunk(caption string, toks []token) ([]Item, error) {
 		return pc
 	}
 	n := len(bounds) - 1
+	// A bad amount anywhere is an error of the caption, whatever reading
+	// would hide it ("rice and 0 g beans" is no food named "rice and 0 g
+	// beans").
+	for a := 0; a < n; a++ {
+		if pc := pieceAt(a, a+1); pc.err != nil {
+			return nil, pc.err
+		}
+	}
 	best := make([]float64, n+1)
 	from := make([]int, n+1)
 	for b := 1; b <= n; b++ {
@@ -201,9 +206,6 @@ func (p *Parser) parseChunk(caption string, toks []token) ([]Item, error) {
 		}
 	}
 	if math.IsInf(best[n], -1) {
-		if firstErr != nil {
-			return nil, firstErr
-		}
 		return nil, nil
 	}
 	var out []Item
@@ -216,13 +218,6 @@ func (p *Parser) parseChunk(caption string, toks []token) ([]Item, error) {
 	for i := 1; i < len(out); i++ {
 		if afterWith[i] {
 			out[i] = p.addition(out[i-1], out[i])
-		}
-	}
-	// An amount that failed in the chosen reading is an error of the caption.
-	for b := n; b > 0; b = from[b] {
-		a := from[b]
-		if _, err := p.piece(caption, toks[bounds[a]+1:bounds[b]]); err != nil {
-			return nil, err
 		}
 	}
 	return out, nil

@@ -223,6 +223,8 @@ func TestParseRefusesBadInput(t *testing.T) {
 		{"-5 g rice", "more than 0"},
 		{"0 g rice", "more than 0"},
 		{"rice 0g", "more than 0"},
+		{"rice and 0 g beans", "more than 0"},
+		{"2 eggs with -1 toast", "more than 0"},
 		{"1e308 g rice", "not a plain number"},
 		{"NaN g rice", `"nan" is not a number`},
 		{"inf g rice", `"inf" is not a number`},
