@@ -102,7 +102,7 @@ func TestChatFallsBackAlongTheTextChain(t *testing.T) {
 func TestMealPhotoGoesThroughTheVisionChain(t *testing.T) {
 	s := newTestService(t, nil)
 	h := s.apiHandler()
-	photo := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte("meal"), 100))
+	photo := base64.StdEncoding.EncodeToString(append([]byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00"), bytes.Repeat([]byte("meal"), 100)...))
 	body := `{"photo_base64":"` + photo + `","media_type":"image/jpeg","caption":"200 g rice"}`
 	rec, out := post(t, h, "/v1/meals", body)
 	if rec.Code != http.StatusOK {

@@ -25,6 +25,7 @@ type config struct {
 	Consistency      string        // CIRCUIT_BREAKER_MODE: strict | fast
 	RetryMax         int           // API_RETRY_MAX
 	RetryBaseDelay   time.Duration // API_RETRY_BASE_DELAY
+	RequestTimeout   time.Duration // REQUEST_TIMEOUT: one deadline per API request
 
 	// VISION_MODEL_PRIMARY and VISION_MODEL_FALLBACK, as provider:model
 	// ("openai:gpt-4o-mini") or a bare provider (its OPENAI_MODEL or
@@ -248,6 +249,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		RetryMax:         e.integer("API_RETRY_MAX", 3, 0, 10),
 		RetryBaseDelay:   e.duration("API_RETRY_BASE_DELAY", time.Second, time.Millisecond, time.Minute),
 		Upstreams:        e.oneOf("UPSTREAMS", "auto", "auto", "fake", "real"),
+		RequestTimeout:   e.duration("REQUEST_TIMEOUT", 3*time.Second, 100*time.Millisecond, 5*time.Minute),
 		DatabaseURL:      e.urlValue("DATABASE_URL", defaultDatabaseURL, "postgres", "postgresql"),
 		Schema:           e.str("NUTRITION_SCHEMA", nutrition.DefaultSchema),
 		OpenAIKey:        e.str("OPENAI_API_KEY", ""),

@@ -68,8 +68,8 @@ func TestThreeReplicasShareTheUSDABreaker(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&ans) != nil || len(ans.Items) != 1 {
 			t.Fatalf("replica %d: status %d, %+v", i%3, resp.StatusCode, ans)
 		}
-		if ans.Items[0].Nutrients.EnergyKcal != 247.5 {
-			t.Fatalf("150 g chicken breast: %v kcal, want 247.5", ans.Items[0].Nutrients.EnergyKcal)
+		if e := ans.Items[0].Nutrients.EnergyKcal; e == nil || *e != 247.5 {
+			t.Fatalf("150 g chicken breast: %+v, want 247.5 kcal", ans.Items[0].Nutrients)
 		}
 		return ans.Items[0].Source, ans.Items[0].Degraded
 	}

@@ -17,54 +17,68 @@ import (
 	"github.com/healthagent/resilience/pkg/chain"
 	"github.com/healthagent/resilience/pkg/dbreaker"
 	"github.com/healthagent/resilience/pkg/nutrition"
+	"github.com/healthagent/resilience/pkg/nutrition/meal"
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
 )
 
 // Nutrition facts: USDA → PostgreSQL cache → the embedded data → web search
 // → an estimate (a model's, else an average dish). See nutrition.Chain.
+// Meals are read into foods by the meal parser (package meal), and each
+// food is looked up as the SR24 food the parser matched.
 
 // cacheTTL is the age from which a cached USDA answer is refreshed in the
 // background, by one replica at a time.
 const cacheTTL = 24 * time.Hour
 
-// facts runs the nutrition chain.
+// facts runs the nutrition chain and reads meals.
 type facts struct {
-	chain *nutrition.Chain
-	store string // where the cache lives: "postgres" or "memory"
+	chain  *nutrition.Chain
+	parser *meal.Parser
+	data   *sr24.Dataset
+	store  string // where the cache lives: "postgres" or "memory"
 }
 
 // factsAnswer is what the API needs of an answer.
 type factsAnswer struct {
 	Description string
 	Per100g     sr24.Nutrients
-	Source      string
+	Unknown     sr24.NutrientSet
+	Source      string // nutrition.FromUSDA, FromCache, FromWeb or FromEstimate
+	Step        string // the chain's step that served
 	Degraded    bool
 }
 
-func (f *facts) lookup(ctx context.Context, name string) (factsAnswer, error) {
-	ans, err := f.chain.Find(ctx, name)
+func (f *facts) lookup(ctx context.Context, q nutrition.Query) (factsAnswer, error) {
+	ans, err := f.chain.Lookup(ctx, q)
 	if err != nil {
 		return factsAnswer{}, err
 	}
-	return factsAnswer{Description: ans.Description, Per100g: ans.Per100g, Source: ans.From, Degraded: ans.Degraded}, nil
+	return factsAnswer{Description: ans.Description, Per100g: ans.Per100g, Unknown: ans.Unknown, Source: ans.From, Step: ans.Step, Degraded: ans.Degraded}, nil
 }
 
-// estimate is the answer for a meal nobody could read: the nutrition
-// chain's average dish.
-func estimate() factsAnswer {
-	d := nutrition.AverageDish(genericDish)
-	return factsAnswer{Description: d.Description, Per100g: d.Per100g, Source: nutrition.FromEstimate, Degraded: true}
+// embedded answers for an SR24 food from the data in memory, for a lookup
+// the request's deadline cut short: no I/O, so it always answers.
+func (f *facts) embedded(ndb string) (factsAnswer, bool) {
+	food, ok := f.data.Food(ndb)
+	if !ok {
+		return factsAnswer{}, false
+	}
+	return factsAnswer{Description: food.Description, Per100g: food.Per100g, Unknown: food.Unknown, Source: nutrition.FromCache, Step: "embedded", Degraded: true}, true
 }
 
 // newFacts connects the cache (PostgreSQL when it answers, migrated and
 // seeded; else the embedded data alone, said in one log line) and builds
-// the chain.
+// the chain and the meal parser.
 func (s *service) newFacts(ctx context.Context, hc *http.Client) (*facts, error) {
 	usda, err := nutrition.NewUSDAClient(nutrition.USDAConfig{APIKey: s.cfg.USDAKey, BaseURL: s.cfg.USDABaseURL, HTTPClient: hc})
 	if err != nil {
 		return nil, err
 	}
-	f := &facts{store: "memory"}
+	parser, err := meal.New(s.data)
+	if err != nil {
+		return nil, err
+	}
+	f := &facts{store: "memory", parser: parser, data: s.data}
 	cfg := nutrition.ChainConfig{
 		USDA: usda, USDAGuard: s.guards["usda"],
 		Embedded: s.data,
@@ -150,7 +164,7 @@ func (s *service) startRefresher(store *nutrition.Store, usda *nutrition.USDACli
 func (s *service) modelEstimate(ctx context.Context, name string) (nutrition.Result, error) {
 	q := fmt.Sprintf(`Estimate the nutrients in 100 g of %q. Answer with JSON only: `+
 		`{"kcal":0,"protein_g":0,"carbohydrate_g":0,"fat_g":0}`, name)
-	answer, err := s.providers["anthropic"].ask(ctx, q)
+	answer, err := s.providers["anthropic"].ask(ctx, q, "")
 	if err != nil {
 		return nutrition.Result{}, err
 	}

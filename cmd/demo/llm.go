@@ -14,6 +14,7 @@ import (
 	aoption "github.com/anthropics/anthropic-sdk-go/v2/option"
 	"github.com/openai/openai-go/v3"
 	ooption "github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/shared"
 
 	"github.com/healthagent/resilience/pkg/retry"
 )
@@ -21,18 +22,51 @@ import (
 // provider is one LLM vendor, through its official SDK with the SDK's own
 // retries off: the Guard's retry owns that.
 type provider interface {
-	// describe lists the foods of a meal photo and/or caption, as the JSON
-	// of visionPrompt asks.
+	// describe lists the foods of a meal photo and/or caption, as
+	// structured output in mealSchema's JSON.
 	describe(ctx context.Context, photo []byte, mediaType, caption string) (string, error)
-	// ask answers a question.
-	ask(ctx context.Context, question string) (string, error)
+	// ask answers a question; facts, if not empty, are figures the answer
+	// must use (see chatFacts).
+	ask(ctx context.Context, question, facts string) (string, error)
 }
 
 const (
 	visionPrompt = `You are a nutrition assistant. List the foods of the meal the user shows or describes, ` +
-		`each with its estimated weight in grams. Answer with JSON only: {"items":[{"name":"…","grams":100}]}`
+		`each with its estimated weight in grams: the weight the user gives, else the usual portion ` +
+		`(a large egg is 50 g, a slice of bread 28 g, a tablespoon of butter 14 g). Name each food plainly, ` +
+		`in the form eaten ("cooked white rice"), and a mixed dish by its name ("chicken caesar salad").`
 	chatPrompt = `You are a nutrition assistant. Answer briefly and kindly.`
 )
+
+// mealSchema is the JSON schema of a meal, for the models' structured
+// output: {"items":[{"name":"scrambled eggs","grams":120}]}.
+var mealSchema = map[string]any{
+	"type": "object",
+	"properties": map[string]any{
+		"items": map[string]any{
+			"type": "array",
+			"items": map[string]any{
+				"type": "object",
+				"properties": map[string]any{
+					"name":  map[string]any{"type": "string", "description": "the food or dish, as eaten"},
+					"grams": map[string]any{"type": "number", "description": "its weight in grams"},
+				},
+				"required":             []string{"name", "grams"},
+				"additionalProperties": false,
+			},
+		},
+	},
+	"required":             []string{"items"},
+	"additionalProperties": false,
+}
+
+// systemWith appends the facts a chat answer must use to a system prompt.
+func systemWith(prompt, facts string) string {
+	if facts == "" {
+		return prompt
+	}
+	return prompt + " Use these figures, from USDA data and household portions, for the foods the user names: " + facts
+}
 
 type openAIProvider struct {
 	client openai.Client
@@ -56,17 +90,21 @@ func (p *openAIProvider) describe(ctx context.Context, photo []byte, mediaType, 
 		url := "data:" + mediaType + ";base64," + base64.StdEncoding.EncodeToString(photo)
 		parts = append(parts, openai.ImageContentPart(openai.ChatCompletionContentPartImageImageURLParam{URL: url}))
 	}
-	return p.complete(ctx, visionPrompt, openai.UserMessage(parts))
+	format := openai.ChatCompletionNewParamsResponseFormatUnion{OfJSONSchema: &shared.ResponseFormatJSONSchemaParam{
+		JSONSchema: shared.ResponseFormatJSONSchemaJSONSchemaParam{Name: "meal", Strict: openai.Bool(true), Schema: mealSchema},
+	}}
+	return p.complete(ctx, visionPrompt, openai.UserMessage(parts), format)
 }
 
-func (p *openAIProvider) ask(ctx context.Context, question string) (string, error) {
-	return p.complete(ctx, chatPrompt, openai.UserMessage(question))
+func (p *openAIProvider) ask(ctx context.Context, question, facts string) (string, error) {
+	return p.complete(ctx, systemWith(chatPrompt, facts), openai.UserMessage(question), openai.ChatCompletionNewParamsResponseFormatUnion{})
 }
 
-func (p *openAIProvider) complete(ctx context.Context, system string, user openai.ChatCompletionMessageParamUnion) (string, error) {
+func (p *openAIProvider) complete(ctx context.Context, system string, user openai.ChatCompletionMessageParamUnion, format openai.ChatCompletionNewParamsResponseFormatUnion) (string, error) {
 	resp, err := p.client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
-		Model:    openai.ChatModel(p.model),
-		Messages: []openai.ChatCompletionMessageParamUnion{openai.SystemMessage(system), user},
+		Model:          openai.ChatModel(p.model),
+		Messages:       []openai.ChatCompletionMessageParamUnion{openai.SystemMessage(system), user},
+		ResponseFormat: format,
 	})
 	if err != nil {
 		return "", sdkError("openai", err)
@@ -98,19 +136,20 @@ func (p *anthropicProvider) describe(ctx context.Context, photo []byte, mediaTyp
 	if caption != "" {
 		blocks = append(blocks, anthropic.NewTextBlock(caption))
 	}
-	return p.complete(ctx, visionPrompt, blocks)
+	return p.complete(ctx, visionPrompt, blocks, anthropic.OutputConfigParam{Format: anthropic.JSONOutputFormatParam{Schema: mealSchema}})
 }
 
-func (p *anthropicProvider) ask(ctx context.Context, question string) (string, error) {
-	return p.complete(ctx, chatPrompt, []anthropic.ContentBlockParamUnion{anthropic.NewTextBlock(question)})
+func (p *anthropicProvider) ask(ctx context.Context, question, facts string) (string, error) {
+	return p.complete(ctx, systemWith(chatPrompt, facts), []anthropic.ContentBlockParamUnion{anthropic.NewTextBlock(question)}, anthropic.OutputConfigParam{})
 }
 
-func (p *anthropicProvider) complete(ctx context.Context, system string, blocks []anthropic.ContentBlockParamUnion) (string, error) {
+func (p *anthropicProvider) complete(ctx context.Context, system string, blocks []anthropic.ContentBlockParamUnion, output anthropic.OutputConfigParam) (string, error) {
 	msg, err := p.client.Messages.New(ctx, anthropic.MessageNewParams{
-		Model:     anthropic.Model(p.model),
-		MaxTokens: 1024,
-		System:    []anthropic.TextBlockParam{{Text: system}},
-		Messages:  []anthropic.MessageParam{anthropic.NewUserMessage(blocks...)},
+		Model:        anthropic.Model(p.model),
+		MaxTokens:    1024,
+		System:       []anthropic.TextBlockParam{{Text: system}},
+		Messages:     []anthropic.MessageParam{anthropic.NewUserMessage(blocks...)},
+		OutputConfig: output,
 	})
 	if err != nil {
 		return "", sdkError("anthropic", err)
@@ -175,21 +214,21 @@ func parseMeal(answer string) ([]mealItem, error) {
 	if start < 0 || end < start {
 		return nil, fmt.Errorf("vision: no JSON in the answer")
 	}
-	var meal struct {
+	var got struct {
 		Items []mealItem `json:"items"`
 	}
-	if err := json.Unmarshal([]byte(answer[start:end+1]), &meal); err != nil {
+	if err := json.Unmarshal([]byte(answer[start:end+1]), &got); err != nil {
 		return nil, fmt.Errorf("vision: unreadable answer: %w", err)
 	}
-	if len(meal.Items) == 0 || len(meal.Items) > 20 {
-		return nil, fmt.Errorf("vision: %d items in the answer, want 1 to 20", len(meal.Items))
+	if len(got.Items) == 0 || len(got.Items) > 20 {
+		return nil, fmt.Errorf("vision: %d items in the answer, want 1 to 20", len(got.Items))
 	}
-	for i, it := range meal.Items {
+	for i, it := range got.Items {
 		name := strings.TrimSpace(it.Name)
 		if name == "" || len(name) > 100 || !(it.Grams > 0 && it.Grams <= 5000) {
 			return nil, fmt.Errorf("vision: item %d (%q, %v g) is not a food with a weight", i, it.Name, it.Grams)
 		}
-		meal.Items[i].Name = name
+		got.Items[i].Name = name
 	}
-	return meal.Items, nil
+	return got.Items, nil
 }

@@ -5,6 +5,7 @@
 //	go run ./cmd/demo                       # the service (PORT 8080, METRICS_PORT 8000)
 //	go run ./cmd/demo upstream -addr :8090  # the fake upstream alone, for docker-compose
 //	go run ./cmd/demo breakers list         # shared breaker state; also open|close|disable|reset|delete NAME
+//	go run ./cmd/demo eval                  # the meal parser's accuracy on the caption set
 //
 // Configuration comes from the environment (see README.md and .env.example).
 // UPSTREAMS=auto (the default) serves simulated answers from an in-process
@@ -46,6 +47,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return runBreakers(ctx, args[1:], getenv, stdout, stderr)
 		case "health":
 			return runHealth(ctx, args[1:], stderr)
+		case "eval":
+			return runEval(ctx, args[1:], getenv, stdout, stderr)
 		case "serve":
 			args = args[1:]
 		case "-h", "-help", "--help", "help":
@@ -85,6 +88,8 @@ const usage = `usage:
   demo breakers delete NAME            remove a breaker's keys from Redis (not one
                                        of the service's own: reset those)
   demo health URL                      exit 0 when URL answers 200 (container healthchecks)
+  demo eval [-captions FILE]           read a caption set through the meal API and
+                                       print the share within 25 % of its reference
 `
 
 // serve runs a replica until ctx ends, then shuts down gracefully: requests

@@ -143,8 +143,8 @@ func (p visionAndText) describe(ctx context.Context, photo []byte, mediaType, ca
 	return p.vision.describe(ctx, photo, mediaType, caption)
 }
 
-func (p visionAndText) ask(ctx context.Context, question string) (string, error) {
-	return p.text.ask(ctx, question)
+func (p visionAndText) ask(ctx context.Context, question, facts string) (string, error) {
+	return p.text.ask(ctx, question, facts)
 }
 
 // trackSeries creates the api_* series of every upstream and the fallback

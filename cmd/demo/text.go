@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 
 	"github.com/healthagent/resilience/pkg/chain"
+	"github.com/healthagent/resilience/pkg/nutrition/sr24"
 )
 
 // The text chain: Anthropic → OpenAI → a cached answer → a friendly error.
@@ -66,12 +68,36 @@ type chatAnswer struct {
 	Simulated bool `json:"simulated"`
 }
 
+// textShare is the part of the time left before the request's deadline
+// each model of the text chain may use.
+const textShare = 0.5
+
+// chatFacts writes the figures of the foods a question mentions, as the
+// meal parser weighs them ("an egg" is one large egg): the models are told
+// to use them, so that chat and meals agree.
+func (s *service) chatFacts(question string) string {
+	var facts []string
+	for _, it := range s.facts.parser.Find(question) {
+		var n sr24.Nutrients
+		for _, c := range it.Components {
+			f, _ := s.data.Food(c.NDB)
+			n = n.Add(f.Per100g.Scale(c.Grams))
+		}
+		facts = append(facts, fmt.Sprintf("%s is %s g (%s): %.0f kcal, %.1f g protein, %.1f g carbohydrate, %.1f g fat.",
+			it.Text, formatGrams(it.Grams), it.Food, n.EnergyKcal, n.ProteinG, n.CarbohydrateG, n.FatG))
+	}
+	return strings.Join(facts, " ")
+}
+
 // ask runs the text chain.
 func (s *service) ask(ctx context.Context, question string) (chatAnswer, error) {
+	facts := s.chatFacts(question)
 	llm := func(name string) chain.Step[string] {
-		return chain.GuardedStep(s.guards[name], func(ctx context.Context) (string, error) {
-			return s.providers[name].ask(ctx, question)
+		step := chain.GuardedStep(s.guards[name], func(ctx context.Context) (string, error) {
+			return s.providers[name].ask(ctx, question, facts)
 		})
+		step.Share = textShare
+		return step
 	}
 	steps := []chain.Step[string]{
 		llm("anthropic"),

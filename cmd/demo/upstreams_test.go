@@ -185,7 +185,8 @@ func TestEveryFallbackSeriesExistsFromStartUp(t *testing.T) {
 	if before == 0 {
 		t.Fatal("no fallback series at start-up")
 	}
-	photo := `{"photo_base64":"` + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte("meal"), 100)) + `","media_type":"image/jpeg"}`
+	jpeg := append([]byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00"), bytes.Repeat([]byte("meal"), 100)...) // a JPEG header, as the API checks
+	photo := `{"photo_base64":"` + base64.StdEncoding.EncodeToString(jpeg) + `","media_type":"image/jpeg"}`
 	for _, faults := range []map[fakeupstream.Upstream]fakeupstream.Fault{
 		{fakeupstream.Anthropic: {Outage: fakeupstream.OutageError}},
 		{fakeupstream.Anthropic: {Outage: fakeupstream.OutageError}, fakeupstream.OpenAI: {Outage: fakeupstream.OutageError}},

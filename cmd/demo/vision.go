@@ -3,144 +3,107 @@ package main
 import (
 	"context"
 	"fmt"
-	"math"
-	"strconv"
-	"strings"
 
 	"github.com/healthagent/resilience/pkg/chain"
 	"github.com/healthagent/resilience/pkg/nutrition"
-	"github.com/healthagent/resilience/pkg/nutrition/sr24"
+	"github.com/healthagent/resilience/pkg/nutrition/meal"
 )
 
-// The vision chain: the primary model → the other provider → a mock result
-// flagged "estimated".
+// The vision chain: the primary model → the other provider → the local
+// meal parser (served_by "estimate": no model saw the meal). Each model
+// reads the photo and/or caption into foods and grams as structured
+// output, and may use visionShare of the time left in the request. With no
+// model configured (the demo's in-process fake upstream stands in for
+// them), a caption alone is read by the local parser (served_by
+// "caption").
+
+// visionShare is the part of the time left before the request's deadline
+// each model of the vision chain may use: the primary gets 40 %, the
+// fallback 40 % of what remains, and the nutrition lookups keep the rest.
+const visionShare = 0.4
+
+// seen is one food of a meal as the vision chain read it.
+type seen struct {
+	meal.Item
+	// modelGrams is the weight a model gave a food the parser does not
+	// know; 0 for the parser's own items.
+	modelGrams float64
+}
 
 // mealVision is what the vision chain found.
 type mealVision struct {
-	Items     []mealItem
-	Estimated bool // the mock step guessed; no model saw the meal
+	Items []seen
+	// Estimated: no model saw the meal; the local parser read the caption,
+	// or nothing could read the photo.
+	Estimated bool
 }
 
-// genericDish stands for a meal nobody could read: its nutrients are the
-// estimate's, not looked up.
-const genericDish = "meal (estimated)"
-
-// captionMeal reads the foods a caption names, as the embedded data knows
-// them: "150 g chicken breast, rice and 2 eggs" gives chicken breast
-// (150 g), rice and egg with their usual portion (or 150 g when none is
-// known). Parts it cannot match are skipped.
-func captionMeal(data *sr24.Dataset, caption string) []mealItem {
-	var items []mealItem
-	parts := strings.FieldsFunc(strings.ToLower(caption), func(r rune) bool {
-		return r == ',' || r == ';' || r == '.' || r == '\n' || r == '+' || r == '&'
-	})
-	for _, part := range parts {
-		for _, piece := range strings.Split(strings.ReplaceAll(part, " with ", " and "), " and ") {
-			piece = strings.TrimSpace(piece)
-			for _, filler := range []string{"with ", "a ", "an ", "some "} {
-				piece = strings.TrimPrefix(piece, filler)
-			}
-			amount, inGrams, name := splitAmount(piece)
-			if name == "" || len(items) == 10 {
-				continue
-			}
-			m, err := data.Lookup(name)
-			if err != nil {
-				continue
-			}
-			if !inGrams { // a count of pieces
-				amount *= pieceGrams(m.Food.Portions)
-			}
-			items = append(items, mealItem{Name: name, Grams: math.Round(amount)})
-		}
+// fromParser wraps the parser's items.
+func fromParser(items []meal.Item) []seen {
+	out := make([]seen, len(items))
+	for i, it := range items {
+		out[i] = seen{Item: it}
 	}
-	return items
+	return out
 }
 
-// pieceGrams is the weight of one piece of a food ("2 eggs": one egg), from
-// its household portions: a medium one, else large, small, a serving, a
-// piece, a slice; 150 g when none fits.
-func pieceGrams(portions []sr24.Portion) float64 {
-	for _, word := range []string{"medium", "large", "small", "serving", "piece", "slice", "each", "fruit", "whole"} {
-		for _, p := range portions {
-			if p.Grams > 0 && strings.Contains(strings.ToLower(p.Description), word) {
-				return p.Grams
-			}
-		}
-	}
-	return 150
-}
-
-// splitAmount reads a leading amount: "150 g rice", "150g rice", "150
-// grams of rice" give 150 grams of "rice"; "2 eggs" gives 2 portions of
-// "eggs"; no number gives 1 portion.
-func splitAmount(s string) (amount float64, grams bool, name string) {
-	fields := strings.Fields(s)
-	if len(fields) == 0 {
-		return 0, false, ""
-	}
-	num := strings.TrimSuffix(strings.TrimSuffix(fields[0], "grams"), "g")
-	rest := fields[1:]
-	n, err := strconv.ParseFloat(num, 64)
-	if err != nil || !(n > 0 && n <= 5000) {
-		return 1, false, s
-	}
-	grams = num != fields[0]
-	if !grams && len(rest) > 0 && (rest[0] == "g" || rest[0] == "gram" || rest[0] == "grams") {
-		grams, rest = true, rest[1:]
-	}
-	if len(rest) > 0 && rest[0] == "of" {
-		rest = rest[1:]
-	}
-	if !grams && n > 20 {
-		return 1, false, s // "100 calories"? not a count of portions
-	}
-	return n, grams, strings.Join(rest, " ")
-}
-
-// mockMeal is the vision chain's last step: the caption's foods, else one
-// average plate, flagged estimated.
-func mockMeal(data *sr24.Dataset, caption string) mealVision {
-	items := captionMeal(data, caption)
-	if len(items) == 0 {
-		items = []mealItem{{Name: genericDish, Grams: 350}}
-	}
-	return mealVision{Items: items, Estimated: true}
-}
-
-// see runs the vision chain on a photo and/or caption. A caption alone
-// needs no model when it names foods the embedded data knows.
-func (s *service) see(ctx context.Context, photo []byte, mediaType, caption string) (chain.Result[mealVision], error) {
-	if len(photo) == 0 {
-		if items := captionMeal(s.data, caption); len(items) > 0 {
-			return chain.Result[mealVision]{Value: mealVision{Items: items}, Step: "caption"}, nil
-		}
+// see runs the vision chain on a photo and/or caption; caption is the
+// caption as the local parser read it (items), for the last step.
+func (s *service) see(ctx context.Context, photo []byte, mediaType, caption string, items []meal.Item) (chain.Result[mealVision], error) {
+	if len(photo) == 0 && s.fake != nil {
+		return chain.Result[mealVision]{Value: mealVision{Items: fromParser(items)}, Step: "caption"}, nil
 	}
 	model := func(name string) chain.Step[mealVision] {
-		return chain.GuardedStep(s.guards[name], func(ctx context.Context) (mealVision, error) {
+		step := chain.GuardedStep(s.guards[name], func(ctx context.Context) (mealVision, error) {
 			answer, err := s.providers[name].describe(ctx, photo, mediaType, caption)
 			if err != nil {
 				return mealVision{}, err
 			}
-			items, err := parseMeal(answer)
-			if err != nil && len(photo) == 0 {
-				// The model read a caption and found no meal in it: an
-				// answer, not a failure of the model (see nutrition.Classify).
+			got, err := s.readModelMeal(answer)
+			if err != nil {
+				// A model that read the request and found no meal, or answered
+				// unreadable JSON: an answer, not a failure of the model (see
+				// nutrition.Classify); the chain tries the next step.
 				err = fmt.Errorf("%w: %w", nutrition.ErrNotFound, err)
 			}
-			return mealVision{Items: items}, err
+			return got, err
 		})
+		step.Share = visionShare
+		return step
 	}
 	steps := []chain.Step[mealVision]{model(s.cfg.VisionPrimary)}
 	if s.cfg.VisionFallback != "none" {
 		steps = append(steps, model(s.cfg.VisionFallback))
 	}
 	steps = append(steps, chain.Step[mealVision]{Name: "estimate", Degraded: true, Fn: func(context.Context) (mealVision, error) {
-		return mockMeal(s.data, caption), nil
+		return mealVision{Items: fromParser(items), Estimated: true}, nil
 	}})
 	c, err := chain.New("vision", steps, s.chainOptions...)
 	if err != nil {
 		return chain.Result[mealVision]{}, err
 	}
 	return c.Run(ctx)
+}
+
+// readModelMeal reads a model's meal JSON into items: each food's name is
+// matched by the local parser and weighed as the model says; a name the
+// parser does not know keeps the model's weight for a lookup by name.
+func (s *service) readModelMeal(answer string) (mealVision, error) {
+	listed, err := parseMeal(answer)
+	if err != nil {
+		return mealVision{}, err
+	}
+	var out mealVision
+	for _, m := range listed {
+		it, err := s.facts.parser.Named(m.Name, m.Grams)
+		if err != nil {
+			return mealVision{}, fmt.Errorf("vision: item %q: %w", m.Name, err)
+		}
+		sn := seen{Item: it}
+		if !it.Known {
+			sn.modelGrams = m.Grams
+		}
+		out.Items = append(out.Items, sn)
+	}
+	return out, nil
 }

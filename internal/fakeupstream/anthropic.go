@@ -13,7 +13,14 @@ type anthropicRequest struct {
 	MaxTokens int             `json:"max_tokens"`
 	Stream    bool            `json:"stream"`
 	System    json.RawMessage `json:"system"`
-	Messages  []struct {
+	// OutputConfig asks for structured output:
+	// {"format":{"type":"json_schema","schema":{…}}}.
+	OutputConfig *struct {
+		Format *struct {
+			Type string `json:"type"`
+		} `json:"format"`
+	} `json:"output_config"`
+	Messages []struct {
 		Role    string          `json:"role"`
 		Content json.RawMessage `json:"content"`
 	} `json:"messages"`
@@ -93,6 +100,7 @@ func (s *Server) message(r *http.Request, c *call) reply {
 		return anthropicError(http.StatusBadRequest, "stream: this server does not stream; send stream: false", c)
 	}
 	in := newChatInput()
+	in.structured = req.OutputConfig != nil && req.OutputConfig.Format != nil && req.OutputConfig.Format.Type == "json_schema"
 	if msg, ok := readAnthropicContent(in, req.System, false, "system"); !ok {
 		return anthropicError(http.StatusBadRequest, msg, c)
 	}

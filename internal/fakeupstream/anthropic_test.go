@@ -65,7 +65,7 @@ func TestAnthropicImageAgreesWithOpenAI(t *testing.T) {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	var fromClaude meal
+	var fromClaude mealAnswer
 	if err := json.Unmarshal([]byte(msg.Content[0].Text), &fromClaude); err != nil || len(fromClaude.Items) == 0 {
 		t.Fatalf("content %q is not a meal: %v", msg.Content[0].Text, err)
 	}
@@ -74,7 +74,7 @@ func TestAnthropicImageAgreesWithOpenAI(t *testing.T) {
 	if err != nil {
 		t.Fatalf("OpenAI New: %v", err)
 	}
-	var fromGPT meal
+	var fromGPT mealAnswer
 	decodeJSON(t, []byte(resp.Choices[0].Message.Content), &fromGPT)
 	if !equalMeals(fromClaude, fromGPT) {
 		t.Errorf("the same image: Anthropic %+v, OpenAI %+v", fromClaude, fromGPT)

@@ -15,6 +15,9 @@ const imageTokens = 800
 // last user message (a photo's caption, or the question), the images of
 // that message, and the size of the whole prompt for the usage figures.
 type chatInput struct {
+	// structured: the request asks for JSON (a JSON schema or JSON mode),
+	// so a text gets the meal JSON too.
+	structured  bool
 	userText    strings.Builder
 	images      int
 	imageHash   hash.Hash64
@@ -73,11 +76,11 @@ func base64Valid(data string) bool {
 	return err == nil && data != ""
 }
 
-// answer is the assistant's content: the meal JSON for a photo, a short
-// text otherwise.
+// answer is the assistant's content: the meal JSON for a photo or for a
+// request asking for structured output, a short text otherwise.
 func (in *chatInput) answer(m *mealWriter) string {
-	if in.images > 0 {
-		return m.mealJSON(in.userText.String(), in.imageHash.Sum64())
+	if in.images > 0 || in.structured {
+		return m.mealJSON(in.userText.String(), in.imageHash.Sum64(), in.images > 0)
 	}
 	return m.answerText(in.userText.String())
 }

@@ -33,15 +33,24 @@
 // (fiber) and 307 (sodium, mg). The web search rounds the same figures as
 // a US nutrition label does.
 //
-// The AI upstreams read the last user message. With an image, the answer
-// is a meal as JSON, {"items":[{"name":"chicken breast","grams":150}]}:
-// the foods the message's text names (SR24 aliases, with a weight such as
-// "150 g" before them, or a usual serving), or, when it names none, one to
-// three everyday foods chosen by a hash of the image bytes (or of an image
-// URL). Without an image the answer is a short text giving the nutrition
-// of the foods named, or saying how to ask. Keep food names out of the
-// bot's own instructions in that message, or they count as the caption.
+// FoodData Central's search honours query, pageSize, pageNumber, dataType
+// (only "SR Legacy" holds foods here) and requireAllWords, and uses its real
+// field types: an integer ndbNumber, nutrient numbers as strings.
 //
+// The AI upstreams read the last user message with the bot's own meal
+// parser (package meal), so the fake model and the bot's fallback agree on
+// every weight. With an image, or when the request asks for structured
+// output (OpenAI's response_format of type json_schema or json_object,
+// Anthropic's output_config.format of type json_schema), the answer is a
+// meal as JSON, {"items":[{"name":"eggs","grams":100}]}: the foods the
+// message's text names, with their weights (none for a text naming no
+// food), or, for an image whose text names none, one to three everyday
+// foods chosen by a hash of the image bytes (or of an image URL).
+// Otherwise the answer is a short text giving the nutrition of the foods
+// the text mentions ("an egg" is one large egg, 50 g), or saying how to
+// ask. Keep food names out of the bot's own instructions in that message,
+// or they count as the caption.
+
 // # Faults
 //
 // Each upstream has a Fault: added latency with jitter, and shares of

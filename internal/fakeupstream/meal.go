@@ -4,21 +4,22 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 
+	"github.com/healthagent/resilience/pkg/nutrition/meal"
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
 )
 
 // mealItem is one food of a meal description.
 type mealItem struct {
-	Name  string `json:"name"`
-	Grams int    `json:"grams"`
+	Name  string  `json:"name"`
+	Grams float64 `json:"grams"`
 }
 
-// meal is the JSON both AI upstreams answer to a photo:
+// mealAnswer is the JSON both AI upstreams answer to a photo, or to a text
+// when the request asks for structured output:
 // {"items":[{"name":"chicken breast","grams":150}]}.
-type meal struct {
+type mealAnswer struct {
 	Items []mealItem `json:"items"`
 }
 
@@ -26,7 +27,8 @@ type meal struct {
 const maxMealItems = 8
 
 // photoMenu are the everyday foods a photo without a caption is taken to
-// show, with a usual serving in grams. Every name is an SR24 alias.
+// show, with a usual serving in grams. Every name is a food the meal
+// parser knows.
 var photoMenu = [...]mealItem{
 	{"chicken breast", 150},
 	{"rice", 180},
@@ -49,141 +51,51 @@ var photoMenu = [...]mealItem{
 // servingScales vary a photo's servings: ¾, 1 or 1¼ of the usual.
 var servingScales = [...]float64{0.75, 1, 1.25}
 
-// knownFood is an alias with its food, for reading foods out of texts.
-type knownFood struct {
-	name         string // the alias, as the answer names the food
-	food         sr24.Food
-	defaultGrams int
-}
-
-// mealWriter writes the AI upstreams' answers: it reads food names and
-// weights out of the user's text with the SR24 aliases, and chooses a meal
-// for an uncaptioned photo from the photo's bytes. Its answers depend only
-// on the request, so every replica and every run agree.
+// mealWriter writes the AI upstreams' answers with the meal parser the bot
+// uses itself (package meal): the foods a caption or a question names, with
+// the same household portions, so the fake "model" and the bot agree; a
+// meal for an uncaptioned photo chosen from the photo's bytes. Its answers
+// depend only on the request, so every replica and every run agree.
 type mealWriter struct {
-	foods    map[string]*knownFood // by normalised alias
-	maxWords int                   // the most words in an alias
+	data   *sr24.Dataset
+	parser *meal.Parser
 }
 
 func newMealWriter(data *sr24.Dataset) (*mealWriter, error) {
-	m := &mealWriter{foods: make(map[string]*knownFood)}
-	for _, a := range data.Aliases() {
-		key := sr24.Normalize(a.Name)
-		if key == "" {
-			continue
-		}
-		if _, dup := m.foods[key]; dup {
-			continue
-		}
-		food, ok := data.Food(a.NDB)
-		if !ok {
-			continue
-		}
-		m.foods[key] = &knownFood{name: a.Name, food: food, defaultGrams: usualGrams(food)}
-		m.maxWords = max(m.maxWords, strings.Count(key, " ")+1)
+	p, err := meal.New(data)
+	if err != nil {
+		return nil, fmt.Errorf("fakeupstream: %w", err)
 	}
 	for _, item := range photoMenu {
-		if _, ok := m.foods[sr24.Normalize(item.Name)]; !ok {
-			return nil, fmt.Errorf("fakeupstream: photo menu food %q is not an alias of the food data", item.Name)
+		if items, err := p.Parse(item.Name); err != nil || len(items) != 1 || !items[0].Known {
+			return nil, fmt.Errorf("fakeupstream: photo menu food %q is not a food the meal parser knows", item.Name)
 		}
 	}
-	return m, nil
+	return &mealWriter{data: data, parser: p}, nil
 }
 
-// usualGrams is the weight assumed when a text names a food without one:
-// the food's first household portion when it is a plausible serving, else
-// 100 g.
-func usualGrams(f sr24.Food) int {
-	if len(f.Portions) > 0 {
-		if g := f.Portions[0].Grams; g >= 10 && g <= 500 {
-			return int(math.Round(g))
-		}
+// captionFoods returns the known foods a caption names, with their
+// weights, at most maxMealItems.
+func (m *mealWriter) captionFoods(caption string) []mealItem {
+	items, err := m.parser.Parse(caption)
+	if err != nil {
+		return nil
 	}
-	return 100
-}
-
-// foundFood is a food named in a text, with its weight.
-type foundFood struct {
-	*knownFood
-	grams int
-}
-
-// findFoods returns the foods a text names, in order and each once, with
-// the weight written before them ("150 g chicken breast", "150g rice") or
-// their usual weight.
-func (m *mealWriter) findFoods(text string) []foundFood {
-	words := strings.Fields(sr24.Normalize(text))
-	var out []foundFood
-	seen := make(map[string]bool)
-	grams := 0
-	for i := 0; i < len(words) && len(out) < maxMealItems; {
-		if g, n := readGrams(words[i:]); n > 0 {
-			grams, i = g, i+n
-			continue
-		}
-		matched := false
-		for n := min(m.maxWords, len(words)-i); n > 0; n-- {
-			f, ok := m.foods[strings.Join(words[i:i+n], " ")]
-			if !ok {
-				continue
-			}
-			if !seen[f.name] {
-				seen[f.name] = true
-				g := grams
-				if g == 0 {
-					g = f.defaultGrams
-				}
-				out = append(out, foundFood{f, g})
-			}
-			grams, i, matched = 0, i+n, true
-			break
-		}
-		if !matched {
-			i++
+	var out []mealItem
+	for _, it := range items {
+		if it.Known && len(out) < maxMealItems {
+			out = append(out, mealItem{Name: it.Name, Grams: math.Round(it.Grams*10) / 10})
 		}
 	}
 	return out
 }
 
-// readGrams reads a weight in grams at the start of words ("150 g",
-// "150g", "150 gram", "0.2 kg") and returns it with the number of words it
-// took, or 0, 0.
-func readGrams(words []string) (grams, used int) {
-	number, unit := words[0], ""
-	if i := strings.IndexFunc(number, func(r rune) bool { return r < '0' || r > '9' }); i > 0 {
-		number, unit = number[:i], number[i:]
-	} else if i == 0 {
-		return 0, 0
-	}
-	used = 1
-	if unit == "" && len(words) > 1 {
-		unit, used = words[1], 2
-	}
-	v, err := strconv.Atoi(number)
-	if err != nil || v <= 0 || v > 5000 {
-		return 0, 0
-	}
-	switch unit {
-	case "g", "gr", "gram":
-		return v, used
-	case "kg":
-		if v <= 5 {
-			return v * 1000, used
-		}
-	}
-	return 0, 0
-}
-
 // describePhoto returns the meal a photo shows: the foods the caption
 // names, or, when it names none, one to three foods of photoMenu chosen by
 // the hash of the image bytes.
-func (m *mealWriter) describePhoto(caption string, imageHash uint64) meal {
-	if found := m.findFoods(caption); len(found) > 0 {
-		items := make([]mealItem, len(found))
-		for i, f := range found {
-			items[i] = mealItem{Name: f.name, Grams: f.grams}
-		}
-		return meal{Items: items}
+func (m *mealWriter) describePhoto(caption string, imageHash uint64) mealAnswer {
+	if found := m.captionFoods(caption); len(found) > 0 {
+		return mealAnswer{Items: found}
 	}
 	h := mix64(imageHash)
 	count := 1 + int(h%3)
@@ -200,15 +112,23 @@ func (m *mealWriter) describePhoto(caption string, imageHash uint64) meal {
 		scale := servingScales[h%uint64(len(servingScales))]
 		h /= uint64(len(servingScales))
 		item := photoMenu[pick]
-		item.Grams = int(math.Round(float64(item.Grams)*scale/5) * 5)
+		item.Grams = math.Round(item.Grams*scale/5) * 5
 		items = append(items, item)
 	}
-	return meal{Items: items}
+	return mealAnswer{Items: items}
 }
 
-// mealJSON is the assistant's content for a photo.
-func (m *mealWriter) mealJSON(caption string, imageHash uint64) string {
-	body, err := json.Marshal(m.describePhoto(caption, imageHash))
+// mealJSON is the assistant's content for a meal: a photo's, or a text's
+// when structured output is asked for (no image: only the foods the text
+// names, maybe none).
+func (m *mealWriter) mealJSON(caption string, imageHash uint64, image bool) string {
+	ans := mealAnswer{Items: []mealItem{}}
+	if image {
+		ans = m.describePhoto(caption, imageHash)
+	} else if found := m.captionFoods(caption); len(found) > 0 {
+		ans.Items = found
+	}
+	body, err := json.Marshal(ans)
 	if err != nil { // a meal always marshals
 		return `{"items":[]}`
 	}
@@ -216,19 +136,28 @@ func (m *mealWriter) mealJSON(caption string, imageHash uint64) string {
 }
 
 // answerText is the assistant's short answer to a text without a photo:
-// the nutrition of the foods it names, or how to ask.
+// the nutrition of the foods it mentions (as the bot's parser weighs
+// them: "an egg" is one large egg), or how to ask.
 func (m *mealWriter) answerText(text string) string {
-	found := m.findFoods(text)
+	found := m.parser.Find(text)
 	if len(found) == 0 {
 		return "I can estimate the nutrition of a meal. Send a photo of it, or tell me what you ate and how much, in grams."
 	}
 	var b strings.Builder
 	total := 0.0
-	for _, f := range found {
-		n := f.food.Per100g.Scale(float64(f.grams))
+	for _, it := range found {
+		var n sr24.Nutrients
+		for _, c := range it.Components {
+			f, _ := m.data.Food(c.NDB)
+			n = n.Add(f.Per100g.Scale(c.Grams))
+		}
 		total += n.EnergyKcal
-		fmt.Fprintf(&b, "%d g %s: about %.0f kcal, %.1f g protein, %.1f g carbohydrate, %.1f g fat. ",
-			f.grams, f.name, n.EnergyKcal, n.ProteinG, n.CarbohydrateG, n.FatG)
+		what := it.Text
+		if it.Quantity.Unit.Kind != meal.Mass {
+			what = fmt.Sprintf("%s (%.0f g)", it.Text, it.Grams)
+		}
+		fmt.Fprintf(&b, "%s: about %.0f kcal, %.1f g protein, %.1f g carbohydrate, %.1f g fat. ",
+			what, n.EnergyKcal, n.ProteinG, n.CarbohydrateG, n.FatG)
 	}
 	if len(found) > 1 {
 		fmt.Fprintf(&b, "Total: about %.0f kcal.", total)

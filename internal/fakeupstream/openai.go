@@ -10,8 +10,11 @@ import (
 
 // openAIRequest is the part of a chat completion request the server reads.
 type openAIRequest struct {
-	Model    string `json:"model"`
-	Stream   bool   `json:"stream"`
+	Model          string `json:"model"`
+	Stream         bool   `json:"stream"`
+	ResponseFormat *struct {
+		Type string `json:"type"` // "text", "json_object" or "json_schema"
+	} `json:"response_format"`
 	Messages []struct {
 		Role    string          `json:"role"`
 		Content json.RawMessage `json:"content"`
@@ -87,6 +90,7 @@ func (s *Server) chatCompletion(r *http.Request, c *call) reply {
 		return openAIInvalid(c, "stream", "this server does not stream; send stream: false")
 	}
 	in := newChatInput()
+	in.structured = req.ResponseFormat != nil && (req.ResponseFormat.Type == "json_schema" || req.ResponseFormat.Type == "json_object")
 	for i, m := range req.Messages {
 		user := m.Role == "user"
 		if user {

@@ -55,7 +55,7 @@ func TestOpenAIText(t *testing.T) {
 		want       []string
 	}{
 		{"names a food with a weight", "How many calories in 150 g chicken breast?", []string{"150 g chicken breast: about 248 kcal", "46.5 g protein"}},
-		{"names two foods", "I had 200g rice and an apple", []string{"200 g rice", "apple", "Total: about"}},
+		{"names two foods", "I had 200g rice and an apple", []string{"200g rice: about 260 kcal", "an apple (182 g)", "Total: about 355 kcal"}},
 		{"names no food", "Hello there", []string{"Send a photo"}},
 	}
 	for _, tt := range tests {
@@ -92,13 +92,13 @@ func TestOpenAIImage(t *testing.T) {
 	png := "data:image/png;base64," + tinyPNG
 	other := "data:image/jpeg;base64," + base64.StdEncoding.EncodeToString([]byte("another photo of a meal"))
 
-	ask := func(t *testing.T, caption, url string) meal {
+	ask := func(t *testing.T, caption, url string) mealAnswer {
 		t.Helper()
 		resp, err := client.Chat.Completions.New(context.Background(), imageRequest(caption, url))
 		if err != nil {
 			t.Fatalf("New: %v", err)
 		}
-		var m meal
+		var m mealAnswer
 		if err := json.Unmarshal([]byte(resp.Choices[0].Message.Content), &m); err != nil {
 			t.Fatalf("the content is not meal JSON: %q: %v", resp.Choices[0].Message.Content, err)
 		}
@@ -121,7 +121,7 @@ func TestOpenAIImage(t *testing.T) {
 			t.Errorf("the same image gave %+v, then %+v", first, again)
 		}
 		data, _ := testData()
-		for _, m := range []meal{first, third} {
+		for _, m := range []mealAnswer{first, third} {
 			for _, it := range m.Items {
 				if _, err := data.Lookup(it.Name); err != nil || it.Grams <= 0 {
 					t.Errorf("item %+v: lookup error %v", it, err)
@@ -138,7 +138,7 @@ func TestOpenAIImage(t *testing.T) {
 	})
 }
 
-func equalMeals(a, b meal) bool {
+func equalMeals(a, b mealAnswer) bool {
 	if len(a.Items) != len(b.Items) {
 		return false
 	}

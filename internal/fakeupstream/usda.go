@@ -74,7 +74,7 @@ type usdaSearchFood struct {
 	FdcID         int                  `json:"fdcId"`
 	Description   string               `json:"description"`
 	DataType      string               `json:"dataType"`
-	NdbNumber     string               `json:"ndbNumber"`
+	NdbNumber     int                  `json:"ndbNumber"`
 	PublishedDate string               `json:"publishedDate"`
 	Score         float64              `json:"score"`
 	FoodNutrients []usdaSearchNutrient `json:"foodNutrients"`
@@ -127,9 +127,20 @@ func (s *Server) foodsSearch(r *http.Request, c *call) reply {
 			srLegacy = srLegacy || t == "SR Legacy"
 		}
 	}
+	requireAll := false
+	switch ra := strings.ToLower(q.Get("requireAllWords")); ra {
+	case "", "false":
+	case "true":
+		requireAll = true
+	default:
+		return usdaError(http.StatusBadRequest, fmt.Sprintf("requireAllWords: %q is not true or false", ra), r, c)
+	}
 	var found []sr24.Match
 	if srLegacy {
 		found = s.searches.search(query)
+		if requireAll {
+			found = withAllWords(found, query)
+		}
 	}
 	out := usdaSearchResult{
 		TotalHits:   len(found),
@@ -137,7 +148,7 @@ func (s *Server) foodsSearch(r *http.Request, c *call) reply {
 		TotalPages:  (len(found) + pageSize - 1) / pageSize,
 		FoodSearchCriteria: usdaCriteria{
 			Query: query, GeneralSearchInput: query, DataType: dataTypes,
-			PageNumber: pageNumber, NumberOfResultsPerPage: 50, PageSize: pageSize,
+			PageNumber: pageNumber, NumberOfResultsPerPage: 50, PageSize: pageSize, RequireAllWords: requireAll,
 		},
 		Foods: []usdaSearchFood{},
 	}
@@ -152,13 +163,32 @@ func (s *Server) foodsSearch(r *http.Request, c *call) reply {
 	return jsonReply(http.StatusOK, out, nil)
 }
 
+// withAllWords keeps the foods whose description holds every word of the
+// query, as FoodData Central's requireAllWords does (words compared once
+// normalised, so "eggs" finds "Egg, whole").
+func withAllWords(found []sr24.Match, query string) []sr24.Match {
+	words := strings.Fields(sr24.Normalize(query))
+	var out []sr24.Match
+	for _, m := range found {
+		desc := " " + sr24.Normalize(m.Food.Description) + " "
+		all := true
+		for _, w := range words {
+			all = all && strings.Contains(desc, " "+w+" ")
+		}
+		if all {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 func usdaSearchItem(m sr24.Match) usdaSearchFood {
 	id := fdcID(m.Food)
 	item := usdaSearchFood{
 		FdcID:         id,
 		Description:   m.Food.Description,
 		DataType:      "SR Legacy",
-		NdbNumber:     strconv.Itoa(id),
+		NdbNumber:     id,
 		PublishedDate: "2019-04-01",
 		Score:         float64(int(m.Score*10000+0.5)) / 100,
 	}
@@ -213,7 +243,7 @@ type usdaFood struct {
 	FdcID                 int           `json:"fdcId"`
 	Description           string        `json:"description"`
 	DataType              string        `json:"dataType"`
-	NdbNumber             string        `json:"ndbNumber"`
+	NdbNumber             int           `json:"ndbNumber"`
 	PublicationDate       string        `json:"publicationDate"`
 	FoodClass             string        `json:"foodClass,omitempty"`
 	IsHistoricalReference bool          `json:"isHistoricalReference,omitempty"`
@@ -251,7 +281,7 @@ func (s *Server) food(r *http.Request, c *call) reply {
 		FdcID:           id,
 		Description:     f.Description,
 		DataType:        "SR Legacy",
-		NdbNumber:       strconv.Itoa(id),
+		NdbNumber:       id,
 		PublicationDate: "4/1/2019",
 	}
 	var full []usdaFoodNutrient

@@ -2,7 +2,9 @@ package fakeupstream
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -250,5 +252,46 @@ func TestLabelRounding(t *testing.T) {
 				t.Errorf("%v gives %v, want %v", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+// The search speaks FoodData Central's field types (ndbNumber an integer)
+// and honours requireAllWords, as the real API does.
+func TestUSDASearchFieldTypesAndRequireAllWords(t *testing.T) {
+	ts := newTestServer(t, Config{})
+	res := ts.get(t, "/fdc/v1/foods/search?query=chicken+breast&pageSize=3&dataType=Foundation,SR%20Legacy,Survey%20(FNDDS)")
+	var raw struct {
+		Foods []map[string]json.RawMessage `json:"foods"`
+	}
+	decodeJSON(t, res.body, &raw)
+	if len(raw.Foods) == 0 || string(raw.Foods[0]["ndbNumber"]) != "5064" {
+		t.Fatalf("ndbNumber %s, want the JSON number 5064", raw.Foods[0]["ndbNumber"])
+	}
+	food := ts.get(t, "/fdc/v1/food/5064")
+	var detail map[string]json.RawMessage
+	decodeJSON(t, food.body, &detail)
+	if string(detail["ndbNumber"]) != "5064" {
+		t.Fatalf("food ndbNumber %s, want 5064", detail["ndbNumber"])
+	}
+	for _, tt := range []struct {
+		query string
+		min   int
+	}{{"rice cooked white", 1}, {"zorblax rice", 0}} {
+		var got searchResponse
+		decodeJSON(t, ts.get(t, "/fdc/v1/foods/search?requireAllWords=true&pageSize=200&query="+url.QueryEscape(tt.query)).body, &got)
+		if len(got.Foods) < tt.min || tt.min == 0 && len(got.Foods) != 0 {
+			t.Fatalf("%q: %d foods, want at least %d", tt.query, len(got.Foods), tt.min)
+		}
+		for _, f := range got.Foods {
+			d := strings.ToLower(f.Description)
+			for _, w := range strings.Fields(tt.query) {
+				if !strings.Contains(d, w) {
+					t.Errorf("%q with requireAllWords: %q lacks %q", tt.query, f.Description, w)
+				}
+			}
+		}
+	}
+	if res := ts.get(t, "/fdc/v1/foods/search?query=rice&requireAllWords=maybe"); res.status != http.StatusBadRequest {
+		t.Errorf("requireAllWords=maybe: status %d, want 400", res.status)
 	}
 }

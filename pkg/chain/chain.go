@@ -24,6 +24,13 @@ type Step[T any] struct {
 	// Timeout bounds the step, all its retries included (0: only the chain's
 	// deadline applies; negative is invalid).
 	Timeout time.Duration
+	// Share bounds the step to this fraction of the time left before the
+	// run's deadline (the caller's or WithTimeout's) when the step starts,
+	// so that the steps after it keep time to answer: with 3 s left, a step
+	// with Share 0.5 gets 1.5 s, retries included. 0 means no share; it must
+	// not be negative or above 1. With Timeout too, the shorter bound
+	// applies; without a deadline, Share has no effect.
+	Share float64
 	// Fn produces the value. It must return when ctx is done.
 	Fn func(ctx context.Context) (T, error)
 }
@@ -53,6 +60,7 @@ type Chain[T any] struct {
 	stopOn  func(error) bool
 	logger  *slog.Logger
 	obs     []Observer
+	clock   dbreaker.Clock
 }
 
 type options struct {
@@ -60,6 +68,7 @@ type options struct {
 	stopOn    func(error) bool
 	logger    *slog.Logger
 	observers []Observer
+	clock     dbreaker.Clock
 }
 
 // Option configures a Chain.
@@ -78,6 +87,10 @@ func WithStopOn(final func(error) bool) Option { return func(o *options) { o.sto
 // WithLogger sets the logger (default slog.Default()). Messages start with
 // "[FALLBACK]".
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithClock sets the clock that tells how much time is left for a step's
+// Share (default: the system clock).
+func WithClock(c dbreaker.Clock) Option { return func(o *options) { o.clock = c } }
 
 // WithObserver adds an observer (metrics, tests); it may be given several
 // times.
@@ -103,6 +116,8 @@ func New[T any](name string, steps []Step[T], opts ...Option) (*Chain[T], error)
 			return nil, fmt.Errorf("chain: New(%q): step %d (%q) has a nil Fn", name, i, s.Name)
 		case s.Timeout < 0:
 			return nil, fmt.Errorf("chain: New(%q): step %d (%q) has a negative Timeout %s", name, i, s.Name, s.Timeout)
+		case !(s.Share >= 0 && s.Share <= 1):
+			return nil, fmt.Errorf("chain: New(%q): step %d (%q) has Share %v, want 0 to 1", name, i, s.Name, s.Share)
 		}
 		for j := range i {
 			if steps[j].Name == s.Name {
@@ -110,7 +125,7 @@ func New[T any](name string, steps []Step[T], opts ...Option) (*Chain[T], error)
 			}
 		}
 	}
-	o := options{logger: slog.Default()}
+	o := options{logger: slog.Default(), clock: dbreaker.SystemClock()}
 	for _, opt := range opts {
 		if opt == nil {
 			return nil, fmt.Errorf("chain: New(%q): nil option", name)
@@ -124,6 +139,8 @@ func New[T any](name string, steps []Step[T], opts ...Option) (*Chain[T], error)
 		return nil, fmt.Errorf("chain: New(%q): nil logger", name)
 	case slices.Contains(o.observers, nil):
 		return nil, fmt.Errorf("chain: New(%q): nil observer", name)
+	case o.clock == nil:
+		return nil, fmt.Errorf("chain: New(%q): nil clock", name)
 	}
 	return &Chain[T]{
 		name:    name,
@@ -132,6 +149,7 @@ func New[T any](name string, steps []Step[T], opts ...Option) (*Chain[T], error)
 		stopOn:  o.stopOn,
 		logger:  o.logger,
 		obs:     o.observers,
+		clock:   o.clock,
 	}, nil
 }
 
@@ -195,16 +213,24 @@ func (c *Chain[T]) Run(ctx context.Context) (Result[T], error) {
 	return Result[T]{}, c.fail(ctx, &Error{Chain: c.name, Reason: ReasonAllFailed, Failures: failures})
 }
 
-// runStep calls one step under its own timeout.
+// runStep calls one step under its own timeout: its Timeout, or its Share
+// of the time left, whichever is shorter.
 func (c *Chain[T]) runStep(ctx context.Context, s *Step[T]) (T, error) {
-	if s.Timeout <= 0 {
+	timeout := s.Timeout
+	if deadline, ok := ctx.Deadline(); ok && s.Share > 0 {
+		share := time.Duration(float64(deadline.Sub(c.clock.Now())) * s.Share)
+		if timeout <= 0 || share < timeout {
+			timeout = max(share, time.Nanosecond)
+		}
+	}
+	if timeout <= 0 {
 		return s.Fn(ctx)
 	}
-	sctx, cancel := context.WithTimeout(ctx, s.Timeout)
+	sctx, cancel := context.WithDeadline(ctx, c.clock.Now().Add(timeout))
 	defer cancel()
 	v, err := s.Fn(sctx)
 	if err != nil && ctx.Err() == nil && errors.Is(sctx.Err(), context.DeadlineExceeded) {
-		err = &stepTimeoutError{timeout: s.Timeout, err: err}
+		err = &stepTimeoutError{timeout: timeout, err: err}
 	}
 	return v, err
 }

@@ -3,11 +3,13 @@ package chain_test
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/healthagent/resilience/internal/clocktest"
 	"github.com/healthagent/resilience/pkg/chain"
 	"github.com/healthagent/resilience/pkg/retry"
 )
@@ -499,5 +501,58 @@ func TestIsBadRequest(t *testing.T) {
 				t.Errorf("IsBadRequest = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// A step's Share bounds it to that fraction of the time left when it
+// starts, so the steps after it keep time to answer; the shorter of Share
+// and Timeout applies; a step without either has the run's deadline.
+func TestStepShareOfTheTimeLeft(t *testing.T) {
+	clock := clocktest.New(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)) // a deadline then never fires in the test
+	deadline := clock.Now().Add(4 * time.Second)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	seen := map[string]time.Time{}
+	step := func(name string, share float64, timeout time.Duration, spend time.Duration, fail bool) chain.Step[string] {
+		return chain.Step[string]{Name: name, Share: share, Timeout: timeout, Fn: func(ctx context.Context) (string, error) {
+			d, _ := ctx.Deadline()
+			seen[name] = d
+			clock.Advance(spend)
+			if fail {
+				return "", errors.New(name + " failed")
+			}
+			return name, nil
+		}}
+	}
+	c, err := chain.New("budget", []chain.Step[string]{
+		step("primary", 0.5, 0, time.Second, true),   // 4 s left: 2 s
+		step("secondary", 0.5, time.Second, 0, true), // 3 s left, 1.5 s, but Timeout 1 s
+		step("last", 0, 0, 0, false),                 // the run's deadline
+	}, chain.WithClock(clock), chain.WithLogger(discardLogger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := clock.Now()
+	res, err := c.Run(ctx)
+	if err != nil || res.Step != "last" {
+		t.Fatalf("Run = %v, %v", res, err)
+	}
+	for name, want := range map[string]time.Time{
+		"primary":   start.Add(2 * time.Second),
+		"secondary": start.Add(time.Second).Add(time.Second),
+		"last":      deadline,
+	} {
+		if !seen[name].Equal(want) {
+			t.Errorf("step %s had deadline %s after the start, want %s", name, seen[name].Sub(start), want.Sub(start))
+		}
+	}
+}
+
+func TestStepShareMustBeAFraction(t *testing.T) {
+	for _, share := range []float64{-0.1, 1.5, math.NaN()} {
+		_, err := chain.New("c", []chain.Step[string]{{Name: "s", Share: share, Fn: func(context.Context) (string, error) { return "", nil }}})
+		if err == nil || !strings.Contains(err.Error(), "Share") {
+			t.Errorf("Share %v: err = %v, want one naming Share", share, err)
+		}
 	}
 }

@@ -26,8 +26,11 @@
 // end the chain instead (IsBadRequest is a ready predicate).
 //
 // Time: Step.Timeout bounds one step, retries included; WithTimeout bounds
-// the whole run, and so does the caller's own deadline. No step starts once
-// the deadline has passed. A caller that cancels its context stops the chain
+// the whole run, and so does the caller's own deadline. Step.Share bounds a
+// step to a fraction of the time left when it starts, so that one deadline
+// per request leaves the fallbacks time to answer: a primary with Share 0.5
+// gets half of what is left, however long its attempt timeout. No step
+// starts once the deadline has passed. A caller that cancels its context stops the chain
 // at once; the step it interrupted is not counted as a failure. Steps must
 // honour their context: a chain runs them on the caller's goroutine and
 // never abandons one.
@@ -37,8 +40,11 @@
 // A Guard composes, outermost first: retry → breaker → per-attempt timeout →
 // call. Each attempt passes the breaker, so failed attempts count towards
 // opening it, and an attempt the open breaker rejects ends the retry at once
-// instead of sleeping (package retry never retries a rejection). With a
-// chain in front the full order reads chain → retry → breaker → timeout →
+// instead of sleeping (package retry never retries a rejection). Before
+// each wait the Guard asks its breaker too (retry.Policy.BeforeWait): one
+// that will still be open when the wait ends, because this very retry just
+// tripped it or a probe failed, ends the retry at once with
+// retry.ErrBlocked instead of a wait in vain. With a chain in front the full order reads chain → retry → breaker → timeout →
 // call. NewGuard refuses a breaker whose ProbeLease does not outlast the
 // AttemptTimeout, since a probe that outlives its lease lets a second probe
 // start. A nil Breaker makes the Guard pass straight to the call (breakers

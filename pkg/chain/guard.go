@@ -87,6 +87,20 @@ func NewGuard(cfg GuardConfig) (*Guard, error) {
 	if p.Name == "" {
 		p.Name = cfg.Name
 	}
+	if b := cfg.Breaker; b != nil {
+		// Retrying makes sense only if the breaker will admit the attempt:
+		// one it would still reject when the wait ends is not waited for.
+		before := p.BeforeWait
+		p.BeforeWait = func(ctx context.Context, delay time.Duration) error {
+			if err := breakerBlocks(b, delay); err != nil {
+				return err
+			}
+			if before != nil {
+				return before(ctx, delay)
+			}
+			return nil
+		}
+	}
 	if rec := cfg.Recorder; rec != nil {
 		name, onRetry := cfg.Name, p.OnRetry
 		p.OnRetry = func(ctx context.Context, e retry.RetryEvent) {
@@ -112,6 +126,20 @@ func NewGuard(cfg GuardConfig) (*Guard, error) {
 		outcome: outcome,
 		clock:   clock,
 	}, nil
+}
+
+// breakerBlocks returns an error when the breaker, as this replica knows
+// it, will reject a call made after delay: forced open, or open for longer.
+func breakerBlocks(b *dbreaker.Breaker, delay time.Duration) error {
+	v := b.View()
+	switch {
+	case v.State == dbreaker.ForcedOpen:
+		return fmt.Errorf("chain: breaker %q is forced open: %w", b.Name(), dbreaker.ErrForcedOpen)
+	case v.State == dbreaker.Open && v.OpenFor > delay:
+		return fmt.Errorf("chain: breaker %q stays open %s, longer than the retry's wait of %s: %w",
+			b.Name(), v.OpenFor.Round(time.Millisecond), delay, dbreaker.ErrOpen)
+	}
+	return nil
 }
 
 // Name returns the upstream's name.

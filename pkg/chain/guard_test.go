@@ -188,14 +188,45 @@ func TestGuardOutageOpensBreakerAfterFiveAttemptsThenStops(t *testing.T) {
 	if calls.Load() != 5 {
 		t.Errorf("%d calls reached the upstream, want exactly 5 (the failure threshold)", calls.Load())
 	}
-	// One wait after each of the five failures; the sixth attempt was
-	// rejected and the retry stopped without waiting again.
-	if w := k.retryClock.Waits(); len(w) != 5 {
-		t.Errorf("retry waited %d times (%v), want 5", len(w), w)
+	// One wait after each of the first four failures; the fifth tripped
+	// the breaker, which stays open far longer than the next wait, so the
+	// retry stopped at once instead of waiting to be rejected.
+	if w := k.retryClock.Waits(); len(w) != 4 {
+		t.Errorf("retry waited %d times (%v), want 4", len(w), w)
 	}
-	want := []string{"503", "503", "503", "503", "503", "rejected"}
+	want := []string{"503", "503", "503", "503", "503"}
 	if st := k.rec.statuses(); !slices.Equal(st, want) {
 		t.Errorf("recorded %v, want %v", st, want)
+	}
+	if !errors.Is(err, retry.ErrBlocked) || !errors.Is(err, err503) {
+		t.Errorf("err = %v, want a blocked retry that still names the last failure", err)
+	}
+}
+
+// A breaker that will be open for less than the next wait does not stop
+// the retry: after the wait a probe may go through.
+func TestGuardRetriesWhenTheBreakerReopensBeforeTheWaitEnds(t *testing.T) {
+	k := newGuardKit(t, 10, false)
+	var calls atomic.Int32
+	b, err := dbreaker.New("short", dbreaker.NewMemoryStore(k.clock), dbreaker.Config{FailureThreshold: 1, OpenTimeout: 500 * time.Millisecond},
+		dbreaker.WithClock(k.clock), dbreaker.WithLogger(discardLogger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := chain.NewGuard(chain.GuardConfig{Name: "short", Breaker: b, AttemptTimeout: time.Second, Clock: k.clock,
+		Retry: &retry.Policy{MaxRetries: 1, BaseDelay: time.Second, JitterFraction: 0, Jitter: retry.JitterNone, Clock: k.retryClock}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.retryClock.onWait = func(d time.Duration) { k.clock.Advance(d) }
+	err = g.Do(context.Background(), func(context.Context) error {
+		if calls.Add(1) == 1 {
+			return err503
+		}
+		return nil
+	})
+	if err != nil || calls.Load() != 2 {
+		t.Fatalf("err = %v after %d calls; want the second attempt, a probe after the 1s wait, to succeed", err, calls.Load())
 	}
 }
 

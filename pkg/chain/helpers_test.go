@@ -23,6 +23,9 @@ type retryClock struct {
 	mu    sync.Mutex
 	now   time.Time
 	waits []time.Duration
+	// onWait, if set before use, is called with each wait, as the timer
+	// fires: a test moves its other clocks along.
+	onWait func(time.Duration)
 }
 
 func newRetryClock() *retryClock {
@@ -37,11 +40,14 @@ func (c *retryClock) Now() time.Time {
 
 func (c *retryClock) NewTimer(d time.Duration) retry.Timer {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.waits = append(c.waits, d)
 	c.now = c.now.Add(d)
 	t := firedTimer{c: make(chan time.Time, 1)}
 	t.c <- c.now
+	c.mu.Unlock()
+	if c.onWait != nil {
+		c.onWait(d)
+	}
 	return t
 }
 

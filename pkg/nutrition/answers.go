@@ -18,7 +18,8 @@ import (
 // the one stored (by FetchedAt) changes nothing.
 //
 // r.Query must have a letter or a digit and be at most sr24.MaxNameBytes
-// long; r.Source must be an upstream's name (1 to 32 lower-case letters,
+// long; r.Query, r.Description and r.ID must be valid UTF-8 without control
+// characters; r.Source must be an upstream's name (1 to 32 lower-case letters,
 // digits, '_' or '-'; not "sr24", whose data is seeded); r.Description must
 // not be empty; known nutrients must be finite and not negative. A zero
 // r.FetchedAt means now (Config.Clock). The other fields are not stored.
@@ -74,6 +75,11 @@ func validateAnswer(r Result) (string, error) {
 	}
 	if r.Description == "" {
 		return "", bad("Description", r.Description, "an answer needs the food's description")
+	}
+	for _, f := range []struct{ name, text string }{{"Query", r.Query}, {"Description", r.Description}, {"ID", r.ID}} {
+		if err := checkText(f.text); err != nil {
+			return "", bad(f.name, quoteShort(f.text), err.(*ConfigError).Reason)
+		}
 	}
 	for i, v := range nutrientValues(r.Per100g) {
 		n := sr24.Nutrient(i)

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
+
+	"github.com/lib/pq"
 
 	"github.com/healthagent/resilience/pkg/chain"
 	"github.com/healthagent/resilience/pkg/dbreaker"
@@ -23,6 +26,10 @@ const (
 // DefaultCacheTimeout bounds a cache step, so a PostgreSQL outage costs a
 // request that much at most before the chain moves on.
 const DefaultCacheTimeout = 300 * time.Millisecond
+
+// DefaultRemoteShare is ChainConfig.RemoteShare's default: a remote step
+// may use half the time left.
+const DefaultRemoteShare = 0.5
 
 // Answer is what the lookup chain found for a food.
 type Answer struct {
@@ -61,6 +68,11 @@ type ChainConfig struct {
 	// fails too, the answer is an average dish.
 	Estimate      func(ctx context.Context, name string) (Result, error)
 	EstimateGuard *chain.Guard
+	// RemoteShare is the part of the time left before the caller's deadline
+	// that each remote step (USDA, the web search, the model estimate) may
+	// use, so that the steps after it keep time to answer: from 0 to 1, 0
+	// meaning DefaultRemoteShare.
+	RemoteShare float64
 	// Options are the chain's (logger, observer, timeout).
 	Options []chain.Option
 	// Logger logs failed write-throughs (default: discard).
@@ -94,6 +106,12 @@ func NewChain(cfg ChainConfig) (*Chain, error) {
 	if cfg.CacheTimeout == 0 {
 		cfg.CacheTimeout = DefaultCacheTimeout
 	}
+	if !(cfg.RemoteShare >= 0 && cfg.RemoteShare <= 1) {
+		return nil, &ConfigError{Field: "RemoteShare", Value: cfg.RemoteShare, Reason: "want a fraction from 0 to 1"}
+	}
+	if cfg.RemoteShare == 0 {
+		cfg.RemoteShare = DefaultRemoteShare
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -114,62 +132,103 @@ type step struct {
 	name, from string
 	guard      *chain.Guard
 	timeout    time.Duration
-	find       func(ctx context.Context, name string) (Result, error)
+	share      float64
+	find       func(ctx context.Context, q Query) (Result, error)
 	saveTo     bool // write a success through to the cache
+	estimate   bool // no source that knows the food: skipped for a Strict query
+}
+
+// byName adapts a lookup of a name to a step's find, looking up what the
+// query names (its SR24 description when it has one).
+func byName(fn func(ctx context.Context, name string) (Result, error)) func(context.Context, Query) (Result, error) {
+	return func(ctx context.Context, q Query) (Result, error) { return fn(ctx, q.text()) }
 }
 
 func (c *Chain) steps() []step {
 	cfg := c.cfg
 	var steps []step
 	if cfg.USDA != nil {
-		steps = append(steps, step{name: "usda", from: FromUSDA, guard: cfg.USDAGuard, find: cfg.USDA.Search, saveTo: true})
+		steps = append(steps, step{name: "usda", from: FromUSDA, guard: cfg.USDAGuard, share: cfg.RemoteShare, find: cfg.USDA.SearchFor, saveTo: true})
 	}
 	if cfg.Cache != nil {
-		steps = append(steps, step{name: "postgres", from: FromCache, guard: cfg.CacheGuard, timeout: cfg.CacheTimeout, find: cfg.Cache.Lookup})
+		steps = append(steps, step{name: "postgres", from: FromCache, guard: cfg.CacheGuard, timeout: cfg.CacheTimeout, find: byName(cfg.Cache.Lookup)})
 	}
 	if cfg.Embedded != nil {
-		steps = append(steps, step{name: "embedded", from: FromCache, find: func(_ context.Context, name string) (Result, error) {
-			m, err := cfg.Embedded.Lookup(name)
+		steps = append(steps, step{name: "embedded", from: FromCache, find: func(_ context.Context, q Query) (Result, error) {
+			if f, ok := cfg.Embedded.Food(q.NDB); ok && q.NDB != "" {
+				return Result{Query: q.text(), Source: SourceSR24, ID: f.NDB, NDB: f.NDB, Description: f.Description,
+					Per100g: f.Per100g, Unknown: f.Unknown, How: MatchNormalized, Score: 1, Matched: f.Description}, nil
+			}
+			m, err := cfg.Embedded.Lookup(q.Name)
 			if err != nil {
 				return Result{}, fmt.Errorf("%w: %w", ErrNotFound, err)
 			}
-			return Result{Query: name, Source: SourceSR24, ID: m.Food.NDB, Description: m.Food.Description,
+			return Result{Query: q.Name, Source: SourceSR24, ID: m.Food.NDB, NDB: m.Food.NDB, Description: m.Food.Description,
 				Per100g: m.Food.Per100g, Unknown: m.Food.Unknown, How: MatchKind(m.How), Score: m.Score, Matched: m.Matched}, nil
 		}})
 	}
 	if cfg.Web != nil {
-		steps = append(steps, step{name: "web", from: FromWeb, guard: cfg.WebGuard, find: cfg.Web, saveTo: true})
+		steps = append(steps, step{name: "web", from: FromWeb, guard: cfg.WebGuard, share: cfg.RemoteShare, find: func(ctx context.Context, q Query) (Result, error) {
+			return cfg.Web(ctx, q.Name)
+		}, saveTo: true})
 	}
 	if cfg.Estimate != nil {
-		steps = append(steps, step{name: "ai_estimate", from: FromEstimate, guard: cfg.EstimateGuard, find: cfg.Estimate})
+		steps = append(steps, step{name: "ai_estimate", from: FromEstimate, guard: cfg.EstimateGuard, share: cfg.RemoteShare, estimate: true, find: func(ctx context.Context, q Query) (Result, error) {
+			return cfg.Estimate(ctx, q.Name)
+		}})
 	}
-	return append(steps, step{name: "average_dish", from: FromEstimate, find: func(_ context.Context, name string) (Result, error) {
-		return AverageDish(name), nil
+	return append(steps, step{name: "average_dish", from: FromEstimate, estimate: true, find: func(_ context.Context, q Query) (Result, error) {
+		return AverageDish(q.Name), nil
 	}})
 }
 
-// Find looks a food up along the chain. It fails only when ctx ends: the
-// last step always answers.
+// Find looks a food up by name along the chain (Lookup of a Query that is
+// sure of its name). It fails only when ctx ends: the last step always
+// answers.
 func (c *Chain) Find(ctx context.Context, name string) (Answer, error) {
-	defs := c.steps()
+	return c.Lookup(ctx, Query{Name: name, Sure: true})
+}
+
+// Lookup looks a Query up along the chain: USDA, the cache, the embedded
+// data, the web search, then (unless q.Strict) a model's estimate and the
+// average dish. A Strict query takes only an answer that is the food it
+// names: no similar name, and a description holding every word of the
+// name. An answer from USDA or the web is written through to the
+// cache only when q.Sure. It fails when ctx ends, and for a Strict query
+// that no source knows (the error wraps ErrNotFound); a query holding
+// control characters or invalid UTF-8 is a *ConfigError, and no source
+// sees it.
+func (c *Chain) Lookup(ctx context.Context, q Query) (Answer, error) {
+	if err := checkText(q.Name + q.Description); err != nil {
+		return Answer{}, err
+	}
+	var defs []step
+	for _, d := range c.steps() {
+		if !(q.Strict && d.estimate) {
+			defs = append(defs, d)
+		}
+	}
 	steps := make([]chain.Step[Answer], len(defs))
 	for i, d := range defs {
 		find := func(ctx context.Context) (Answer, error) {
-			r, err := d.find(ctx, name)
+			r, err := d.find(ctx, q)
 			if err != nil {
 				return Answer{}, err
 			}
+			if q.Strict && !knows(q, r) {
+				return Answer{}, notFound(q.Name, fmt.Sprintf("%s answered %q, which is not the food named", d.name, r.Description))
+			}
 			if r.Query == "" {
-				r.Query = name
+				r.Query = q.text()
 			}
 			return Answer{Result: r, From: d.from, Step: d.name}, nil
 		}
 		if d.guard != nil {
 			steps[i] = chain.GuardedStep(d.guard, find)
-			steps[i].Timeout = d.timeout
 		} else {
-			steps[i] = chain.Step[Answer]{Name: d.name, Timeout: d.timeout, Fn: find}
+			steps[i] = chain.Step[Answer]{Name: d.name, Fn: find}
 		}
+		steps[i].Timeout, steps[i].Share = d.timeout, d.share
 		steps[i].Degraded = d.from != FromUSDA
 	}
 	ch, err := chain.New("nutrition", steps, c.cfg.Options...)
@@ -178,14 +237,36 @@ func (c *Chain) Find(ctx context.Context, name string) (Answer, error) {
 	}
 	res, err := ch.Run(ctx)
 	if err != nil {
+		if q.Strict && errors.Is(err, chain.ErrAllFailed) {
+			return Answer{}, fmt.Errorf("%w: %w", ErrNotFound, err)
+		}
 		return Answer{}, err
 	}
 	ans := res.Value
 	ans.Degraded = res.Degraded
-	if defs[res.Index].saveTo && c.cfg.Cache != nil {
+	if defs[res.Index].saveTo && c.cfg.Cache != nil && q.Sure {
 		c.writeThrough(ctx, ans)
 	}
 	return ans, nil
+}
+
+// knows reports whether an answer to a Strict query is the food it names,
+// not a guess: not a similar name, and a description holding every word of
+// the name (as FoodData Central's requireAllWords does).
+func knows(q Query, r Result) bool {
+	if r.How == MatchSimilar {
+		return false
+	}
+	if q.NDB != "" && r.NDB == q.NDB {
+		return true
+	}
+	desc := " " + sr24.Normalize(r.Description) + " "
+	for _, w := range strings.Fields(sr24.Normalize(q.Name)) {
+		if !strings.Contains(desc, " "+w+" ") {
+			return false
+		}
+	}
+	return true
 }
 
 // writeThrough saves an upstream's answer in the cache, bounded by the
@@ -207,10 +288,20 @@ func (c *Chain) writeThrough(ctx context.Context, ans Answer) {
 
 // Classify is the breaker classifier for the guards of lookups (USDA, the
 // cache, the web search): a food not found is an answer, not a failure of
-// the source; other errors are as dbreaker.DefaultClassify says.
+// the source; an error the request's own data caused (a *ConfigError, or a
+// PostgreSQL data exception or integrity violation, SQLSTATE classes 22 and
+// 23, such as a NUL byte in a name) is no failure of the source either and
+// counts for nothing; other errors are as dbreaker.DefaultClassify says.
 func Classify(err error) dbreaker.Outcome {
-	if errors.Is(err, ErrNotFound) {
+	var ce *ConfigError
+	var pe *pq.Error
+	switch {
+	case errors.Is(err, ErrNotFound):
 		return dbreaker.Success
+	case errors.As(err, &ce):
+		return dbreaker.Ignored
+	case errors.As(err, &pe) && (pe.Code.Class() == "22" || pe.Code.Class() == "23"):
+		return dbreaker.Ignored
 	}
 	return dbreaker.DefaultClassify(err)
 }

@@ -8,10 +8,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
 	toxiproxy "github.com/Shopify/toxiproxy/v2"
+	"github.com/lib/pq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
@@ -177,6 +179,141 @@ func TestClassifyTreatsNotFoundAsAnAnswer(t *testing.T) {
 	if Classify(notFound("x", "none")) != dbreaker.Success || Classify(errors.New("503")) != dbreaker.Failure ||
 		Classify(context.Canceled) != dbreaker.Ignored {
 		t.Fatal("Classify")
+	}
+}
+
+// Errors the request's own data causes are no failure of the database: a
+// data exception (SQLSTATE class 22) or an integrity violation (23), and
+// input refused before it reaches the database. Connection failures are.
+func TestClassifyClientDataIsNoFailure(t *testing.T) {
+	tests := []struct {
+		err  error
+		want dbreaker.Outcome
+	}{
+		{&DBError{Op: "lookup", Err: &pq.Error{Code: "22021", Message: `invalid byte sequence for encoding "UTF8": 0x00`}}, dbreaker.Ignored},
+		{&DBError{Op: "save answer", Err: &pq.Error{Code: "23505", Message: "duplicate key value"}}, dbreaker.Ignored},
+		{&ConfigError{Field: "name", Value: "rice\x00", Reason: "control character"}, dbreaker.Ignored},
+		{&DBError{Op: "lookup", Err: &pq.Error{Code: "08006", Message: "connection failure"}}, dbreaker.Failure},
+		{&DBError{Op: "lookup", Err: &pq.Error{Code: "57P01", Message: "terminating connection due to administrator command"}}, dbreaker.Failure},
+	}
+	for _, tt := range tests {
+		if got := Classify(tt.err); got != tt.want {
+			t.Errorf("Classify(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+	// A data exception from the real server.
+	db := testpg.Connect(t)
+	_, err := db.ExecContext(testContext(t), "SELECT 1/0")
+	if got := Classify(&DBError{Op: "x", Err: err}); got != dbreaker.Ignored {
+		t.Errorf("Classify(%v) = %v, want ignored", err, got)
+	}
+}
+
+// A caption with a NUL byte never reaches PostgreSQL, and however often it
+// comes, the cache's breaker stays closed: the input is at fault, not the
+// database.
+func TestNULNeverReachesTheCacheNorOpensItsBreaker(t *testing.T) {
+	store, _, _ := seededStore(t, Config{})
+	f := newChainFixture(t, store)
+	ctx := testContext(t)
+	guard := guardFor(t, "postgres", f.cache, time.Second)
+	for i := 0; i < 7; i++ {
+		_, err := chain.Guarded(ctx, guard, func(ctx context.Context) (Result, error) { return store.Lookup(ctx, "rice\x00") })
+		var ce *ConfigError
+		if !errors.As(err, &ce) {
+			t.Fatalf("lookup %d: err = %v, want a *ConfigError naming the control character", i, err)
+		}
+		if err := store.SaveAnswer(ctx, Result{Query: "rice\x00", Source: SourceUSDA, Description: "Rice"}); !errors.As(err, &ce) {
+			t.Fatalf("save %d: err = %v, want a *ConfigError", i, err)
+		}
+		if _, err := f.chain.Lookup(ctx, Query{Name: "rice\x00"}); !errors.As(err, &ce) {
+			t.Fatalf("chain lookup %d: err = %v, want a *ConfigError", i, err)
+		}
+	}
+	if s, err := f.cache.State(ctx); err != nil || s.State != dbreaker.Closed || s.Failures != 0 {
+		t.Fatalf("the cache's breaker after 7 NUL names: %+v, %v; want closed, no failure", s, err)
+	}
+	if got := f.fake.Stats()[fakeupstream.USDA].Requests; got != 0 {
+		t.Fatalf("USDA saw %d requests for a name with a NUL", got)
+	}
+}
+
+// A Strict query that no source knows is ErrNotFound: no estimate, no
+// average dish, no invented number.
+func TestStrictLookupOfAnUnknownFood(t *testing.T) {
+	f := newChainFixture(t, nil)
+	ctx := testContext(t)
+	_, err := f.chain.Lookup(ctx, Query{Name: "zorblax", Strict: true})
+	if !errors.Is(err, ErrNotFound) {
+		t.Fatalf("strict lookup of zorblax: %v, want ErrNotFound", err)
+	}
+	ans, err := f.chain.Lookup(ctx, Query{Name: "zorblax"})
+	if err != nil || ans.From != FromEstimate {
+		t.Fatalf("lookup of zorblax: %+v, %v; want the average dish", ans, err)
+	}
+	// A misspelt name the embedded data would match by similarity is no
+	// answer to a strict query: it is a guess.
+	if ans, err := f.chain.Lookup(ctx, Query{Name: "chiken brest"}); err != nil || ans.Step != "embedded" || ans.How != MatchSimilar {
+		t.Fatalf("lookup of chiken brest: %+v, %v; want the embedded data's similar match", ans, err)
+	}
+	if _, err := f.chain.Lookup(ctx, Query{Name: "chiken brest", Strict: true}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("strict lookup of chiken brest: %v, want ErrNotFound", err)
+	}
+	if ans, err := f.chain.Lookup(ctx, Query{Name: "chicken breast", Strict: true}); err != nil || ans.From != FromUSDA {
+		t.Fatalf("strict lookup of chicken breast: %+v, %v", ans, err)
+	}
+}
+
+// An answer for a query the parser was not sure of is never written to
+// the cache as the food the name means; a sure one is.
+func TestOnlySureAnswersAreCached(t *testing.T) {
+	store, _, _ := seededStore(t, Config{})
+	f := newChainFixture(t, store)
+	ctx := testContext(t)
+	if ans, err := f.chain.Lookup(ctx, Query{Name: "chicken breast"}); err != nil || ans.From != FromUSDA {
+		t.Fatalf("unsure lookup: %+v, %v", ans, err)
+	}
+	saved, err := store.StaleAnswers(ctx, SourceUSDA, time.Now().Add(time.Hour), 10)
+	if err != nil || len(saved) != 0 {
+		t.Fatalf("an unsure answer was cached: %+v, %v", saved, err)
+	}
+	q := Query{Name: "chicken breast", NDB: "05064", Description: "Chicken, broilers or fryers, breast, meat only, cooked, roasted", Sure: true}
+	ans, err := f.chain.Lookup(ctx, q)
+	if err != nil || ans.From != FromUSDA || ans.NDB != "05064" || ans.Per100g.EnergyKcal != 165 {
+		t.Fatalf("sure lookup: %+v, %v", ans, err)
+	}
+	saved, err = store.StaleAnswers(ctx, SourceUSDA, time.Now().Add(time.Hour), 10)
+	if err != nil || len(saved) != 1 || saved[0].Query != q.Description {
+		t.Fatalf("a sure answer was not cached under its food: %+v, %v", saved, err)
+	}
+}
+
+// USDA hangs: the USDA step gets its share of the time left (half of a
+// 2 s budget, less than its 2 s attempt timeout), and the cache answers
+// with the rest of the budget still unspent.
+func TestHangingUSDAAnswersWithinTheBudget(t *testing.T) {
+	store, _, _ := seededStore(t, Config{})
+	f := newChainFixture(t, store)
+	var usdaErr error
+	f.chain.cfg.Options = append(f.chain.cfg.Options, chain.WithObserver(chain.ObserverFunc(func(_ context.Context, e chain.StepEvent) {
+		if e.Step == "usda" {
+			usdaErr = e.Err
+		}
+	})))
+	if err := f.fake.SetFault(fakeupstream.USDA, fakeupstream.Fault{HangRate: 1}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(testContext(t), 2*time.Second)
+	defer cancel()
+	ans, err := f.chain.Lookup(ctx, Query{Name: "rice", NDB: "20045", Description: "Rice, white, long-grain, regular, cooked", Sure: true})
+	if err != nil || ans.From != FromCache || ans.Per100g.EnergyKcal != 130 {
+		t.Fatalf("USDA hanging: %+v, %v; want the cache's answer", ans, err)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("the request's budget ran out (%v): the USDA step took more than its share", ctx.Err())
+	}
+	if usdaErr == nil || !errors.Is(usdaErr, context.DeadlineExceeded) || !strings.Contains(usdaErr.Error(), "step timed out after") {
+		t.Fatalf("USDA step ended with %v; want its share of the budget to end it", usdaErr)
 	}
 }
 

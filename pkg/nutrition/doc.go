@@ -19,7 +19,18 @@
 //
 // The pieces are plain functions of (ctx, name) so that a fallback chain can
 // wrap each in retry, circuit breaker and timeout: USDA → Postgres cache →
-// web search → estimate.
+// web search → estimate. Chain runs them in that order for a Query: a name,
+// and the SR24 food the meal parser matched it to (package meal), so that
+// every source answers for the same food; an answer is written through to
+// the cache only when the match was sure, and a Strict query gets no
+// estimate. Each remote step has a share of the time left before the
+// caller's deadline, so one deadline per request leaves the fallbacks time
+// to answer.
+//
+// Input that a database or an upstream should never see (control
+// characters, invalid UTF-8) is refused with a *ConfigError before any
+// call, and Classify counts neither it nor a PostgreSQL data error
+// (SQLSTATE classes 22 and 23) as a failure of the source.
 //
 // # The store
 //
@@ -52,7 +63,12 @@
 // # The USDA client
 //
 // USDAClient searches foods and reads one food by FDC id, with a timeout
-// of its own (5 s by default). Errors carry the HTTP status and USDA's
+// of its own (5 s by default). It searches the generic data types
+// (Foundation, SR Legacy, Survey (FNDDS)) unless asked for branded
+// products, prefers the form a name means (sr24.AsEaten: cooked rice for
+// "rice"), reads Foundation foods' carbohydrate by summation (205.2) and
+// Atwater energies, and leaves a nutrient USDA does not give unknown, never
+// 0. Errors carry the HTTP status and USDA's
 // error code and work with package retry's classifier: 429
 // OVER_RATE_LIMIT is retried, 403 API_KEY_INVALID is not. The API key never
 // appears in an error.

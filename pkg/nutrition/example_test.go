@@ -83,7 +83,7 @@ func ExampleUSDAClient_Search() {
 	// Output:
 	// nutrition: usda: search: status 429 OVER_RATE_LIMIT: You have exceeded your rate limit.
 	// retry it? true
-	// Chicken, breast, boneless, skinless, raw (FDC 2646170): 106 kcal per 100 g
+	// Chicken, broilers or fryers, breast, meat only, cooked, roasted (FDC 171477): 165 kcal per 100 g
 }
 
 // Example shows the store answering while USDA is down: SR24 foods by

@@ -46,11 +46,16 @@ const nutrientColumns = "energy_kcal, protein_g, carbohydrate_g, fat_g, fiber_g,
 // then to the shorter text, then to the lower NDB number.
 //
 // When nothing matches, or the name is empty, has no letter or digit, or
-// is longer than sr24.MaxNameBytes, the error wraps ErrNotFound. Database
-// failures are *DBError; ErrNotMigrated when the schema is missing.
+// is longer than sr24.MaxNameBytes, the error wraps ErrNotFound. A name
+// with a control character or invalid UTF-8 is a *ConfigError, and never
+// reaches the database. Database failures are *DBError; ErrNotMigrated
+// when the schema is missing.
 func (s *Store) Lookup(ctx context.Context, name string) (Result, error) {
 	if len(name) > sr24.MaxNameBytes {
 		return Result{}, notFound(name, fmt.Sprintf("the name is %d bytes long, over the limit of %d", len(name), sr24.MaxNameBytes))
+	}
+	if err := checkText(name); err != nil {
+		return Result{}, err
 	}
 	key := sr24.Normalize(name)
 	if key == "" {

@@ -65,6 +65,14 @@ type Result struct {
 	// Description is the source's description of the food, e.g. "Chicken,
 	// broilers or fryers, breast, meat only, cooked, roasted".
 	Description string
+	// DataType is FoodData Central's data type of a USDA answer
+	// ("Foundation", "SR Legacy", "Survey (FNDDS)", "Branded"); empty
+	// otherwise.
+	DataType string
+	// NDB is the food's SR number when the source gives one: an SR24 food's
+	// own, or the ndbNumber of a Foundation or SR Legacy food; empty
+	// otherwise.
+	NDB string
 	// Per100g holds the nutrients in 100 g of the food.
 	Per100g sr24.Nutrients
 	// Unknown lists the nutrients the source does not give; their value in

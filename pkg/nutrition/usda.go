@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +27,10 @@ const (
 	DefaultUSDAPageSize     = 10
 	DefaultUSDAMaxBodyBytes = 4 << 20
 )
+
+// DefaultUSDADataTypes are the data types searched when USDAConfig gives
+// none: generic foods, as eaten, not branded products.
+var DefaultUSDADataTypes = []string{"Foundation", "SR Legacy", "Survey (FNDDS)"}
 
 // maxUSDAPageSize is FoodData Central's largest page.
 const maxUSDAPageSize = 200
@@ -46,8 +52,9 @@ type USDAConfig struct {
 	// PageSize is the number of foods a search asks for, 1 to 200; 0 means
 	// DefaultUSDAPageSize (10).
 	PageSize int
-	// DataTypes, if not empty, limits searches to these FoodData Central
-	// data types, e.g. "Foundation", "SR Legacy", "Branded".
+	// DataTypes limits searches to these FoodData Central data types;
+	// empty means DefaultUSDADataTypes, the generic foods (a Query asking
+	// for a branded product adds "Branded").
 	DataTypes []string
 	// MaxBodyBytes caps the size of a response; 0 means
 	// DefaultUSDAMaxBodyBytes (4 MiB). Negative is invalid.
@@ -63,11 +70,10 @@ type USDAConfig struct {
 // are plain functions of (ctx, query) for a fallback chain to wrap in
 // retry, breaker and timeout. It is safe for concurrent use.
 type USDAClient struct {
-	cfg     USDAConfig
-	search  string // URL of the search endpoint, without query
-	food    string // URL of the food endpoint, without the id
-	httpc   *http.Client
-	dataTyp string
+	cfg    USDAConfig
+	search string // URL of the search endpoint, without query
+	food   string // URL of the food endpoint, without the id
+	httpc  *http.Client
 }
 
 // NewUSDAClient validates cfg and returns a client. Errors are
@@ -113,6 +119,9 @@ func NewUSDAClient(cfg USDAConfig) (*USDAClient, error) {
 	case cfg.MaxBodyBytes == 0:
 		cfg.MaxBodyBytes = DefaultUSDAMaxBodyBytes
 	}
+	if len(cfg.DataTypes) == 0 {
+		cfg.DataTypes = DefaultUSDADataTypes
+	}
 	for _, dt := range cfg.DataTypes {
 		if strings.TrimSpace(dt) == "" || strings.Contains(dt, ",") {
 			return nil, bad("DataTypes", cfg.DataTypes, "each data type must be a non-empty name without commas")
@@ -126,49 +135,96 @@ func NewUSDAClient(cfg USDAConfig) (*USDAClient, error) {
 	}
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	return &USDAClient{
-		cfg:     cfg,
-		search:  base + "/fdc/v1/foods/search",
-		food:    base + "/fdc/v1/food/",
-		httpc:   cfg.HTTPClient,
-		dataTyp: strings.Join(cfg.DataTypes, ","),
+		cfg:    cfg,
+		search: base + "/fdc/v1/foods/search",
+		food:   base + "/fdc/v1/food/",
+		httpc:  cfg.HTTPClient,
 	}, nil
 }
 
 // Search asks FoodData Central for foods matching query and returns the
-// first (USDA's best match) whose energy is known. The error wraps
-// ErrNotFound when there is none, is a *USDAError for a response outside
-// 2xx, a *DecodeError for a body that is not a search response, and
+// one that best fits: of those whose energy is known, the one whose form
+// is nearest the one the name means (sr24.AsEaten: cooked rice for "rice",
+// not raw), in USDA's order otherwise, generic before branded. The error
+// wraps ErrNotFound when there is none, is a *USDAError for a response
+// outside 2xx, a *DecodeError for a body that is not a search response, and
 // otherwise says what failed (the request, reading the body), wrapping the
 // cause so that package retry can classify it.
 func (c *USDAClient) Search(ctx context.Context, query string) (Result, error) {
-	foods, err := c.SearchFoods(ctx, query)
+	return c.SearchFor(ctx, Query{Name: query})
+}
+
+// SearchFor looks a Query up: a food the embedded data matched (q.NDB) is
+// searched by its SR24 description and answered by the result with the
+// same NDB number when USDA gives it; a name alone is searched requiring
+// all its words. Generic data types only, unless q.Branded. See Search for
+// the choice and the errors.
+func (c *USDAClient) SearchFor(ctx context.Context, q Query) (Result, error) {
+	text := q.Name
+	if q.NDB != "" && q.Description != "" {
+		text = q.Description
+	}
+	types := c.cfg.DataTypes
+	if q.Branded && !slices.Contains(types, "Branded") {
+		types = append(slices.Clone(types), "Branded")
+	}
+	foods, err := c.searchFoods(ctx, text, types, q.NDB == "")
 	if err != nil {
 		return Result{}, err
 	}
-	for _, r := range foods {
-		if !r.Unknown.Has(sr24.Energy) {
+	return bestFood(text, q.NDB, foods)
+}
+
+// bestFood picks the answer to a search for text among foods (see Search).
+func bestFood(text, ndb string, foods []Result) (Result, error) {
+	best, bestScore := -1, math.Inf(1)
+	for i, r := range foods {
+		if r.Unknown.Has(sr24.Energy) {
+			continue
+		}
+		if ndb != "" && r.NDB == ndb {
 			return r, nil
 		}
+		score := sr24.AsEaten(text, r.Description) + 0.02*float64(i)
+		if r.DataType == "Branded" {
+			score += 0.1
+		}
+		if score < bestScore {
+			best, bestScore = i, score
+		}
+	}
+	if best >= 0 {
+		return foods[best], nil
 	}
 	if len(foods) == 0 {
-		return Result{}, notFound(query, "USDA FoodData Central found no food")
+		return Result{}, notFound(text, "USDA FoodData Central found no food")
 	}
-	return Result{}, notFound(query, fmt.Sprintf("none of the %d foods USDA FoodData Central found gives energy", len(foods)))
+	return Result{}, notFound(text, fmt.Sprintf("none of the %d foods USDA FoodData Central found gives energy", len(foods)))
 }
 
 // SearchFoods returns the foods FoodData Central finds for query, in its
 // order, up to USDAConfig.PageSize; none when it finds none. Each Result
 // has Query set to query, so it can be saved with Store.SaveAnswer.
 func (c *USDAClient) SearchFoods(ctx context.Context, query string) ([]Result, error) {
+	return c.searchFoods(ctx, query, c.cfg.DataTypes, false)
+}
+
+// searchFoods runs one search of the given data types, requiring every
+// word of query in a food's description when requireAll.
+func (c *USDAClient) searchFoods(ctx context.Context, query string, dataTypes []string, requireAll bool) ([]Result, error) {
 	if strings.TrimSpace(query) == "" || len(query) > sr24.MaxNameBytes {
 		return nil, &ConfigError{Field: "query", Value: quoteShort(query), Reason: fmt.Sprintf("want a food name of 1 to %d bytes", sr24.MaxNameBytes)}
+	}
+	if err := checkText(query); err != nil {
+		return nil, err
 	}
 	q := url.Values{}
 	q.Set("api_key", c.cfg.APIKey)
 	q.Set("query", query)
 	q.Set("pageSize", strconv.Itoa(c.cfg.PageSize))
-	if c.dataTyp != "" {
-		q.Set("dataType", c.dataTyp)
+	q.Set("dataType", strings.Join(dataTypes, ","))
+	if requireAll {
+		q.Set("requireAllWords", "true")
 	}
 	body, err := c.get(ctx, "search", c.search, q)
 	if err != nil {

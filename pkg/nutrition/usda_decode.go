@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -45,11 +46,40 @@ func (n *usdaNutrientNumber) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// usdaNDBNumber is a food's NDB number, an integer in FoodData Central's
+// responses (5064); a string is accepted too. It reads as the five digits
+// of SR24 ("05064"), or "" when absent.
+type usdaNDBNumber string
+
+func (n *usdaNDBNumber) UnmarshalJSON(b []byte) error {
+	var num json.Number
+	if err := json.Unmarshal(b, &num); err != nil {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return errors.New("ndbNumber is neither a number nor a string")
+		}
+		num = json.Number(strings.TrimSpace(s))
+	}
+	if num == "" {
+		*n = ""
+		return nil
+	}
+	v, err := strconv.ParseInt(string(num), 10, 64)
+	if err != nil || v <= 0 || v > 99999 {
+		*n = "" // not an SR number: a Survey food code or garbage
+		return nil
+	}
+	*n = usdaNDBNumber(fmt.Sprintf("%05d", v))
+	return nil
+}
+
 // usdaSearchResponse is the part of GET /fdc/v1/foods/search used here.
 type usdaSearchResponse struct {
 	Foods *[]struct {
-		FDCID         int64  `json:"fdcId"`
-		Description   string `json:"description"`
+		FDCID         int64         `json:"fdcId"`
+		Description   string        `json:"description"`
+		DataType      string        `json:"dataType"`
+		NDBNumber     usdaNDBNumber `json:"ndbNumber"`
 		FoodNutrients []struct {
 			NutrientNumber usdaNutrientNumber `json:"nutrientNumber"`
 			UnitName       string             `json:"unitName"`
@@ -60,8 +90,10 @@ type usdaSearchResponse struct {
 
 // usdaFoodResponse is the part of GET /fdc/v1/food/{fdcId} used here.
 type usdaFoodResponse struct {
-	FDCID         int64  `json:"fdcId"`
-	Description   string `json:"description"`
+	FDCID         int64         `json:"fdcId"`
+	Description   string        `json:"description"`
+	DataType      string        `json:"dataType"`
+	NDBNumber     usdaNDBNumber `json:"ndbNumber"`
 	FoodNutrients []struct {
 		Nutrient struct {
 			Number   usdaNutrientNumber `json:"number"`
@@ -73,13 +105,15 @@ type usdaFoodResponse struct {
 
 // DecodeUSDASearch decodes the body of a FoodData Central search
 // (GET /fdc/v1/foods/search) into one Result per food, in USDA's order,
-// with Source, ID (the FDC id), Description, Per100g and Unknown set. Each
-// food's foodNutrients give the nutrients by nutrientNumber: 208 energy
-// (kcal; else 958 or 957, the Atwater energies, else 268 in kJ), 203
-// protein, 205 carbohydrate, 204 fat, 291 fiber, 307 sodium, converted from
-// their unitName (G, MG, UG; KCAL, kJ). Nutrients missing, null, negative
-// or in an unknown unit are Unknown. A body that is not a search response
-// gives a *DecodeError; it never panics.
+// with Source, ID (the FDC id), Description, DataType, NDB (the integer
+// ndbNumber of Foundation and SR Legacy foods, as five digits), Per100g and
+// Unknown set. Each food's foodNutrients give the nutrients by
+// nutrientNumber: 208 energy (kcal; else 958 or 957, the Atwater energies,
+// else 268 in kJ), 203 protein, 205 carbohydrate (else 205.2, by
+// summation, as Foundation foods give it), 204 fat, 291 fiber, 307 sodium,
+// converted from their unitName (G, MG, UG; KCAL, kJ). Nutrients missing,
+// null, negative or in an unknown unit are Unknown, never 0. A body that is
+// not a search response gives a *DecodeError; it never panics.
 func DecodeUSDASearch(body []byte) ([]Result, error) {
 	var resp usdaSearchResponse
 	if err := decodeJSON(body, &resp); err != nil {
@@ -97,7 +131,7 @@ func DecodeUSDASearch(body []byte) ([]Result, error) {
 		for _, n := range f.FoodNutrients {
 			acc.add(string(n.NutrientNumber), n.UnitName, n.Value)
 		}
-		r := Result{Source: SourceUSDA, ID: strconv.FormatInt(f.FDCID, 10), Description: f.Description}
+		r := Result{Source: SourceUSDA, ID: strconv.FormatInt(f.FDCID, 10), Description: f.Description, DataType: f.DataType, NDB: string(f.NDBNumber)}
 		r.Per100g, r.Unknown = acc.result()
 		out = append(out, r)
 	}
@@ -119,7 +153,7 @@ func DecodeUSDAFood(body []byte) (Result, error) {
 	for _, n := range f.FoodNutrients {
 		acc.add(string(n.Nutrient.Number), n.Nutrient.UnitName, n.Amount)
 	}
-	r := Result{Source: SourceUSDA, ID: strconv.FormatInt(f.FDCID, 10), Description: f.Description}
+	r := Result{Source: SourceUSDA, ID: strconv.FormatInt(f.FDCID, 10), Description: f.Description, DataType: f.DataType, NDB: string(f.NDBNumber)}
 	r.Per100g, r.Unknown = acc.result()
 	return r, nil
 }
@@ -156,6 +190,8 @@ func usdaNutrientOf(number string) (usdaNutrient, bool) {
 		return usdaNutrient{sr24.Protein, "g", 0}, true
 	case "205":
 		return usdaNutrient{sr24.Carbohydrate, "g", 0}, true
+	case "205.2": // carbohydrate by summation (Foundation foods)
+		return usdaNutrient{sr24.Carbohydrate, "g", 1}, true
 	case "204":
 		return usdaNutrient{sr24.Fat, "g", 0}, true
 	case "291":

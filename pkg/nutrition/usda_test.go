@@ -72,11 +72,10 @@ func TestUSDASearch(t *testing.T) {
 		q.Get("query") != "chicken breast" || q.Get("pageSize") != "3" || q.Get("dataType") != "Foundation,SR Legacy" {
 		t.Errorf("request = %s %s, want GET /fdc/v1/foods/search with api_key, query, pageSize=3, dataType", req.Method, req.URL.Path)
 	}
-	// The first food gives energy only as the Atwater energies (958 is
-	// preferred to 957) and in kJ; it has no fiber.
-	want := Result{Query: "chicken breast", Source: SourceUSDA, ID: "2646170", Description: "Chicken, breast, boneless, skinless, raw",
-		Per100g: sr24.Nutrients{EnergyKcal: 106, ProteinG: 22.5, FatG: 1.93, SodiumMg: 59},
-		Unknown: sr24.NutrientSet(0).With(sr24.Carbohydrate).With(sr24.Fiber), FetchedAt: testStart}
+	// USDA's first food is raw; "chicken breast" means it cooked, and the
+	// SR Legacy food second in USDA's order is that.
+	want := Result{Query: "chicken breast", Source: SourceUSDA, ID: "171477", Description: "Chicken, broilers or fryers, breast, meat only, cooked, roasted",
+		DataType: "SR Legacy", NDB: "05064", Per100g: sr24.Nutrients{EnergyKcal: 165, ProteinG: 31, FatG: 3.57, SodiumMg: 74}, FetchedAt: testStart}
 	if r != want {
 		t.Errorf("Search =\n%+v, want\n%+v", r, want)
 	}
@@ -85,8 +84,15 @@ func TestUSDASearch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(all) != 3 || all[1].ID != "171477" || all[1].Per100g.EnergyKcal != 165 || all[1].Per100g.SodiumMg != 74 || all[1].Unknown != 0 {
-		t.Errorf("SearchFoods = %+v, want three foods, the second SR Legacy's roasted breast with every nutrient", all)
+	// The Foundation food gives energy only as the Atwater energies (958
+	// is preferred to 957) and in kJ, carbohydrate only by summation
+	// (205.2); it has no fiber, which stays unknown, not 0. Its ndbNumber
+	// is a JSON number.
+	foundation := Result{Query: "chicken breast", Source: SourceUSDA, ID: "2646170", Description: "Chicken, breast, boneless, skinless, raw",
+		DataType: "Foundation", NDB: "05062", Per100g: sr24.Nutrients{EnergyKcal: 106, ProteinG: 22.5, FatG: 1.93, SodiumMg: 59},
+		Unknown: sr24.NutrientSet(0).With(sr24.Fiber), FetchedAt: testStart}
+	if len(all) != 3 || all[0] != foundation || all[1] != want || all[2].DataType != "Branded" || all[2].NDB != "" {
+		t.Errorf("SearchFoods = %+v, want the Foundation, SR Legacy and Branded foods of the response", all)
 	}
 }
 
@@ -123,7 +129,7 @@ func TestUSDAFood(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Result{Source: SourceUSDA, ID: "171477", Description: "Chicken, broilers or fryers, breast, meat only, cooked, roasted",
-		Per100g: sr24.Nutrients{EnergyKcal: 165, ProteinG: 31.02, FatG: 3.57, SodiumMg: 74}, FetchedAt: testStart}
+		DataType: "SR Legacy", NDB: "05064", Per100g: sr24.Nutrients{EnergyKcal: 165, ProteinG: 31.02, FatG: 3.57, SodiumMg: 74}, FetchedAt: testStart}
 	if r != want {
 		t.Errorf("Food =\n%+v, want\n%+v", r, want)
 	}
@@ -378,5 +384,91 @@ func TestNewUSDAClientValidatesConfig(t *testing.T) {
 	var ce *ConfigError
 	if _, err := c.Search(context.Background(), " "); !errors.As(err, &ce) {
 		t.Errorf("Search of a blank query = %v, want a *ConfigError", err)
+	}
+}
+
+// FoodData Central responses written from its documented schema, with the
+// field types real responses have (an integer ndbNumber, nutrient numbers
+// as strings, "205.2" for carbohydrate by summation): a generic search for
+// rice and a Foundation food.
+func TestUSDAGenericSearchPrefersTheFormEaten(t *testing.T) {
+	body := readTestdata(t, "search_rice_generic.json")
+	var got atomic.Pointer[http.Request]
+	c, _ := usdaServer(t, USDAConfig{PageSize: 4}, func(w http.ResponseWriter, r *http.Request) {
+		got.Store(r)
+		_, _ = w.Write(body)
+	})
+	ctx := context.Background()
+	r, err := c.SearchFor(ctx, Query{Name: "rice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := got.Load().URL.Query()
+	if q.Get("dataType") != "Foundation,SR Legacy,Survey (FNDDS)" || q.Get("requireAllWords") != "true" {
+		t.Errorf("search asked dataType=%q requireAllWords=%q, want the generic types and every word", q.Get("dataType"), q.Get("requireAllWords"))
+	}
+	// "rice" is cooked rice: not the raw Foundation or SR Legacy foods USDA
+	// lists first, but the cooked Survey food after them.
+	if r.ID != "2344669" || r.DataType != "Survey (FNDDS)" || r.Per100g.EnergyKcal != 130 || r.NDB != "" {
+		t.Errorf("SearchFor(rice) = %+v, want the cooked rice of FNDDS", r)
+	}
+
+	// A food the embedded data matched is searched by its description and
+	// answered by the food with its NDB number.
+	r, err = c.SearchFor(ctx, Query{Name: "rice", NDB: "20045", Description: "Rice, white, long-grain, regular, cooked"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q = got.Load().URL.Query()
+	if q.Get("query") != "Rice, white, long-grain, regular, cooked" || q.Get("requireAllWords") != "" {
+		t.Errorf("search for a matched food asked %q (requireAllWords %q), want its description", q.Get("query"), q.Get("requireAllWords"))
+	}
+	if r.ID != "168878" || r.NDB != "20045" {
+		t.Errorf("SearchFor(NDB 20045) = %+v, want FDC 168878, NDB 20045", r)
+	}
+
+	// A branded product is searched among branded foods too.
+	if _, err := c.SearchFor(ctx, Query{Name: "kind bar", Branded: true}); err != nil {
+		t.Fatal(err)
+	}
+	if dt := got.Load().URL.Query().Get("dataType"); dt != "Foundation,SR Legacy,Survey (FNDDS),Branded" {
+		t.Errorf("branded search asked dataType=%q", dt)
+	}
+
+	foods, err := DecodeUSDASearch(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	foundation := foods[0]
+	if foundation.NDB != "20444" || foundation.DataType != "Foundation" || foundation.Per100g.EnergyKcal != 358 ||
+		foundation.Per100g.CarbohydrateG != 80.3 || !foundation.Unknown.Has(sr24.Fiber) || foundation.Unknown.Has(sr24.Carbohydrate) {
+		t.Errorf("Foundation food = %+v: want NDB 20444, 958 energy, 205.2 carbohydrate, fiber unknown", foundation)
+	}
+}
+
+func TestUSDAFoundationFood(t *testing.T) {
+	r, err := DecodeUSDAFood(readTestdata(t, "food_2512381_foundation.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Result{Source: SourceUSDA, ID: "2512381", Description: "Rice, white, long grain, unenriched, raw", DataType: "Foundation", NDB: "20444",
+		Per100g: sr24.Nutrients{EnergyKcal: 358, ProteinG: 7.04, CarbohydrateG: 80.3, FatG: 1.03, SodiumMg: 1}, Unknown: sr24.NutrientSet(0).With(sr24.Fiber)}
+	if r != want {
+		t.Errorf("DecodeUSDAFood =\n%+v, want\n%+v", r, want)
+	}
+}
+
+func TestUSDANDBNumberTypes(t *testing.T) {
+	for _, tt := range []struct{ json, want string }{
+		{`5064`, "05064"}, {`"5064"`, "05064"}, {`20444`, "20444"}, {`null`, ""}, {`""`, ""}, {`56205005`, ""}, {`-3`, ""},
+	} {
+		body := `{"foods":[{"fdcId":1,"description":"X","ndbNumber":` + tt.json + `,"foodNutrients":[]}]}`
+		foods, err := DecodeUSDASearch([]byte(body))
+		if err != nil || foods[0].NDB != tt.want {
+			t.Errorf("ndbNumber %s: %v, %v; want %q", tt.json, foods, err, tt.want)
+		}
+	}
+	if _, err := DecodeUSDASearch([]byte(`{"foods":[{"fdcId":1,"description":"X","ndbNumber":{},"foodNutrients":[]}]}`)); err == nil {
+		t.Error("an object as ndbNumber decoded without error")
 	}
 }

@@ -20,6 +20,9 @@ var (
 	// ErrDeadline: waiting for the next attempt would end after the context
 	// deadline, so Do returned at once instead of sleeping in vain.
 	ErrDeadline = errors.New("retry: next attempt would pass the context deadline")
+	// ErrBlocked: Policy.BeforeWait said the next attempt could not run
+	// (its circuit breaker would still be open), so Do did not wait for it.
+	ErrBlocked = errors.New("retry: next attempt would be rejected")
 )
 
 // StopReason says why Do stopped calling. Its String form is meant for logs
@@ -41,9 +44,12 @@ const (
 	// StopContextDone: the caller's context was cancelled or its deadline
 	// passed, after an attempt or during a wait.
 	StopContextDone
+	// StopBlocked: the next attempt would be rejected, as Policy.BeforeWait
+	// said (ErrBlocked).
+	StopBlocked
 )
 
-var stopReasonNames = [...]string{"success", "not_retryable", "exhausted", "budget_exhausted", "deadline", "context_done"}
+var stopReasonNames = [...]string{"success", "not_retryable", "exhausted", "budget_exhausted", "deadline", "context_done", "blocked"}
 
 // String returns a snake_case name such as "budget_exhausted".
 func (r StopReason) String() string {
@@ -54,21 +60,24 @@ func (r StopReason) String() string {
 }
 
 // GiveUpError is returned when Do stops although the last error was
-// retryable: attempts exhausted, budget empty, deadline too close, or the
-// caller's context done. It matches the sentinel of its Reason with
-// errors.Is (ErrExhausted, ErrBudgetExhausted, ErrDeadline, or the context's
-// own error for StopContextDone) and unwraps to the last attempt's error.
+// retryable: attempts exhausted, budget empty, deadline too close, the next
+// attempt blocked, or the caller's context done. It matches the sentinel of
+// its Reason with errors.Is (ErrExhausted, ErrBudgetExhausted, ErrDeadline,
+// ErrBlocked, or the context's own error for StopContextDone) and unwraps to
+// the last attempt's error.
 type GiveUpError struct {
 	// Attempts is the number of calls made, the first one included.
 	Attempts int
 	// Reason says why no further attempt was made.
 	Reason StopReason
-	// Delay is the wait that was refused, for StopDeadline.
+	// Delay is the wait that was refused, for StopDeadline and StopBlocked.
 	Delay time.Duration
 	// Err is the error of the last attempt.
 	Err error
 	// ctxErr is the context's error, for StopContextDone.
 	ctxErr error
+	// blocked is Policy.BeforeWait's error, for StopBlocked.
+	blocked error
 }
 
 func (e *GiveUpError) Error() string {
@@ -84,16 +93,21 @@ func (e *GiveUpError) Error() string {
 			e.Attempts, what, e.Delay, e.Err)
 	case StopContextDone:
 		return fmt.Sprintf("retry: gave up after %d %s: %v: %v", e.Attempts, what, e.ctxErr, e.Err)
+	case StopBlocked:
+		return fmt.Sprintf("retry: gave up after %d %s without waiting %s: %v: %v", e.Attempts, what, e.Delay, e.blocked, e.Err)
 	default:
 		return fmt.Sprintf("retry: gave up after %d %s: %v", e.Attempts, what, e.Err)
 	}
 }
 
 // Unwrap returns the last attempt's error and, for StopContextDone, the
-// context's error.
+// context's error, for StopBlocked, Policy.BeforeWait's.
 func (e *GiveUpError) Unwrap() []error {
-	if e.ctxErr != nil {
+	switch {
+	case e.ctxErr != nil:
 		return []error{e.Err, e.ctxErr}
+	case e.blocked != nil:
+		return []error{e.Err, e.blocked}
 	}
 	return []error{e.Err}
 }
@@ -107,6 +121,8 @@ func (e *GiveUpError) Is(target error) bool {
 		return target == ErrBudgetExhausted
 	case StopDeadline:
 		return target == ErrDeadline
+	case StopBlocked:
+		return target == ErrBlocked
 	}
 	return false
 }

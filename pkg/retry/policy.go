@@ -90,6 +90,14 @@ type Policy struct {
 	// each upstream one Budget.
 	Budget *Budget
 
+	// BeforeWait, if not nil, is asked before each wait for a retry whether
+	// an attempt made after waiting delay could run at all. An error (a
+	// circuit breaker that will still be open by then) stops Do at once
+	// instead of waiting in vain: Do returns a *GiveUpError with Reason
+	// StopBlocked, which matches ErrBlocked and unwraps to both the last
+	// attempt's error and this one. chain.Guard asks its breaker.
+	BeforeWait func(ctx context.Context, delay time.Duration) error
+
 	// OnRetry, if not nil, is called before each wait for a retry.
 	OnRetry func(ctx context.Context, e RetryEvent)
 	// OnStop, if not nil, is called once when Do returns, successful or not.

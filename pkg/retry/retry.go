@@ -21,6 +21,8 @@ import (
 //   - the caller's context is done (a *GiveUpError matching ctx.Err());
 //   - the attempts are exhausted (a *GiveUpError matching ErrExhausted);
 //   - the next wait would end at or after the context deadline (ErrDeadline);
+//   - Policy.BeforeWait says the attempt after the wait could not run
+//     (ErrBlocked), as when a circuit breaker will still be open;
 //   - the retry budget is empty (ErrBudgetExhausted);
 //   - the context is done during the wait.
 //
@@ -84,6 +86,11 @@ func retryAfterFailure[T any](ctx context.Context, p *Policy, fn func(context.Co
 		}
 		if deadline, ok := ctx.Deadline(); ok && !s.clock.Now().Add(delay).Before(deadline) {
 			return v, p.giveUp(ctx, &GiveUpError{Attempts: attempts, Reason: StopDeadline, Delay: delay, Err: err})
+		}
+		if p.BeforeWait != nil {
+			if blocked := p.BeforeWait(ctx, delay); blocked != nil {
+				return v, p.giveUp(ctx, &GiveUpError{Attempts: attempts, Reason: StopBlocked, Delay: delay, Err: err, blocked: blocked})
+			}
 		}
 		if p.Budget != nil && !p.Budget.Withdraw() {
 			return v, p.giveUp(ctx, &GiveUpError{Attempts: attempts, Reason: StopBudgetExhausted, Err: err})

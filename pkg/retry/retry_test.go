@@ -677,3 +677,40 @@ func TestLoggerRedactsURLSecrets(t *testing.T) {
 		t.Fatalf("logs:\n%s", logs.String())
 	}
 }
+
+// A retry whose next attempt BeforeWait blocks (a breaker still open when
+// the wait would end) stops at once: no wait, no further attempt, and the
+// error says both why the attempt failed and why no other was tried.
+func TestBeforeWaitStopsWithoutWaiting(t *testing.T) {
+	clock := newFakeClock(true)
+	open := fmt.Errorf("breaker usda: %w", dbreaker.ErrOpen)
+	var asked []time.Duration
+	p := &Policy{MaxRetries: 3, Jitter: JitterNone, Clock: clock, BeforeWait: func(_ context.Context, d time.Duration) error {
+		asked = append(asked, d)
+		if len(asked) == 2 {
+			return open
+		}
+		return nil
+	}}
+	s := failing(syscall.ECONNRESET, 10)
+	_, err := Do(context.Background(), p, s.fn)
+	if got := s.calls.Load(); got != 2 {
+		t.Fatalf("%d attempts, want 2: the third was blocked", got)
+	}
+	if w := clock.Waits(); len(w) != 1 || w[0] != time.Second {
+		t.Fatalf("waits %v, want only the first retry's 1s", w)
+	}
+	if len(asked) != 2 || asked[1] != 2*time.Second {
+		t.Fatalf("BeforeWait asked about %v, want [1s 2s]", asked)
+	}
+	var ge *GiveUpError
+	if !errors.As(err, &ge) || ge.Reason != StopBlocked || ge.Attempts != 2 || ge.Delay != 2*time.Second {
+		t.Fatalf("error %#v, want a StopBlocked give-up after 2 attempts", err)
+	}
+	if !errors.Is(err, ErrBlocked) || !errors.Is(err, dbreaker.ErrOpen) || !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("error %v: want it to match ErrBlocked, the breaker's ErrOpen and the attempt's error", err)
+	}
+	if ge.Reason.String() != "blocked" {
+		t.Fatalf("reason %q", ge.Reason)
+	}
+}

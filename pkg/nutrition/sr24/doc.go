@@ -16,7 +16,8 @@
 //	kcal := m.Food.Per100g.Scale(150).EnergyKcal
 //
 // Lookup finds one food; Search lists the best candidates, for a search
-// endpoint. Normalize is the name normalisation both use; store its result
+// endpoint. AsEaten scores how far a description is from the form a name
+// means (cooked rice for "rice"), for anyone choosing among candidates. Normalize is the name normalisation both use; store its result
 // beside cached names so that other lookups (such as a database cache) agree
 // with this one.
 //

@@ -30,6 +30,19 @@ func (n Nutrients) Scale(grams float64) Nutrients {
 	}
 }
 
+// Add returns the sum of two sets of nutrients: the nutrients of a meal
+// are the sum of its foods'.
+func (n Nutrients) Add(o Nutrients) Nutrients {
+	return Nutrients{
+		EnergyKcal:    n.EnergyKcal + o.EnergyKcal,
+		ProteinG:      n.ProteinG + o.ProteinG,
+		CarbohydrateG: n.CarbohydrateG + o.CarbohydrateG,
+		FatG:          n.FatG + o.FatG,
+		FiberG:        n.FiberG + o.FiberG,
+		SodiumMg:      n.SodiumMg + o.SodiumMg,
+	}
+}
+
 // Nutrient names one field of Nutrients.
 type Nutrient uint8
 

@@ -1,0 +1,23 @@
+package meal
+
+import "testing"
+
+// BenchmarkParse reads a caption of three foods, one a dish.
+func BenchmarkParse(b *testing.B) {
+	p := newParser(b)
+	for b.Loop() {
+		if _, err := p.Parse("2 large eggs, a slice of toast with butter and a chicken caesar salad"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkNew builds a parser: every SR24 food's measures and the dishes.
+func BenchmarkNew(b *testing.B) {
+	data := loadData(b)
+	for b.Loop() {
+		if _, err := New(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

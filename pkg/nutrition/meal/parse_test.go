@@ -1,0 +1,349 @@
+package meal
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestParseAmountsAndPortions(t *testing.T) {
+	p := newParser(t)
+	tests := []struct {
+		caption string
+		ndb     string  // the food of the only item
+		grams   float64 // its weight
+	}{
+		{"2 large eggs", "01129", 100},
+		{"an egg", "01129", 50},
+		{"a couple of eggs", "01129", 100},
+		{"eggs", "01129", 100}, // a plural without amount: a couple
+		{"eggs x3", "01129", 150},
+		{"3x eggs", "01129", 150},
+		{"a medium banana", "09040", 118},
+		{"banana 1", "09040", 118},
+		{"one small apple", "09003", 149},
+		{"1 cup of rice", "20045", 158},
+		{"a bowl of rice", "20045", 237},
+		{"rice 200g", "20045", 200},
+		{"200 grams of rice", "20045", 200},
+		{"0.2 kg rice", "20045", 200},
+		{"1,5 cups rice", "20045", 237},
+		{"1 1/2 cups rice", "20045", 237},
+		{"1½ cups rice", "20045", 237},
+		{"one and a half cups of rice", "20045", 237},
+		{"2-3 eggs", "01129", 125},
+		{"half an avocado", "09037", 100.5},
+		{"½ avocado", "09037", 100.5},
+		{"a quarter cup of walnuts", "12155", 30},
+		{"1 tbsp butter", "01001", 14.2},
+		{"a pat of butter", "01001", 5},
+		{"butter", "01001", 14.2},      // a spread: a tablespoon
+		{"peanut butter", "16098", 16}, // idem, from its "2 tbsp"
+		{"hummus", "16158", 30},        // a dip: two
+		{"2 tbsp peanut butter", "16098", 32},
+		{"honey", "19296", 21},
+		{"sugar", "19335", 4.2}, // a teaspoon
+		{"salmon 200g", "15237", 200},
+		{"a salmon fillet", "15237", 178},
+		{"5 oz steak", "13454", 141.7475},
+		{"0.5 lb ground beef", "23575", 226.796},
+		{"a steak", "13454", 85},
+		{"a glass of orange juice", "09209", 249},
+		{"200 ml milk", "01077", 200 * 244 / cupMl},
+		{"a cup of coffee", "14209", 237},
+		{"a can of coke", "14400", 368},
+		{"a large coke", "14400", 722},
+		{"a glass of red wine", "14096", 147},
+		{"a beer", "14003", 356},
+		{"a handful of almonds", "12061", 28.35},
+		{"10 almonds", "12061", 12},
+		{"a handful of grapes", "09132", 75.5},
+		{"a slice of bread", "18069", 28},
+		{"2 slices of white bread", "18069", 56},
+		{"a large pear", "09252", 230},
+		{"2 cherry tomatoes", "11529", 34}, // the food's own "1 cherry"
+		{"a baked potato", "11674", 173},
+		{"two small potatoes", "11674", 276},
+	}
+	for _, tt := range tests {
+		t.Run(tt.caption, func(t *testing.T) {
+			items, err := p.Parse(tt.caption)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(items) != 1 || !items[0].Known || items[0].NDB != tt.ndb {
+				t.Fatalf("items %+v, want one of food %s", items, tt.ndb)
+			}
+			if got := items[0].Grams; math.Abs(got-tt.grams) > 0.05 {
+				t.Fatalf("%.2f g (%s), want %.2f g", got, items[0].Portion, tt.grams)
+			}
+		})
+	}
+}
+
+func TestParseSplitsFoodsButKeepsDishes(t *testing.T) {
+	p := newParser(t)
+	tests := []struct {
+		caption string
+		foods   []string // Food of each item, in order
+	}{
+		{"two eggs and toast", []string{"Egg, whole, cooked, hard-boiled", "Bread, white, commercially prepared, toasted"}},
+		{"burger and fries", []string{"Fast foods, hamburger; single, regular patty; with condiments", "Fast foods, potato, french fried in vegetable oil"}},
+		{"mac and cheese", []string{"mac and cheese"}},
+		{"caesar salad with chicken", []string{"chicken caesar salad"}},
+		{"chicken caesar salad", []string{"chicken caesar salad"}},
+		{"peanut butter and jelly sandwich", []string{"peanut butter and jelly sandwich"}},
+		{"tofu stir fry", []string{"tofu stir fry"}},
+		{"stir fry with tofu", []string{"stir fry with tofu"}},
+		{"greek yogurt with honey", []string{"Yogurt, plain, low fat, 12 grams protein per 8 ounce", "Honey"}},
+		{"eggs, bacon and toast", []string{"Egg, whole, cooked, hard-boiled", "Pork, cured, bacon, cooked, broiled, pan-fried or roasted", "Bread, white, commercially prepared, toasted"}},
+		{"for lunch I had a turkey sandwich and an apple", []string{"turkey sandwich", "Apples, raw, with skin"}},
+		{"honey in tea", []string{"Honey", "Tea, black, brewed, prepared with tap water"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.caption, func(t *testing.T) {
+			items, err := p.Parse(tt.caption)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, it := range items {
+				got = append(got, it.Food)
+			}
+			if strings.Join(got, " | ") != strings.Join(tt.foods, " | ") {
+				t.Fatalf("foods %q, want %q", got, tt.foods)
+			}
+		})
+	}
+}
+
+func TestParseAdditions(t *testing.T) {
+	p := newParser(t)
+	tests := []struct {
+		caption string
+		item    int
+		grams   float64
+	}{
+		{"a cup of coffee with milk", 1, 30},    // a splash: 2 tbsp
+		{"a cup of cheerios with milk", 1, 122}, // on cereal: half a cup
+		{"oatmeal with blueberries", 1, 74},     // fruit on top: half its cup
+		{"toast with butter", 1, 14.2},          // a spread: a tablespoon
+		{"pasta with tomato sauce", 1, 122.5},   // a sauce: half a cup
+		{"chicken breast with rice", 1, 158},    // a side: its usual portion
+	}
+	for _, tt := range tests {
+		t.Run(tt.caption, func(t *testing.T) {
+			items, err := p.Parse(tt.caption)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(items) <= tt.item || math.Abs(items[tt.item].Grams-tt.grams) > 0.05 {
+				t.Fatalf("items %+v: want item %d of %.1f g", items, tt.item, tt.grams)
+			}
+		})
+	}
+}
+
+func TestParseDishes(t *testing.T) {
+	p := newParser(t)
+	tests := []struct {
+		caption string
+		grams   float64
+	}{
+		{"2 slices of pizza", 214},
+		{"a slice of pizza", 107},
+		{"a pizza", 856}, // a whole one: 8 slices
+		{"pizza", 214},   // the usual two slices
+		{"6 pieces of sushi", 168},
+		{"a salmon roll", 168}, // a roll is 6 pieces
+		{"a bowl of pho", 793},
+		{"spaghetti bolognese", 395},
+		{"300 g spaghetti bolognese", 300},
+		{"half a burrito", 180},
+	}
+	for _, tt := range tests {
+		t.Run(tt.caption, func(t *testing.T) {
+			items, err := p.Parse(tt.caption)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(items) != 1 || items[0].Dish == "" || math.Abs(items[0].Grams-tt.grams) > 0.05 {
+				t.Fatalf("items %+v, want one dish of %.1f g", items, tt.grams)
+			}
+			sum := 0.0
+			for _, c := range items[0].Components {
+				sum += c.Grams
+			}
+			if math.Abs(sum-items[0].Grams) > 0.01 {
+				t.Fatalf("components weigh %.2f g, the dish %.2f g", sum, items[0].Grams)
+			}
+		})
+	}
+}
+
+func TestParseUnknownFoodsHaveNoNumbers(t *testing.T) {
+	p := newParser(t)
+	for _, caption := range []string{"200 g zorblax", "🍕🍕🍕", "' OR 1=1 --", "qwertyuiop"} {
+		items, err := p.Parse(caption)
+		if err != nil {
+			t.Fatalf("%q: %v", caption, err)
+		}
+		if len(items) == 0 {
+			t.Fatalf("%q: no item; want the unknown food reported", caption)
+		}
+		for _, it := range items {
+			if it.Known || it.Grams != 0 || len(it.Components) != 0 || it.Confidence != 0 {
+				t.Fatalf("%q: %+v; want an unknown item without weight", caption, it)
+			}
+		}
+	}
+}
+
+func TestParseUncertainMatches(t *testing.T) {
+	p := newParser(t)
+	items, err := p.Parse("zorblax rice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 1 || !items[0].Known || !items[0].Uncertain() || items[0].How != ByPartOfName {
+		t.Fatalf("%+v: want rice, matched by part of the name and uncertain", items)
+	}
+	items, err = p.Parse("2 large eggs")
+	if err != nil || items[0].Uncertain() {
+		t.Fatalf("%+v, %v: want a certain match", items, err)
+	}
+}
+
+func TestParseRefusesBadInput(t *testing.T) {
+	p := newParser(t)
+	tests := []struct {
+		caption, want string
+	}{
+		{"-5 g rice", "more than 0"},
+		{"0 g rice", "more than 0"},
+		{"rice 0g", "more than 0"},
+		{"rice and 0 g beans", "more than 0"},
+		{"2 eggs with -1 toast", "more than 0"},
+		{"1e308 g rice", "not a plain number"},
+		{"NaN g rice", `"nan" is not a number`},
+		{"inf g rice", `"inf" is not a number`},
+		{"10 kg rice", "more than the 5000 g"},
+		{"500 eggs", "more than the 100"},
+		{"rice\x00", "control character U+0000"},
+		{"rice\x1b[31m", "control character U+001B"},
+		{"rice \xff", "not valid UTF-8"},
+		{"rice \uFFFD", "U+FFFD"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.caption, func(t *testing.T) {
+			_, err := p.Parse(tt.caption)
+			var ie *InputError
+			if !errors.As(err, &ie) || !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v; want an *InputError saying %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// FuzzParse: no caption makes Parse panic, and every known item weighs
+// something finite within the limits.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"2 large eggs", "salmon 200g", "½ avocado", "1e308 g rice", "a bowl of pho", "x2", "2-", "1/0 cup"} {
+		f.Add(s)
+	}
+	p := newParser(f)
+	f.Fuzz(func(t *testing.T, caption string) {
+		items, err := p.Parse(caption)
+		if err != nil {
+			return
+		}
+		for _, it := range items {
+			if it.Known && (!(it.Grams > 0) || it.Grams > MaxGrams || math.IsNaN(it.Grams)) {
+				t.Fatalf("%q: item %+v", caption, it)
+			}
+		}
+	})
+}
+
+// Find reads the foods a question mentions, weighed as Parse weighs them:
+// a question and a caption agree.
+func TestFindAgreesWithParse(t *testing.T) {
+	p := newParser(t)
+	tests := []struct {
+		question, caption string
+	}{
+		{"How much protein is in an egg?", "1 egg"},
+		{"is 1 tbsp butter a lot of fat?", "1 tbsp butter"},
+		{"how many calories in 2 slices of pizza", "2 slices of pizza"},
+		{"What about a medium banana and 200 ml of milk?", "a medium banana and 200 ml of milk"},
+		{"Is peanut butter healthy?", "peanut butter"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.question, func(t *testing.T) {
+			found := p.Find(tt.question)
+			parsed, err := p.Parse(tt.caption)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(found) != len(parsed) {
+				t.Fatalf("Find: %+v; Parse: %+v", found, parsed)
+			}
+			for i := range found {
+				if found[i].Food != parsed[i].Food || math.Abs(found[i].Grams-parsed[i].Grams) > 1e-9 {
+					t.Errorf("item %d: Find %s %.1f g, Parse %s %.1f g", i, found[i].Food, found[i].Grams, parsed[i].Food, parsed[i].Grams)
+				}
+			}
+		})
+	}
+	if got := p.Find("How are you today?"); len(got) != 0 {
+		t.Errorf("Find found %+v in a question about no food", got)
+	}
+	if got := p.Find("an egg\x00"); got != nil {
+		t.Errorf("Find read text with a NUL: %+v", got)
+	}
+	egg := p.Find("How much protein is in an egg?")
+	if len(egg) != 1 || egg[0].Grams != 50 {
+		t.Fatalf("an egg: %+v, want one large egg of 50 g", egg)
+	}
+}
+
+func TestNamedWeighsAModelsFood(t *testing.T) {
+	p := newParser(t)
+	it, err := p.Named("grilled chicken breast", 150)
+	if err != nil || !it.Known || it.NDB != "05064" || it.Grams != 150 {
+		t.Fatalf("Named(grilled chicken breast, 150) = %+v, %v", it, err)
+	}
+	it, err = p.Named("spaghetti bolognese", 200)
+	if err != nil || it.Dish == "" || math.Abs(it.Grams-200) > 1e-9 {
+		t.Fatalf("Named(spaghetti bolognese, 200) = %+v, %v", it, err)
+	}
+	if it, err = p.Named("zorblax", 100); err != nil || it.Known {
+		t.Fatalf("Named(zorblax) = %+v, %v; want unknown", it, err)
+	}
+	for _, grams := range []float64{0, -1, math.NaN(), math.Inf(1), 1e9} {
+		if _, err := p.Named("rice", grams); !errors.Is(err, ErrBadInput) {
+			t.Errorf("Named(rice, %v): err = %v, want ErrBadInput", grams, err)
+		}
+	}
+}
+
+func TestLexNumbers(t *testing.T) {
+	tests := []struct {
+		text string
+		want float64
+	}{
+		{"2", 2}, {"1.5", 1.5}, {"1,5", 1.5}, {"1,500", 1500}, {"1/2", 0.5}, {"½", 0.5}, {"1½", 1.5}, {"1 1/2", 1.5}, {"2-3", 2.5}, {"2 to 3", 2.5},
+	}
+	for _, tt := range tests {
+		toks := lex(tt.text)
+		if len(toks) != 1 || toks[0].kind != tokNumber || math.Abs(toks[0].value-tt.want) > 1e-9 {
+			t.Errorf("lex(%q) = %+v, want one number %v", tt.text, toks, tt.want)
+		}
+	}
+	for _, bad := range []string{"-5", "1e308", "2/0"} {
+		if toks := lex(bad); len(toks) != 1 || toks[0].kind != tokBad {
+			t.Errorf("lex(%q) = %+v, want one unreadable amount", bad, toks)
+		}
+	}
+}
