@@ -1,4 +1,4 @@
-package retry
+package clock
 
 import (
 	"testing"
@@ -6,7 +6,7 @@ import (
 )
 
 func TestRealClockTimer(t *testing.T) {
-	var c Clock = RealClock{}
+	c := Real()
 	long := c.NewTimer(time.Hour)
 	if !long.Stop() {
 		t.Error("Stop() = false for a timer an hour away, want true")
