@@ -16,6 +16,7 @@ import (
 
 	"github.com/healthagent/resilience/internal/fakeupstream"
 	"github.com/healthagent/resilience/pkg/dbreaker"
+	"github.com/healthagent/resilience/pkg/redact"
 )
 
 // runUpstream serves the fake upstream alone (for docker-compose).
@@ -88,7 +89,7 @@ func runBreakers(ctx context.Context, args []string, getenv func(string) string,
 	}
 	if err := redisReachable(ctx, opts); err != nil {
 		fmt.Fprintf(stderr, "demo breakers: Redis at %s is not reachable (%v): breakers are shared through Redis only\n",
-			redactURL(redisURL), dbreaker.RedactErrorText(err.Error()))
+			redactURL(redisURL), redact.ErrorText(err.Error()))
 		return 1
 	}
 	client := redis.NewClient(opts)

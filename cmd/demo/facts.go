@@ -15,10 +15,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/healthagent/resilience/pkg/chain"
-	"github.com/healthagent/resilience/pkg/dbreaker"
 	"github.com/healthagent/resilience/pkg/nutrition"
 	"github.com/healthagent/resilience/pkg/nutrition/meal"
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
+	"github.com/healthagent/resilience/pkg/redact"
 )
 
 // Nutrition facts: USDA → PostgreSQL cache → the embedded data → web search
@@ -95,7 +95,7 @@ func (s *service) newFacts(ctx context.Context, hc *http.Client) (*facts, error)
 	}
 	if store, err := s.openCache(ctx); err != nil {
 		s.log.Warn("[NUTRITION] PostgreSQL not reachable: nutrition comes from the embedded USDA data in memory",
-			"database", redactURL(s.cfg.DatabaseURL), "error", dbreaker.RedactErrorText(err.Error()))
+			"database", redactURL(s.cfg.DatabaseURL), "error", redact.ErrorText(err.Error()))
 	} else {
 		f.store, cfg.Cache, cfg.CacheGuard = "postgres", store, s.guards["postgres"]
 		if s.redis != nil {

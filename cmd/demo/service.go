@@ -20,6 +20,7 @@ import (
 	"github.com/healthagent/resilience/pkg/metrics"
 	"github.com/healthagent/resilience/pkg/nutrition"
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
+	"github.com/healthagent/resilience/pkg/redact"
 	"github.com/healthagent/resilience/pkg/retry"
 )
 
@@ -257,7 +258,7 @@ func (s *service) connectBreakers(ctx context.Context) error {
 		// the first scrape (scrapes read the breaker's view, never Redis).
 		if _, err := b.State(ctx); err != nil {
 			s.log.Warn("[CIRCUIT_BREAKER] could not read the shared state at start-up", "breaker", name,
-				"error", dbreaker.RedactErrorText(err.Error()))
+				"error", redact.ErrorText(err.Error()))
 		}
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/healthagent/resilience/pkg/dbreaker"
+	"github.com/healthagent/resilience/pkg/redact"
 )
 
 // Step is one way to produce a T: a call to an upstream, a cache lookup, an
@@ -207,7 +208,7 @@ func (c *Chain[T]) Run(ctx context.Context) (Result[T], error) {
 				slog.String("step", s.Name),
 				slog.Int("index", i),
 				slog.String("next", c.steps[i+1].Name),
-				slog.String("error", dbreaker.RedactErrorText(err.Error())))
+				slog.String("error", redact.ErrorText(err.Error())))
 		}
 	}
 	return Result[T]{}, c.fail(ctx, &Error{Chain: c.name, Reason: ReasonAllFailed, Failures: failures})

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/healthagent/resilience/pkg/dbreaker"
+	"github.com/healthagent/resilience/pkg/redact"
 	"github.com/healthagent/resilience/pkg/retry"
 )
 
@@ -243,7 +244,7 @@ func call[T any](ctx context.Context, g *Guard, permit *dbreaker.Permit, fn func
 		if actx != ctx && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
 			err = &attemptTimeoutError{api: g.name, timeout: g.timeout, err: err}
 		}
-		err = redact(err)
+		err = redact.Error(err)
 	}
 	return v, err
 }
@@ -280,23 +281,3 @@ func (e *attemptTimeoutError) Error() string {
 }
 
 func (e *attemptTimeoutError) Unwrap() error { return e.err }
-
-// redactedError hides the query strings and user info of the URLs in an
-// error's text (an *url.Error names the request URL, API key included);
-// errors.Is and errors.As still see the error beneath.
-type redactedError struct {
-	text string
-	err  error
-}
-
-func (e *redactedError) Error() string { return e.text }
-func (e *redactedError) Unwrap() error { return e.err }
-
-// redact wraps err when its text holds something to hide.
-func redact(err error) error {
-	text := err.Error()
-	if r := dbreaker.RedactErrorText(text); r != text {
-		return &redactedError{text: r, err: err}
-	}
-	return err
-}

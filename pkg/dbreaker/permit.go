@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/healthagent/resilience/pkg/redact"
 )
 
 // Permit is one admitted call. Call Done exactly once with the call's error;
@@ -165,7 +167,7 @@ func (p *Permit) Done(err error) {
 		Count:       1,
 	}
 	if outcome == Failure && err != nil {
-		r.Error = RedactErrorText(err.Error())
+		r.Error = redact.ErrorText(err.Error())
 	}
 	switch {
 	case p.by == byLocal:

@@ -15,8 +15,8 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/healthagent/resilience/pkg/dbreaker"
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
+	"github.com/healthagent/resilience/pkg/redact"
 	"github.com/healthagent/resilience/pkg/retry"
 )
 
@@ -97,9 +97,9 @@ func NewUSDAClient(cfg USDAConfig) (*USDAClient, error) {
 	case u.Host == "":
 		return nil, bad("BaseURL", cfg.BaseURL, "the URL has no host")
 	case u.User != nil:
-		return nil, bad("BaseURL", dbreaker.RedactErrorText(cfg.BaseURL), "credentials do not belong in the URL")
+		return nil, bad("BaseURL", redact.ErrorText(cfg.BaseURL), "credentials do not belong in the URL")
 	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
-		return nil, bad("BaseURL", dbreaker.RedactErrorText(cfg.BaseURL), "want a URL without query or fragment")
+		return nil, bad("BaseURL", redact.ErrorText(cfg.BaseURL), "want a URL without query or fragment")
 	}
 	switch {
 	case cfg.Timeout < 0:
@@ -320,7 +320,7 @@ func (e redactedError) Timeout() bool {
 
 // redact removes URL queries and the API key from a text.
 func (c *USDAClient) redact(s string) string {
-	s = dbreaker.RedactErrorText(s)
+	s = redact.ErrorText(s)
 	if k := c.cfg.APIKey; k != "" {
 		s = strings.ReplaceAll(s, k, "REDACTED")
 		if esc := url.QueryEscape(k); esc != k {

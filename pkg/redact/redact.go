@@ -1,11 +1,21 @@
-package dbreaker
+// Package redact removes secrets from text that is about to be logged,
+// stored or returned in an error: the user info and the query string of
+// every URL in it, where API keys and passwords travel.
+//
+// Usage:
+//
+//	logger.Warn("[RETRY] giving up", "error", redact.ErrorText(err.Error()))
+//
+// The breaker applies it to the last_error it stores, the Guard and the
+// chains to the errors and log lines they write.
+package redact
 
 import "strings"
 
-// RedactErrorText removes what must not be stored or logged from an error's
+// ErrorText removes what must not be stored or logged from an error's
 // text: the user info and the query string of every URL in it (API keys
-// travel there, e.g. "?api_key=…"). The breaker applies it to last_error.
-func RedactErrorText(s string) string {
+// travel there, e.g. "?api_key=…").
+func ErrorText(s string) string {
 	var out strings.Builder
 	for {
 		i := strings.Index(s, "://")
@@ -34,3 +44,26 @@ func RedactErrorText(s string) string {
 		s = rest[end:]
 	}
 }
+
+// Error returns err with its text redacted as ErrorText does, or err itself
+// when there is nothing to hide (an *url.Error names the request URL, API
+// key included). errors.Is and errors.As still see the error beneath.
+func Error(err error) error {
+	if err == nil {
+		return nil
+	}
+	text := err.Error()
+	if r := ErrorText(text); r != text {
+		return &redactedError{text: r, err: err}
+	}
+	return err
+}
+
+// redactedError is an error whose text was redacted.
+type redactedError struct {
+	text string
+	err  error
+}
+
+func (e *redactedError) Error() string { return e.text }
+func (e *redactedError) Unwrap() error { return e.err }

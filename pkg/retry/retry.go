@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/healthagent/resilience/pkg/dbreaker"
+	"github.com/healthagent/resilience/pkg/redact"
 )
 
 // Do calls fn until it succeeds or p says to stop, and returns what the last
@@ -146,7 +146,7 @@ func (p *Policy) retrying(ctx context.Context, e RetryEvent) {
 			slog.Int("attempt", e.Attempt),
 			slog.Duration("delay", e.Delay),
 			slog.Bool("retry_after", e.FromRetryAfter),
-			slog.String("error", dbreaker.RedactErrorText(e.Err.Error())))
+			slog.String("error", redact.ErrorText(e.Err.Error())))
 	}
 }
 
@@ -157,7 +157,7 @@ func (p *Policy) giveUp(ctx context.Context, e *GiveUpError) error {
 			slog.String("upstream", p.Name),
 			slog.Int("attempts", e.Attempts),
 			slog.String("reason", e.Reason.String()),
-			slog.String("error", dbreaker.RedactErrorText(e.Err.Error())))
+			slog.String("error", redact.ErrorText(e.Err.Error())))
 	}
 	return p.stop(ctx, e.Attempts, e.Reason, e)
 }
