@@ -1,0 +1,46 @@
+// Package config holds the one error type of the module for configuration
+// that cannot work: a field, an option or an argument with an invalid
+// value. Every package returns it, so one errors.As finds it whichever
+// package refused:
+//
+//	_, err := dbreaker.New("openai", store, dbreaker.Config{FailureThreshold: -2})
+//	var ce *config.Error
+//	if errors.As(err, &ce) {
+//		fmt.Println(ce.Field) // FailureThreshold
+//	}
+//
+// An invalid value is never replaced by a default: the constructor returns
+// the error, and its message names the package, the field, the value and
+// what was wanted.
+package config
+
+import "fmt"
+
+// Error says which configuration field, option or argument is invalid, its
+// value, and why. It is the module's ConfigError.
+type Error struct {
+	// Package is the package that refused the value ("dbreaker",
+	// "retry"...); the message starts with it.
+	Package string
+	// Field names what is invalid: a field ("FailureThreshold",
+	// "USDAConfig.Timeout"), an option ("WithClock") or an argument.
+	Field string
+	// Value is the value given (shortened or redacted where it could be
+	// long or hold a secret).
+	Value any
+	// Reason says what was wanted.
+	Reason string
+}
+
+// Error returns, for example,
+//
+//	dbreaker: invalid FailureThreshold = -2: want a positive count or dbreaker.Off (-1)
+//
+// Strings are quoted, so that a control character in one shows.
+func (e *Error) Error() string {
+	value := fmt.Sprint(e.Value)
+	if s, ok := e.Value.(string); ok {
+		value = fmt.Sprintf("%q", s)
+	}
+	return e.Package + ": invalid " + e.Field + " = " + value + ": " + e.Reason
+}
