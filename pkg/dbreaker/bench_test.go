@@ -76,7 +76,7 @@ func countCommands(b *testing.B, c *redis.Client, run func()) {
 }
 
 func benchBreaker(b *testing.B, client *redis.Client, cfg Config) *Breaker {
-	store, err := NewRedisStore(client, WithKeyPrefix("bench"), WithStoreLogger(discardLogger()))
+	store, err := NewRedisStore(client, WithKeyPrefix("bench"), WithLogger(discardLogger()))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -248,7 +248,7 @@ func BenchmarkPropagation(b *testing.B) {
 }
 
 func BenchmarkMemoryStoreCall(b *testing.B) {
-	br, err := New("bench", NewMemoryStore(nil), Config{}, WithLogger(discardLogger()))
+	br, err := New("bench", memStore(b), Config{}, WithLogger(discardLogger()))
 	if err != nil {
 		b.Fatal(err)
 	}

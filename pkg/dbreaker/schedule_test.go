@@ -200,7 +200,7 @@ func TestFaultSchedule(t *testing.T) {
 		}
 		client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true, MaxRetries: -1})
 		t.Cleanup(func() { client.Close() })
-		store, err := NewRedisStore(client, WithKeyPrefix("sched"), WithStoreLogger(discardLogger()),
+		store, err := NewRedisStore(client, WithKeyPrefix("sched"), WithLogger(discardLogger()),
 			WithHealthCheckInterval(50*time.Millisecond))
 		if err != nil {
 			t.Fatal(err)
@@ -217,7 +217,7 @@ func TestFaultSchedule(t *testing.T) {
 		replicas = append(replicas, r)
 	}
 	adminStore, err := NewRedisStore(redis.NewClient(&redis.Options{Addr: srv.Addr, ContextTimeoutEnabled: true, MaxRetries: -1}),
-		WithKeyPrefix("sched"), WithStoreLogger(discardLogger()))
+		WithKeyPrefix("sched"), WithLogger(discardLogger()))
 	if err != nil {
 		t.Fatal(err)
 	}

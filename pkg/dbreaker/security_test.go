@@ -75,7 +75,7 @@ func storeFromURL(t *testing.T, url string, tlsConf *tls.Config, prefix string) 
 	opts.ContextTimeoutEnabled = true
 	client := redis.NewClient(opts)
 	t.Cleanup(func() { client.Close() })
-	store, err := NewRedisStore(client, WithKeyPrefix(prefix), WithStoreLogger(discardLogger()))
+	store, err := NewRedisStore(client, WithKeyPrefix(prefix), WithLogger(discardLogger()))
 	if err != nil {
 		t.Fatal(err)
 	}
