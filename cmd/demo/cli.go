@@ -94,7 +94,7 @@ func runBreakers(ctx context.Context, args []string, getenv func(string) string,
 	}
 	client := redis.NewClient(opts)
 	defer client.Close()
-	store, err := dbreaker.NewRedisStore(client, dbreaker.WithStoreLogger(slog.New(slog.DiscardHandler)), dbreaker.WithKeyPrefix(prefix))
+	store, err := dbreaker.NewRedisStore(client, dbreaker.WithLogger(slog.New(slog.DiscardHandler)), dbreaker.WithKeyPrefix(prefix))
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

@@ -225,7 +225,11 @@ func (s *service) startFakeUpstream(ctx context.Context) error {
 // Redis; then this replica joins the shared state.
 func (s *service) connectBreakers(ctx context.Context) error {
 	if s.cfg.BreakerStore == "memory" {
-		s.store = dbreaker.NewMemoryStore(nil)
+		store, err := dbreaker.NewMemoryStore()
+		if err != nil {
+			return err
+		}
+		s.store = store
 		s.log.Warn("[CIRCUIT_BREAKER] CIRCUIT_BREAKER_STORE=memory: breakers are per replica (in-process MemoryStore)")
 	} else if err := s.connectRedis(ctx); err != nil {
 		return err
@@ -273,7 +277,7 @@ func (s *service) connectRedis(ctx context.Context) error {
 	}
 	client := redis.NewClient(opts)
 	s.redis = client
-	if s.rstore, err = dbreaker.NewRedisStore(client, dbreaker.WithStoreLogger(s.log), dbreaker.WithKeyPrefix(s.cfg.KeyPrefix)); err != nil {
+	if s.rstore, err = dbreaker.NewRedisStore(client, dbreaker.WithLogger(s.log), dbreaker.WithKeyPrefix(s.cfg.KeyPrefix)); err != nil {
 		client.Close()
 		return err
 	}

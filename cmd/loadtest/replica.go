@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/healthagent/resilience/pkg/chain"
+	"github.com/healthagent/resilience/pkg/clock"
 	"github.com/healthagent/resilience/pkg/dbreaker"
 	"github.com/healthagent/resilience/pkg/retry"
 	"github.com/redis/go-redis/v9"
@@ -45,7 +46,7 @@ type crashHook func(r *replica, probeEnd time.Time) bool
 // guard and chain, as a separate process would have.
 type replica struct {
 	idx   int
-	clock retry.Clock
+	clock clock.Clock
 	start time.Time // the run's start: events are timed from it
 	sink  sink
 	crash crashHook
@@ -63,7 +64,7 @@ type replica struct {
 }
 
 // newReplica builds a replica. Close it when done.
-func newReplica(spec replicaSpec, clock retry.Clock, start time.Time, s sink, cache *answerCache, crash crashHook, logger *slog.Logger) (*replica, error) {
+func newReplica(spec replicaSpec, clock clock.Clock, start time.Time, s sink, cache *answerCache, crash crashHook, logger *slog.Logger) (*replica, error) {
 	c := &spec.Config
 	r := &replica{
 		idx: spec.Index, clock: clock, start: start, sink: s, crash: crash,
@@ -100,7 +101,10 @@ func newReplica(spec replicaSpec, clock retry.Clock, start time.Time, s sink, ca
 	switch spec.Mode {
 	case modeNone:
 	case modeLocal:
-		r.breaker, err = dbreaker.New(breakerName, dbreaker.NewMemoryStore(nil), bcfg, opts...)
+		var store *dbreaker.MemoryStore
+		if store, err = dbreaker.NewMemoryStore(); err == nil {
+			r.breaker, err = dbreaker.New(breakerName, store, bcfg, opts...)
+		}
 	case modeStrict, modeFast:
 		if spec.Mode == modeFast {
 			bcfg.Consistency = dbreaker.Fast
@@ -108,7 +112,7 @@ func newReplica(spec replicaSpec, clock retry.Clock, start time.Time, s sink, ca
 		r.client = redis.NewClient(&redis.Options{Addr: spec.RedisAddr, PoolSize: perHost, ContextTimeoutEnabled: true})
 		r.store, err = dbreaker.NewRedisStore(r.client,
 			dbreaker.WithKeyPrefix(spec.KeyPrefix),
-			dbreaker.WithStoreLogger(logger),
+			dbreaker.WithLogger(logger),
 			dbreaker.WithFlushInterval(c.FlushInterval),
 			dbreaker.WithHealthCheckInterval(250*time.Millisecond))
 		if err == nil {

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/healthagent/resilience/pkg/retry"
+	"github.com/healthagent/resilience/pkg/clock"
 )
 
 // scriptedClock tells the times of its script one after the other, and its
@@ -37,7 +37,7 @@ type firedTimer struct{ c chan time.Time }
 func (t firedTimer) C() <-chan time.Time { return t.c }
 func (t firedTimer) Stop() bool          { return false }
 
-func (c *scriptedClock) NewTimer(time.Duration) retry.Timer {
+func (c *scriptedClock) NewTimer(time.Duration) clock.Timer {
 	ch := make(chan time.Time, 1)
 	ch <- time.Time{}
 	return firedTimer{ch}

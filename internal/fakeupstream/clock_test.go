@@ -4,6 +4,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/healthagent/resilience/pkg/clock"
 )
 
 // waitLimit bounds every wait on a condition in these tests.
@@ -61,7 +63,7 @@ func (c *manualClock) Now() time.Time {
 	return c.now
 }
 
-func (c *manualClock) NewTimer(d time.Duration) Timer {
+func (c *manualClock) NewTimer(d time.Duration) clock.Timer {
 	c.mu.Lock()
 	t := &manualTimer{clock: c, when: c.now.Add(d), length: d, c: make(chan time.Time, 1)}
 	c.timers = append(c.timers, t)

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/healthagent/resilience/pkg/clock"
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
 )
 
@@ -43,8 +44,8 @@ type Config struct {
 	// Data is the food data behind every answer; nil means sr24.Load().
 	Data *sr24.Dataset
 	// Clock times the added latency and stamps answers; nil means
-	// SystemClock.
-	Clock Clock
+	// clock.Real().
+	Clock clock.Clock
 }
 
 // Server is the fake upstream: an http.Handler serving the four wire
@@ -53,7 +54,7 @@ type Config struct {
 type Server struct {
 	keys     Config // only the API keys are read
 	data     *sr24.Dataset
-	clock    Clock
+	clock    clock.Clock
 	mux      *http.ServeMux
 	meals    *mealWriter
 	searches *searchCache
@@ -93,7 +94,7 @@ func New(cfg Config) (*Server, error) {
 		searches: newSearchCache(data),
 	}
 	if s.clock == nil {
-		s.clock = SystemClock{}
+		s.clock = clock.Real()
 	}
 	s.seed.Store(cfg.Seed)
 	for _, u := range Upstreams() {

@@ -121,7 +121,7 @@ func newBenchGuard(b *testing.B, withBreaker bool, rec chain.Recorder) *chain.Gu
 	b.Helper()
 	cfg := chain.GuardConfig{Name: "openai", AttemptTimeout: 20 * time.Second, Retry: &retry.Policy{}, Recorder: rec}
 	if withBreaker {
-		br, err := dbreaker.New("openai", dbreaker.NewMemoryStore(nil), dbreaker.Config{}, dbreaker.WithLogger(discardLogger()))
+		br, err := dbreaker.New("openai", memStore(b), dbreaker.Config{}, dbreaker.WithLogger(discardLogger()))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/healthagent/resilience/pkg/dbreaker"
+	"github.com/healthagent/resilience/pkg/clock"
 	"github.com/healthagent/resilience/pkg/redact"
 )
 
@@ -61,7 +61,7 @@ type Chain[T any] struct {
 	stopOn  func(error) bool
 	logger  *slog.Logger
 	obs     []Observer
-	clock   dbreaker.Clock
+	clock   clock.Clock
 }
 
 type options struct {
@@ -69,7 +69,7 @@ type options struct {
 	stopOn    func(error) bool
 	logger    *slog.Logger
 	observers []Observer
-	clock     dbreaker.Clock
+	clock     clock.Clock
 }
 
 // Option configures a Chain.
@@ -91,7 +91,7 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l 
 
 // WithClock sets the clock that tells how much time is left for a step's
 // Share (default: the system clock).
-func WithClock(c dbreaker.Clock) Option { return func(o *options) { o.clock = c } }
+func WithClock(c clock.Clock) Option { return func(o *options) { o.clock = c } }
 
 // WithObserver adds an observer (metrics, tests); it may be given several
 // times.
@@ -126,7 +126,7 @@ func New[T any](name string, steps []Step[T], opts ...Option) (*Chain[T], error)
 			}
 		}
 	}
-	o := options{logger: slog.Default(), clock: dbreaker.SystemClock()}
+	o := options{logger: slog.Default(), clock: clock.Real()}
 	for _, opt := range opts {
 		if opt == nil {
 			return nil, fmt.Errorf("chain: New(%q): nil option", name)

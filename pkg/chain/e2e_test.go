@@ -77,7 +77,7 @@ func e2eStores() []e2eStore {
 			name:        "MemoryStore",
 			openTimeout: time.Minute,
 			store: func(t *testing.T, clock *clocktest.Clock) dbreaker.Store {
-				return dbreaker.NewMemoryStore(clock)
+				return memStore(t, dbreaker.WithClock(clock))
 			},
 			passOpenTimeout: func(t *testing.T, clock *clocktest.Clock, _ *dbreaker.Breaker, d time.Duration) {
 				clock.Advance(d)

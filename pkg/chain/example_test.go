@@ -52,7 +52,11 @@ func Example() {
 
 	// 2. The breaker. Every replica uses the same name and Config; the store
 	// is a dbreaker.RedisStore in production, shared by every replica.
-	breaker, err := dbreaker.New("usda", dbreaker.NewMemoryStore(nil), dbreaker.Config{
+	store, err := dbreaker.NewMemoryStore() // NewRedisStore, to share the breaker among replicas
+	if err != nil {
+		panic(err)
+	}
+	breaker, err := dbreaker.New("usda", store, dbreaker.Config{
 		FailureThreshold: 5,
 		OpenTimeout:      time.Minute,
 		ProbeLease:       15 * time.Second, // outlasts AttemptTimeout below
@@ -212,7 +216,8 @@ func ExampleWithStopOn() {
 }
 
 func ExampleNewGuard() {
-	breaker, _ := dbreaker.New("openai", dbreaker.NewMemoryStore(nil), dbreaker.Config{ProbeLease: 30 * time.Second})
+	store, _ := dbreaker.NewMemoryStore()
+	breaker, _ := dbreaker.New("openai", store, dbreaker.Config{ProbeLease: 30 * time.Second})
 	_, err := chain.NewGuard(chain.GuardConfig{Name: "openai", Breaker: breaker, AttemptTimeout: 45 * time.Second})
 	fmt.Println(err)
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/healthagent/resilience/pkg/clock"
 	"github.com/healthagent/resilience/pkg/dbreaker"
 	"github.com/healthagent/resilience/pkg/redact"
 	"github.com/healthagent/resilience/pkg/retry"
@@ -36,7 +37,7 @@ type GuardConfig struct {
 	// exactly what the breaker counts.
 	Classify func(error) dbreaker.Outcome
 	// Clock times attempts for the Recorder; nil: the system clock.
-	Clock dbreaker.Clock
+	Clock clock.Clock
 }
 
 // Guard wraps every call to one upstream the same way: retry (outermost) →
@@ -49,7 +50,7 @@ type Guard struct {
 	timeout time.Duration
 	rec     Recorder
 	outcome func(error) dbreaker.Outcome
-	clock   dbreaker.Clock
+	clock   clock.Clock
 }
 
 // NewGuard checks cfg and returns a Guard. With a Breaker it requires the
@@ -114,9 +115,9 @@ func NewGuard(cfg GuardConfig) (*Guard, error) {
 	if outcome == nil {
 		outcome = dbreaker.DefaultClassify
 	}
-	clock := cfg.Clock
-	if clock == nil {
-		clock = dbreaker.SystemClock()
+	clk := cfg.Clock
+	if clk == nil {
+		clk = clock.Real()
 	}
 	return &Guard{
 		name:    cfg.Name,
@@ -125,7 +126,7 @@ func NewGuard(cfg GuardConfig) (*Guard, error) {
 		timeout: cfg.AttemptTimeout,
 		rec:     cfg.Recorder,
 		outcome: outcome,
-		clock:   clock,
+		clock:   clk,
 	}, nil
 }
 

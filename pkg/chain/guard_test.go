@@ -57,7 +57,7 @@ func newGuardKit(t *testing.T, maxRetries int, noBreaker bool) *guardKit {
 		},
 	}
 	if !noBreaker {
-		b, err := dbreaker.New("usda", dbreaker.NewMemoryStore(k.clock), dbreaker.Config{},
+		b, err := dbreaker.New("usda", memStore(t, dbreaker.WithClock(k.clock)), dbreaker.Config{},
 			dbreaker.WithClock(k.clock), dbreaker.WithLogger(discardLogger()),
 			dbreaker.WithObserver(breakerEvents{ev: k.ev}))
 		if err != nil {
@@ -208,7 +208,7 @@ func TestGuardOutageOpensBreakerAfterFiveAttemptsThenStops(t *testing.T) {
 func TestGuardRetriesWhenTheBreakerReopensBeforeTheWaitEnds(t *testing.T) {
 	k := newGuardKit(t, 10, false)
 	var calls atomic.Int32
-	b, err := dbreaker.New("short", dbreaker.NewMemoryStore(k.clock), dbreaker.Config{FailureThreshold: 1, OpenTimeout: 500 * time.Millisecond},
+	b, err := dbreaker.New("short", memStore(t, dbreaker.WithClock(k.clock)), dbreaker.Config{FailureThreshold: 1, OpenTimeout: 500 * time.Millisecond},
 		dbreaker.WithClock(k.clock), dbreaker.WithLogger(discardLogger()))
 	if err != nil {
 		t.Fatal(err)
@@ -283,7 +283,7 @@ func TestGuardRejectionStopsRetryWithoutSleeping(t *testing.T) {
 
 func TestNewGuardChecksConfig(t *testing.T) {
 	breaker := func(lease, store time.Duration) *dbreaker.Breaker {
-		b, err := dbreaker.New("openai", dbreaker.NewMemoryStore(nil), dbreaker.Config{ProbeLease: lease, StoreTimeout: store})
+		b, err := dbreaker.New("openai", memStore(t), dbreaker.Config{ProbeLease: lease, StoreTimeout: store})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -427,7 +427,7 @@ var _ net.Error = timeoutErr{}
 // rejection returns what a breaker forced open returns.
 func rejection(t *testing.T) error {
 	t.Helper()
-	b, err := dbreaker.New("openai", dbreaker.NewMemoryStore(nil), dbreaker.Config{}, dbreaker.WithLogger(discardLogger()))
+	b, err := dbreaker.New("openai", memStore(t), dbreaker.Config{}, dbreaker.WithLogger(discardLogger()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -506,7 +506,7 @@ func TestGuardRecordsFailuresAsTheClassifierCountsThem(t *testing.T) {
 				rec, ev := &recorder{}, &events{}
 				cfg := chain.GuardConfig{Name: "openai", AttemptTimeout: time.Second, Recorder: rec}
 				if withBreaker {
-					b, err := dbreaker.New("openai", dbreaker.NewMemoryStore(nil), dbreaker.Config{Classify: countNoFoodAsSuccess},
+					b, err := dbreaker.New("openai", memStore(t), dbreaker.Config{Classify: countNoFoodAsSuccess},
 						dbreaker.WithLogger(discardLogger()), dbreaker.WithObserver(breakerEvents{ev: ev}))
 					if err != nil {
 						t.Fatal(err)

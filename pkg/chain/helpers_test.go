@@ -12,6 +12,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/healthagent/resilience/pkg/chain"
+	"github.com/healthagent/resilience/pkg/clock"
 	"github.com/healthagent/resilience/pkg/dbreaker"
 	"github.com/healthagent/resilience/pkg/retry"
 )
@@ -38,7 +39,7 @@ func (c *retryClock) Now() time.Time {
 	return c.now
 }
 
-func (c *retryClock) NewTimer(d time.Duration) retry.Timer {
+func (c *retryClock) NewTimer(d time.Duration) clock.Timer {
 	c.mu.Lock()
 	c.waits = append(c.waits, d)
 	c.now = c.now.Add(d)
@@ -161,4 +162,14 @@ func histogramCount(t *testing.T, c prometheus.Collector) uint64 {
 		t.Fatal(err)
 	}
 	return m.GetHistogram().GetSampleCount()
+}
+
+// memStore returns a new MemoryStore made with opts.
+func memStore(t testing.TB, opts ...dbreaker.Option) *dbreaker.MemoryStore {
+	t.Helper()
+	s, err := dbreaker.NewMemoryStore(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

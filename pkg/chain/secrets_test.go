@@ -63,7 +63,7 @@ func TestSecretsStayOutOfLogs(t *testing.T) {
 			var logs logBuffer
 			logger := newLogger(&logs)
 			clock := clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-			b, err := dbreaker.New("usda", dbreaker.NewMemoryStore(clock), dbreaker.Config{FailureThreshold: 2},
+			b, err := dbreaker.New("usda", memStore(t, dbreaker.WithClock(clock)), dbreaker.Config{FailureThreshold: 2},
 				dbreaker.WithClock(clock), dbreaker.WithLogger(logger))
 			if err != nil {
 				t.Fatal(err)

@@ -26,7 +26,8 @@ func ExampleNew() {
 	quiet := slog.New(slog.DiscardHandler)
 
 	// A breaker reports to m.Breakers, and is tracked for circuit_breaker_state.
-	b, _ := dbreaker.New("openai", dbreaker.NewMemoryStore(nil), dbreaker.Config{},
+	store, _ := dbreaker.NewMemoryStore()
+	b, _ := dbreaker.New("openai", store, dbreaker.Config{},
 		dbreaker.WithObserver(m.Breakers), dbreaker.WithLogger(quiet))
 	_ = m.Breakers.Track(b)
 	// A Guard reports to m.APIs.
@@ -52,7 +53,7 @@ func ExampleNew() {
 func ExampleBreakers_Track() {
 	reg := prometheus.NewRegistry()
 	m, _ := metrics.NewBreakers(reg)
-	store := dbreaker.NewMemoryStore(nil)
+	store, _ := dbreaker.NewMemoryStore()
 	quiet := dbreaker.WithLogger(slog.New(slog.DiscardHandler))
 	here, _ := dbreaker.New("usda", store, dbreaker.Config{}, dbreaker.WithObserver(m), quiet)
 	_ = m.Track(here)

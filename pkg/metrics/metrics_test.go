@@ -21,7 +21,7 @@ import (
 // rejection returns what a breaker forced open returns.
 func rejection(t *testing.T) error {
 	t.Helper()
-	b, err := dbreaker.New("openai", dbreaker.NewMemoryStore(nil), dbreaker.Config{}, dbreaker.WithLogger(quiet()))
+	b, err := dbreaker.New("openai", memStore(t), dbreaker.Config{}, dbreaker.WithLogger(quiet()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ var allNames = []string{
 func exercise(t *testing.T, m *metrics.Metrics) {
 	t.Helper()
 	ctx := context.Background()
-	b, err := dbreaker.New("openai", dbreaker.NewMemoryStore(nil), dbreaker.Config{}, dbreaker.WithObserver(m.Breakers), dbreaker.WithLogger(quiet()))
+	b, err := dbreaker.New("openai", memStore(t), dbreaker.Config{}, dbreaker.WithObserver(m.Breakers), dbreaker.WithLogger(quiet()))
 	if err != nil {
 		t.Fatal(err)
 	}

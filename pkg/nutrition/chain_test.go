@@ -55,7 +55,10 @@ func newChainFixture(t *testing.T, cache *Store) *chainFixture {
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
 	f := &chainFixture{fake: fake, clock: clocktest.New(testStart), store: cache}
-	breakers := dbreaker.NewMemoryStore(f.clock)
+	breakers, err := dbreaker.NewMemoryStore(dbreaker.WithClock(f.clock))
+	if err != nil {
+		t.Fatal(err)
+	}
 	newBreaker := func(name string) *dbreaker.Breaker {
 		b, err := dbreaker.New(name, breakers, dbreaker.Config{Classify: Classify, OpenTimeout: time.Minute},
 			dbreaker.WithClock(f.clock), dbreaker.WithLogger(slog.New(slog.DiscardHandler)))

@@ -4,6 +4,8 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/healthagent/resilience/pkg/clock"
 )
 
 // Defaults used for the zero fields of a BudgetConfig.
@@ -40,8 +42,8 @@ type BudgetConfig struct {
 	// so a long quiet or healthy spell does not bank retries for later. 0
 	// means DefaultBudgetWindow (10 s); otherwise it must be at least 10 ms.
 	Window time.Duration
-	// Clock is the source of time; nil means RealClock.
-	Clock Clock
+	// Clock is the source of time; nil means clock.Real().
+	Clock clock.Clock
 }
 
 // Budget limits the retries of every call to one upstream, across all the
@@ -63,7 +65,7 @@ type Budget struct {
 	ratio float64
 	floor float64 // tokens the floor grants per window
 	slot  time.Duration
-	clock Clock
+	clock clock.Clock
 	start time.Time
 	cur   int64 // number of the current slot since start
 
@@ -115,7 +117,7 @@ func (b *Budget) init(cfg BudgetConfig) {
 	}
 	b.clock = cfg.Clock
 	if b.clock == nil {
-		b.clock = RealClock{}
+		b.clock = clock.Real()
 	}
 	b.ratio = ratio
 	b.floor = perSecond * window.Seconds()

@@ -3,6 +3,8 @@ package retry
 import (
 	"sync"
 	"time"
+
+	"github.com/healthagent/resilience/pkg/clock"
 )
 
 // fakeClock is a Clock for tests. In auto mode a new timer fires at once and
@@ -39,7 +41,7 @@ func (c *fakeClock) Now() time.Time {
 	return c.now
 }
 
-func (c *fakeClock) NewTimer(d time.Duration) Timer {
+func (c *fakeClock) NewTimer(d time.Duration) clock.Timer {
 	c.mu.Lock()
 	t := &fakeTimer{clock: c, c: make(chan time.Time, 1), at: c.now.Add(d)}
 	c.waits = append(c.waits, d)

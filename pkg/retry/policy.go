@@ -7,6 +7,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"time"
+
+	"github.com/healthagent/resilience/pkg/clock"
 )
 
 // Defaults used for the zero fields of a Policy.
@@ -107,8 +109,8 @@ type Policy struct {
 	// is logged.
 	Logger *slog.Logger
 
-	// Clock is the source of time; nil means RealClock.
-	Clock Clock
+	// Clock is the source of time; nil means clock.Real().
+	Clock clock.Clock
 	// Rand returns uniform random numbers in [0, 1) for jitter; nil means
 	// math/rand/v2.Float64. It must be safe for concurrent use if the Policy
 	// is shared. Values outside [0, 1] are clamped.
@@ -167,7 +169,7 @@ type settings struct {
 	jitter     Jitter
 	fraction   float64
 	classify   func(error) bool
-	clock      Clock
+	clock      clock.Clock
 	rand       func() float64
 }
 
@@ -195,7 +197,7 @@ func (p *Policy) settings() settings {
 		s.classify = DefaultClassifier
 	}
 	if s.clock == nil {
-		s.clock = RealClock{}
+		s.clock = clock.Real()
 	}
 	if s.rand == nil {
 		s.rand = rand.Float64

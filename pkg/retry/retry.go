@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/healthagent/resilience/pkg/clock"
 	"github.com/healthagent/resilience/pkg/redact"
 )
 
@@ -122,11 +123,11 @@ func retryAfterHint(err error, maxDelay time.Duration) (time.Duration, bool) {
 }
 
 // wait blocks for d, or until ctx is done, and returns ctx.Err() in that case.
-func wait(ctx context.Context, clock Clock, d time.Duration) error {
+func wait(ctx context.Context, c clock.Clock, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
-	t := clock.NewTimer(d)
+	t := c.NewTimer(d)
 	select {
 	case <-t.C():
 		return nil
