@@ -14,7 +14,12 @@
 // what was wanted.
 package config
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
 
 // Error says which configuration field, option or argument is invalid, its
 // value, and why. It is the module's ConfigError.
@@ -43,4 +48,27 @@ func (e *Error) Error() string {
 		value = fmt.Sprintf("%q", s)
 	}
 	return e.Package + ": invalid " + e.Field + " = " + value + ": " + e.Reason
+}
+
+// ApplyOptions applies the functional options opts to o, in order, for the
+// constructor what of package pkg ("NewRedisStore" of "dbreaker"), and then
+// checks that it takes every option given: each option records its name in
+// *given (an "WithClock"), and accepted lists the names the constructor
+// takes. A nil option, an option that returns an error, and an option the
+// constructor does not take are a *Error naming it.
+func ApplyOptions[O any, F ~func(*O) error](pkg, what string, o *O, given *[]string, opts []F, accepted ...string) error {
+	for i, opt := range opts {
+		if opt == nil {
+			return &Error{Package: pkg, Field: "option", Value: nil, Reason: what + ": option " + strconv.Itoa(i) + " is nil"}
+		}
+		if err := opt(o); err != nil {
+			return err
+		}
+	}
+	for _, name := range *given {
+		if !slices.Contains(accepted, name) {
+			return &Error{Package: pkg, Field: name, Value: "given", Reason: what + " does not take it; it takes " + strings.Join(accepted, ", ")}
+		}
+	}
+	return nil
 }

@@ -33,3 +33,52 @@ func TestErrorNamesThePackageTheFieldAndTheValue(t *testing.T) {
 		}
 	}
 }
+
+type testOptions struct {
+	n     int
+	given []string
+}
+
+type testOption func(*testOptions) error
+
+func withN(n int) testOption {
+	return func(o *testOptions) error {
+		o.given = append(o.given, "WithN")
+		if n < 0 {
+			return &Error{Package: "x", Field: "WithN", Value: n, Reason: "want at least 0"}
+		}
+		o.n = n
+		return nil
+	}
+}
+
+func withOther() testOption {
+	return func(o *testOptions) error { o.given = append(o.given, "WithOther"); return nil }
+}
+
+func TestApplyOptions(t *testing.T) {
+	tests := []struct {
+		name  string
+		opts  []testOption
+		field string // "" when valid
+	}{
+		{"none", nil, ""},
+		{"accepted", []testOption{withN(3)}, ""},
+		{"invalid value", []testOption{withN(-1)}, "WithN"},
+		{"not taken", []testOption{withN(1), withOther()}, "WithOther"},
+		{"nil", []testOption{nil}, "option"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var o testOptions
+			err := ApplyOptions("x", "NewX", &o, &o.given, tt.opts, "WithN")
+			var ce *Error
+			switch {
+			case tt.field == "" && err != nil:
+				t.Fatalf("err = %v, want nil", err)
+			case tt.field != "" && (!errors.As(err, &ce) || ce.Field != tt.field || ce.Package != "x"):
+				t.Fatalf("err = %v, want a *Error for %s", err, tt.field)
+			}
+		})
+	}
+}

@@ -2,9 +2,6 @@ package dbreaker
 
 import (
 	"log/slog"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/healthagent/resilience/pkg/clock"
@@ -153,20 +150,8 @@ func resolve(what string, opts []Option, accepted ...string) (options, error) {
 		clock: clock.Real(), logger: slog.Default(),
 		prefix: DefaultKeyPrefix, flushInterval: 5 * time.Millisecond, flushBatch: 64, maxQueue: 1024, healthInterval: time.Second,
 	}
-	for i, opt := range opts {
-		if opt == nil {
-			return o, invalid("option", nil, what+": option "+strconv.Itoa(i)+" is nil")
-		}
-		if err := opt(&o); err != nil {
-			return o, err
-		}
-	}
-	for _, name := range o.given {
-		if !slices.Contains(accepted, name) {
-			return o, invalid(name, "given", what+" does not take it; it takes "+strings.Join(accepted, ", "))
-		}
-	}
-	return o, nil
+	err := config.ApplyOptions("dbreaker", what, &o, &o.given, opts, accepted...)
+	return o, err
 }
 
 // invalid returns the *config.Error of this package for field.
