@@ -97,6 +97,20 @@ func (c *Clock) Waits() []time.Duration {
 	return slices.Clone(c.waits)
 }
 
+// Pending returns how many timers are waiting to fire: made, neither fired
+// nor stopped.
+func (c *Clock) Pending() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, t := range c.pending {
+		if !t.done {
+			n++
+		}
+	}
+	return n
+}
+
 // AwaitTimer blocks until the code under test has made one more timer than
 // AwaitTimer has returned so far, and returns that timer's duration. It
 // fails the test when none comes within a generous deadline.

@@ -38,8 +38,14 @@ func TestManualTimersFireWhenTheTimePassesThem(t *testing.T) {
 	if at, ok := fired(short.C()); !ok || !at.Equal(start.Add(time.Second)) {
 		t.Fatalf("the 1s timer after 1s: fired %v at %v", ok, at)
 	}
+	if c.Pending() != 1 {
+		t.Errorf("Pending() = %d, want the 1m timer", c.Pending())
+	}
 	if !long.Stop() || long.Stop() {
 		t.Error("Stop of a pending timer: want true, then false")
+	}
+	if c.Pending() != 0 {
+		t.Errorf("Pending() = %d after Stop, want 0", c.Pending())
 	}
 	c.Advance(time.Hour)
 	if _, ok := fired(long.C()); ok {

@@ -97,7 +97,7 @@ func TestLatencyUsesTheClock(t *testing.T) {
 		for range 5 {
 			result := make(chan httpResult, 1)
 			go func() { result <- ts.do(context.Background(), t, http.MethodGet, "/fdc/v1/food/5064", "", nil) }()
-			d := clock.waitTimer(t)
+			d := clock.AwaitTimer(t)
 			if d < 2*time.Second || d >= 3*time.Second {
 				t.Errorf("delay %v outside [2s, 3s)", d)
 			}
