@@ -14,14 +14,14 @@ import (
 	"github.com/healthagent/resilience/pkg/retry"
 )
 
-// Attempt describes one attempt a Guard made, as its Recorder sees it.
+// Attempt describes one attempt a Guard made, as its observers see it.
 type Attempt struct {
 	// API is the Guard's name ("openai", "usda").
 	API string
 	// Status is "success", the HTTP status code ("503"), or the class of
-	// an error without one ("timeout", "rejected"…). See Classify.
+	// an error without one ("timeout", "rejected"…). See Labels.
 	Status string
-	// ErrorType is the failure's class (see Classify), empty when the
+	// ErrorType is the failure's class (see Labels), empty when the
 	// attempt is no failure of the upstream: a success, or an error the
 	// breaker's classifier does not count as a failure (an answer such as
 	// "no such food", with Status "success" or its HTTP code; the caller's
@@ -37,18 +37,7 @@ type Attempt struct {
 	Err error
 }
 
-// Recorder receives a Guard's measurements. Its methods run on the caller's
-// goroutine and must be quick and safe for concurrent use. Package metrics
-// implements it (api_calls_total, api_call_duration_seconds,
-// api_failures_total, api_retries_total).
-type Recorder interface {
-	// ObserveAttempt is called once per attempt, rejected attempts included.
-	ObserveAttempt(ctx context.Context, a Attempt)
-	// ObserveRetry is called before the wait for each retry.
-	ObserveRetry(ctx context.Context, api string, e retry.RetryEvent)
-}
-
-// Error classes returned by Classify.
+// Error classes returned by Labels.
 const (
 	ClassHTTP4xx          = "http_4xx"          // an HTTP status from 400 to 499
 	ClassHTTP5xx          = "http_5xx"          // an HTTP status from 500 to 599
@@ -64,19 +53,19 @@ const (
 // nonHTTPClasses are the classes that are also a status value.
 var nonHTTPClasses = [...]string{ClassRejected, ClassStoreUnavailable, ClassCanceled, ClassTimeout, ClassConnection, ClassOther}
 
-// ErrorTypes lists every error_type Classify returns, for callers that
+// ErrorTypes lists every error_type Labels returns, for callers that
 // pre-create label values.
 func ErrorTypes() []string {
 	return append([]string{ClassHTTP4xx, ClassHTTP5xx, ClassHTTPOther}, nonHTTPClasses[:]...)
 }
 
-// Statuses lists every status Classify returns but the HTTP codes:
+// Statuses lists every status Labels returns but the HTTP codes:
 // "success" and the classes of errors without a code.
 func Statuses() []string {
 	return append([]string{"success"}, nonHTTPClasses[:]...)
 }
 
-// Classify maps an attempt's error, taken as a failure, to the status and
+// Labels maps an attempt's error, taken as a failure, to the status and
 // error_type labels of the API metrics. nil is ("success", ""). An error
 // carrying an HTTP status code (a retry.StatusCoder) gives the code and
 // "http_4xx" or "http_5xx"; any other error gives its class twice:
@@ -84,7 +73,7 @@ func Statuses() []string {
 // "other". Label values stay few. A Guard clears the error_type of the
 // errors its breaker's classifier does not count as failures (see
 // Attempt.ErrorType).
-func Classify(err error) (status, errorType string) {
+func Labels(err error) (status, errorType string) {
 	if err == nil {
 		return "success", ""
 	}

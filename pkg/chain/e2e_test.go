@@ -157,7 +157,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Run(st.name, func(t *testing.T) {
 			ctx := context.Background()
 			up := newFlakyUpstream(t)
-			clock := clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+			clock := clocktest.New(start)
 			rclock := newRetryClock()
 			reg := prometheus.NewRegistry()
 			m, err := metrics.New(reg)
@@ -175,14 +175,11 @@ func TestEndToEnd(t *testing.T) {
 			if err := m.Breakers.Track(b); err != nil {
 				t.Fatal(err)
 			}
-			g, err := chain.NewGuard(chain.GuardConfig{
-				Name:           "usda",
+			g, err := chain.NewGuard("usda", chain.GuardConfig{
 				Breaker:        b,
-				Retry:          &retry.Policy{MaxRetries: 3, BaseDelay: time.Second, Clock: rclock, Logger: logger},
+				Retry:          newPolicy(t, "usda", retry.Config{MaxRetries: 3, BaseDelay: time.Second}, retry.WithClock(rclock), retry.WithLogger(logger)),
 				AttemptTimeout: 5 * time.Second,
-				Recorder:       m.APIs,
-				Clock:          clock,
-			})
+			}, chain.WithObserver(m.APIs), chain.WithClock(clock))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -205,7 +202,7 @@ func TestEndToEnd(t *testing.T) {
 			}
 			check := func(t *testing.T, want expect) {
 				t.Helper()
-				res, err := nutrition.Run(ctx)
+				res, err := nutrition.Execute(ctx)
 				if err != nil {
 					t.Fatalf("Run: %v", err)
 				}

@@ -60,8 +60,11 @@ type DegradedReporter interface {
 var _ dbreaker.Observer = (*Breakers)(nil)
 
 // NewBreakers creates the circuit_breaker_* metrics and registers them with
-// reg.
-func NewBreakers(reg prometheus.Registerer) (*Breakers, error) {
+// reg. It takes no option yet.
+func NewBreakers(reg prometheus.Registerer, opts ...Option) (*Breakers, error) {
+	if _, err := resolve("NewBreakers", opts); err != nil {
+		return nil, err
+	}
 	m := newBreakers()
 	if err := register(reg, m); err != nil {
 		return nil, err

@@ -31,7 +31,7 @@ func ExampleNew() {
 		dbreaker.WithObserver(m.Breakers), dbreaker.WithLogger(quiet))
 	_ = m.Breakers.Track(b)
 	// A Guard reports to m.APIs.
-	g, _ := chain.NewGuard(chain.GuardConfig{Name: "openai", Breaker: b, AttemptTimeout: 20 * time.Second, Recorder: m.APIs})
+	g, _ := chain.NewGuard("openai", chain.GuardConfig{Breaker: b, AttemptTimeout: 20 * time.Second}, chain.WithObserver(m.APIs))
 
 	for range 5 {
 		_ = g.Do(context.Background(), func(context.Context) error {
@@ -97,7 +97,7 @@ func ExampleFallbacks() {
 		{Name: "anthropic", Fn: func(context.Context) (string, error) { return "", errors.New("overloaded") }},
 		{Name: "openai", Fn: func(context.Context) (string, error) { return "hi", nil }},
 	}, chain.WithObserver(m), chain.WithLogger(slog.New(slog.DiscardHandler)))
-	_, _ = text.Run(context.Background())
+	_, _ = text.Execute(context.Background())
 	fmt.Println(testutil.ToFloat64(m.ExecutionsCounter("anthropic", "openai", "success")))
 	// Output: 1
 }
