@@ -140,7 +140,7 @@ func (s *service) openCache(ctx context.Context) (*nutrition.Store, error) {
 // replica at a time (a redsync mutex in Redis).
 func (s *service) startRefresher(store *nutrition.Store, usda *nutrition.USDAClient) {
 	fetch := func(ctx context.Context, query string) (nutrition.Result, error) {
-		return chain.Guarded(ctx, s.guards["usda"], func(ctx context.Context) (nutrition.Result, error) { return usda.Search(ctx, query) })
+		return chain.Execute(ctx, s.guards["usda"], func(ctx context.Context) (nutrition.Result, error) { return usda.Search(ctx, query) })
 	}
 	r, err := nutrition.NewRefresher(store, redsync.New(goredis.NewPool(s.redis)), fetch,
 		nutrition.RefresherConfig{Source: nutrition.SourceUSDA, TTL: cacheTTL, Logger: s.log})

@@ -389,27 +389,27 @@ func (s *service) makeGuards() error {
 		if err != nil {
 			return err
 		}
-		policy := &retry.Policy{
-			MaxRetries: s.cfg.RetryMax,
+		rc := retry.Config{
+			MaxRetries: retry.Retries(s.cfg.RetryMax),
 			BaseDelay:  s.cfg.RetryBaseDelay,
 			MaxDelay:   max(30*time.Second, s.cfg.RetryBaseDelay),
-			Budget:     budget,
-			Logger:     s.log,
 		}
-		if s.cfg.RetryMax == 0 || name == "postgres" { // the cache is local: no retries
-			policy.MaxRetries = retry.NoRetries
+		if name == "postgres" { // the cache is local: no retries
+			rc.MaxRetries = retry.NoRetries
+		}
+		policy, err := retry.New(name, rc, retry.WithBudget(budget), retry.WithLogger(s.log))
+		if err != nil {
+			return err
 		}
 		cfg := chain.GuardConfig{
-			Name:           name,
 			Breaker:        s.breaker(name),
 			Retry:          policy,
 			AttemptTimeout: attemptTimeout(name),
-			Recorder:       s.metrics.APIs,
 		}
 		if cfg.Breaker == nil { // else the breaker's classifier counts, the same
 			cfg.Classify = classify
 		}
-		g, err := chain.NewGuard(cfg)
+		g, err := chain.NewGuard(name, cfg, chain.WithObserver(s.metrics.APIs))
 		if err != nil {
 			return err
 		}

@@ -109,7 +109,7 @@ func (s *service) ask(ctx context.Context, question string) (chatAnswer, error) 
 	if err != nil {
 		return chatAnswer{}, err
 	}
-	res, err := c.Run(ctx)
+	res, err := c.Execute(ctx)
 	if err != nil {
 		return chatAnswer{}, err
 	}

@@ -82,7 +82,7 @@ func (s *service) see(ctx context.Context, photo []byte, mediaType, caption stri
 	if err != nil {
 		return chain.Result[mealVision]{}, err
 	}
-	return c.Run(ctx)
+	return c.Execute(ctx)
 }
 
 // readModelMeal reads a model's meal JSON into items: each food's name is

@@ -126,29 +126,22 @@ func newReplica(spec replicaSpec, clock clock.Clock, start time.Time, s sink, ca
 		return nil, fmt.Errorf("loadtest: replica %d: %w", spec.Index, err)
 	}
 
-	policy := &retry.Policy{
-		MaxRetries: c.Retries,
-		BaseDelay:  c.RetryBase,
-		MaxDelay:   c.RetryMaxDelay,
-		Clock:      clock,
-		Rand:       lockedRand(c.Seed, uint64(spec.Index)+1<<32),
-	}
-	if c.Retries == 0 {
-		policy.MaxRetries = retry.NoRetries
-	}
-	// The next attempt's admission begins no sooner than the wait ends.
-	policy.OnRetry = func(ctx context.Context, e retry.RetryEvent) {
-		if tr := traceFrom(ctx); tr != nil {
-			tr.admitFrom = r.clock.Now().Add(e.Delay)
-		}
-	}
+	retryOpts := []retry.Option{retry.WithClock(clock), retry.WithRand(lockedRand(c.Seed, uint64(spec.Index)+1<<32)),
+		retry.WithLogger(quiet(logger)), retry.WithObserver(admission{r: r})}
 	if c.RetryBudget > 0 {
-		if policy.Budget, err = retry.NewBudget(retry.BudgetConfig{Ratio: c.RetryBudget, Clock: clock}); err != nil {
+		budget, err := retry.NewBudget(retry.BudgetConfig{Ratio: c.RetryBudget}, retry.WithClock(clock))
+		if err != nil {
 			r.Close(context.Background())
 			return nil, fmt.Errorf("loadtest: replica %d: %w", spec.Index, err)
 		}
+		retryOpts = append(retryOpts, retry.WithBudget(budget))
 	}
-	guard, err := chain.NewGuard(chain.GuardConfig{Name: breakerName, Breaker: r.breaker, Retry: policy, AttemptTimeout: c.AttemptTimeout, Clock: clock})
+	policy, err := retry.New(breakerName, retry.Config{MaxRetries: retry.Retries(c.Retries), BaseDelay: c.RetryBase, MaxDelay: c.RetryMaxDelay}, retryOpts...)
+	if err != nil {
+		r.Close(context.Background())
+		return nil, fmt.Errorf("loadtest: replica %d: %w", spec.Index, err)
+	}
+	guard, err := chain.NewGuard(breakerName, chain.GuardConfig{Breaker: r.breaker, Retry: policy, AttemptTimeout: c.AttemptTimeout}, chain.WithClock(clock))
 	if err != nil {
 		r.Close(context.Background())
 		return nil, fmt.Errorf("loadtest: replica %d: %w", spec.Index, err)
@@ -202,6 +195,19 @@ type trace struct {
 	admitFrom time.Time
 }
 
+// admission is a retry.Observer: the next attempt's admission begins no
+// sooner than the wait ends.
+type admission struct {
+	retry.NopObserver
+	r *replica
+}
+
+func (a admission) OnRetry(ctx context.Context, e retry.RetryEvent) {
+	if tr := traceFrom(ctx); tr != nil {
+		tr.admitFrom = a.r.clock.Now().Add(e.Delay)
+	}
+}
+
 type traceKey struct{}
 
 func traceFrom(ctx context.Context) *trace {
@@ -214,7 +220,7 @@ func (r *replica) serve(ctx context.Context, query string) {
 	tr := &trace{query: query}
 	ctx = context.WithValue(ctx, traceKey{}, tr)
 	t0 := r.clock.Now()
-	res, err := r.chain.Run(ctx)
+	res, err := r.chain.Execute(ctx)
 	e := event{Kind: kindRequest, Replica: r.idx, At: t0.Sub(r.start), Dur: r.clock.Now().Sub(t0),
 		Primary: tr.primary, CallDur: tr.callDur, Attempts: tr.attempts}
 	switch {

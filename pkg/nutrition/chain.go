@@ -235,7 +235,7 @@ func (c *Chain) Lookup(ctx context.Context, q Query) (Answer, error) {
 	if err != nil {
 		return Answer{}, err
 	}
-	res, err := ch.Run(ctx)
+	res, err := ch.Execute(ctx)
 	if err != nil {
 		if q.Strict && errors.Is(err, chain.ErrAllFailed) {
 			return Answer{}, fmt.Errorf("%w: %w", ErrNotFound, err)

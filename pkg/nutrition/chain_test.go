@@ -22,7 +22,6 @@ import (
 	"github.com/healthagent/resilience/internal/testpg"
 	"github.com/healthagent/resilience/pkg/chain"
 	"github.com/healthagent/resilience/pkg/dbreaker"
-	"github.com/healthagent/resilience/pkg/retry"
 )
 
 // chainFixture: the fake USDA and web search, a cache on the real
@@ -38,7 +37,7 @@ type chainFixture struct {
 
 func guardFor(t *testing.T, name string, b *dbreaker.Breaker, timeout time.Duration) *chain.Guard {
 	t.Helper()
-	g, err := chain.NewGuard(chain.GuardConfig{Name: name, Breaker: b, Retry: &retry.Policy{MaxRetries: retry.NoRetries}, AttemptTimeout: timeout})
+	g, err := chain.NewGuard(name, chain.GuardConfig{Breaker: b, AttemptTimeout: timeout})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +220,7 @@ func TestNULNeverReachesTheCacheNorOpensItsBreaker(t *testing.T) {
 	ctx := testContext(t)
 	guard := guardFor(t, "postgres", f.cache, time.Second)
 	for i := 0; i < 7; i++ {
-		_, err := chain.Guarded(ctx, guard, func(ctx context.Context) (Result, error) { return store.Lookup(ctx, "rice\x00") })
+		_, err := chain.Execute(ctx, guard, func(ctx context.Context) (Result, error) { return store.Lookup(ctx, "rice\x00") })
 		var ce *ConfigError
 		if !errors.As(err, &ce) {
 			t.Fatalf("lookup %d: err = %v, want a *ConfigError naming the control character", i, err)

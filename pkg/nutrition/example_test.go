@@ -72,7 +72,7 @@ func ExampleUSDAClient_Search() {
 	ctx := context.Background()
 	_, err = usda.Search(ctx, "chicken breast")
 	fmt.Println(err)
-	fmt.Println("retry it?", retry.DefaultClassifier(err))
+	fmt.Println("retry it?", retry.DefaultRetryable(err))
 
 	r, err := usda.Search(ctx, "chicken breast")
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -179,8 +180,8 @@ func TestUSDAErrors(t *testing.T) {
 			if ue.Status != tt.status || ue.StatusCode() != tt.status || ue.Code != tt.code || ue.Op != "search" {
 				t.Errorf("USDAError = %+v, want status %d, code %q", ue, tt.status, tt.code)
 			}
-			if got := retry.DefaultClassifier(err); got != tt.retryable {
-				t.Errorf("retry.DefaultClassifier = %v, want %v", got, tt.retryable)
+			if got := retry.DefaultRetryable(err); got != tt.retryable {
+				t.Errorf("retry.DefaultRetryable = %v, want %v", got, tt.retryable)
 			}
 			if wait, ok := ue.RetryAfter(); wait != tt.wait || ok != (tt.wait > 0) {
 				t.Errorf("RetryAfter = %v, %v; want %v", wait, ok, tt.wait)
@@ -220,7 +221,7 @@ func TestUSDABadBodies(t *testing.T) {
 			if !errors.As(err, &de) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Search = %v, want a *DecodeError containing %q", err, tt.want)
 			}
-			if retry.DefaultClassifier(err) {
+			if retry.DefaultRetryable(err) {
 				t.Error("a bad body is classified retryable")
 			}
 		})
@@ -238,7 +239,7 @@ func TestUSDATransportFailures(t *testing.T) {
 			}
 		})
 		_, err := c.Search(context.Background(), "chicken breast")
-		if !errors.Is(err, context.DeadlineExceeded) || !retry.DefaultClassifier(err) {
+		if !errors.Is(err, context.DeadlineExceeded) || !retry.DefaultRetryable(err) {
 			t.Errorf("Search = %v, want a retryable context.DeadlineExceeded", err)
 		}
 		if !strings.HasPrefix(err.Error(), "nutrition: usda: search: ") {
@@ -271,7 +272,7 @@ func TestUSDATransportFailures(t *testing.T) {
 			}
 		})
 		_, err := c.Search(context.Background(), "chicken breast")
-		if !errors.Is(err, io.ErrUnexpectedEOF) || !retry.DefaultClassifier(err) {
+		if !errors.Is(err, io.ErrUnexpectedEOF) || !retry.DefaultRetryable(err) {
 			t.Errorf("Search = %v, want a retryable io.ErrUnexpectedEOF", err)
 		}
 		assertNoKey(t, err)
@@ -290,7 +291,7 @@ func TestUSDATransportFailures(t *testing.T) {
 		}
 		_, err = c.Search(context.Background(), "chicken breast")
 		var ue interface{ Timeout() bool }
-		if err == nil || !retry.DefaultClassifier(err) || !errors.As(err, &ue) {
+		if err == nil || !retry.DefaultRetryable(err) || !errors.As(err, &ue) {
 			t.Errorf("Search = %v, want a retryable connection error", err)
 		}
 		if !strings.Contains(err.Error(), "/fdc/v1/foods/search") {
@@ -335,11 +336,15 @@ func TestUSDAWithRetry(t *testing.T) {
 				}
 				_, _ = w.Write(body)
 			})
-			r, err := retry.Do(context.Background(), &retry.Policy{Name: "usda"}, func(ctx context.Context) (Result, error) {
+			policy, err := retry.New("usda", retry.Config{}, retry.WithLogger(slog.New(slog.DiscardHandler)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := retry.Execute(context.Background(), policy, func(ctx context.Context) (Result, error) {
 				return c.Search(ctx, "chicken breast")
 			})
 			if (err == nil) != tt.ok || calls.Load() != tt.calls {
-				t.Errorf("retry.Do = %+v, %v after %d calls; want success %v after %d", r, err, calls.Load(), tt.ok, tt.calls)
+				t.Errorf("retry.Execute = %+v, %v after %d calls; want success %v after %d", r, err, calls.Load(), tt.ok, tt.calls)
 			}
 		})
 	}
