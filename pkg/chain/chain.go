@@ -100,54 +100,26 @@ func WithTimeout(d time.Duration) Option {
 // falls through to the next step). IsBadRequest is a ready predicate. For
 // New.
 func WithStopOn(final func(error) bool) Option {
-	return func(o *options) error {
-		o.given = append(o.given, "WithStopOn")
-		if final == nil {
-			return invalid("WithStopOn", nil, "want a predicate, not nil")
-		}
-		o.stopOn = final
-		return nil
-	}
+	return func(o *options) error { return config.Set("chain", &o.given, "WithStopOn", &o.stopOn, final) }
 }
 
 // WithLogger sets the logger (default slog.Default()). Messages start with
 // "[FALLBACK]". For New.
 func WithLogger(l *slog.Logger) Option {
-	return func(o *options) error {
-		o.given = append(o.given, "WithLogger")
-		if l == nil {
-			return invalid("WithLogger", nil, "want a logger, not nil")
-		}
-		o.logger = l
-		return nil
-	}
+	return func(o *options) error { return config.Set("chain", &o.given, "WithLogger", &o.logger, l) }
 }
 
 // WithClock sets the clock (default clock.Real()): a chain tells with it
 // how much time is left for a step's Share, a Guard times its attempts.
 // For New and NewGuard.
 func WithClock(c clock.Clock) Option {
-	return func(o *options) error {
-		o.given = append(o.given, "WithClock")
-		if c == nil {
-			return invalid("WithClock", nil, "want a clock, not nil")
-		}
-		o.clock = c
-		return nil
-	}
+	return func(o *options) error { return config.Set("chain", &o.given, "WithClock", &o.clock, c) }
 }
 
 // WithObserver adds an observer (metrics, tests); it may be given several
 // times. For New and NewGuard.
 func WithObserver(obs Observer) Option {
-	return func(o *options) error {
-		o.given = append(o.given, "WithObserver")
-		if obs == nil {
-			return invalid("WithObserver", nil, "want an observer, not nil")
-		}
-		o.observers = append(o.observers, obs)
-		return nil
-	}
+	return func(o *options) error { return config.Add("chain", &o.given, "WithObserver", &o.observers, obs) }
 }
 
 // resolve applies opts over the defaults for constructor what, which takes

@@ -16,6 +16,7 @@ package config
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -71,4 +72,40 @@ func ApplyOptions[O any, F ~func(*O) error](pkg, what string, o *O, given *[]str
 		}
 	}
 	return nil
+}
+
+// Set is the body of a functional option that gives a collaborator: it
+// records the option's name in *given and stores v in *dst, refusing a nil
+// v (a nil clock, logger or function) with a *Error naming the option.
+func Set[T any](pkg string, given *[]string, name string, dst *T, v T) error {
+	*given = append(*given, name)
+	if isNil(v) {
+		return &Error{Package: pkg, Field: name, Value: nil, Reason: "must not be nil"}
+	}
+	*dst = v
+	return nil
+}
+
+// Add is Set for an option that may be given several times (WithObserver):
+// it appends v to *dst.
+func Add[S ~[]T, T any](pkg string, given *[]string, name string, dst *S, v T) error {
+	var one T
+	if err := Set(pkg, given, name, &one, v); err != nil {
+		return err
+	}
+	*dst = append(*dst, one)
+	return nil
+}
+
+// isNil reports whether v is nil, or a nil pointer, function, interface,
+// map, slice or channel.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Pointer, reflect.Func, reflect.Interface, reflect.Map, reflect.Slice, reflect.Chan:
+		return rv.IsNil()
+	}
+	return false
 }

@@ -82,3 +82,26 @@ func TestApplyOptions(t *testing.T) {
 		})
 	}
 }
+
+func TestSetAndAddRefuseNil(t *testing.T) {
+	var given []string
+	var logger fmt.Stringer
+	if err := Set("x", &given, "WithThing", &logger, fmt.Stringer(nil)); err == nil || err.Error() != "x: invalid WithThing = <nil>: must not be nil" {
+		t.Errorf("Set(nil) = %v", err)
+	}
+	var fn func()
+	if err := Set("x", &given, "WithFunc", &fn, func() {}); err != nil || fn == nil {
+		t.Errorf("Set(func) = %v", err)
+	}
+	var list []*int
+	if err := Add("x", &given, "WithInt", &list, (*int)(nil)); err == nil || len(list) != 0 {
+		t.Errorf("Add(nil pointer) = %v, list %v", err, list)
+	}
+	n := 1
+	if err := Add("x", &given, "WithInt", &list, &n); err != nil || len(list) != 1 {
+		t.Errorf("Add = %v, list %v", err, list)
+	}
+	if want := []string{"WithThing", "WithFunc", "WithInt", "WithInt"}; fmt.Sprint(given) != fmt.Sprint(want) {
+		t.Errorf("given %v, want %v", given, want)
+	}
+}

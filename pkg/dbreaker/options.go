@@ -30,20 +30,11 @@ type options struct {
 	given []string // the names of the options given, in order
 }
 
-func (o *options) set(name string) { o.given = append(o.given, name) }
-
 // WithClock sets the clock (default clock.Real()): the Breaker times calls
 // and holds a known-open state with it, a MemoryStore runs its state
 // machine on it. For New and NewMemoryStore.
 func WithClock(c clock.Clock) Option {
-	return func(o *options) error {
-		o.set("WithClock")
-		if c == nil {
-			return invalid("WithClock", nil, "want a clock, not nil")
-		}
-		o.clock = c
-		return nil
-	}
+	return func(o *options) error { return config.Set("dbreaker", &o.given, "WithClock", &o.clock, c) }
 }
 
 // WithLogger sets the logger (default slog.Default()), whose messages
@@ -51,27 +42,13 @@ func WithClock(c clock.Clock) Option {
 // actions, a RedisStore says once when Redis becomes unreachable and once
 // when it is back. For New and NewRedisStore.
 func WithLogger(l *slog.Logger) Option {
-	return func(o *options) error {
-		o.set("WithLogger")
-		if l == nil {
-			return invalid("WithLogger", nil, "want a logger, not nil")
-		}
-		o.logger = l
-		return nil
-	}
+	return func(o *options) error { return config.Set("dbreaker", &o.given, "WithLogger", &o.logger, l) }
 }
 
 // WithObserver adds an observer (metrics, tests) of a Breaker; it may be
 // given several times. For New.
 func WithObserver(obs Observer) Option {
-	return func(o *options) error {
-		o.set("WithObserver")
-		if obs == nil {
-			return invalid("WithObserver", nil, "want an observer, not nil")
-		}
-		o.observers = append(o.observers, obs)
-		return nil
-	}
+	return func(o *options) error { return config.Add("dbreaker", &o.given, "WithObserver", &o.observers, obs) }
 }
 
 // WithKeyPrefix sets the prefix of every key and of the events channel of
@@ -80,7 +57,7 @@ func WithObserver(obs Observer) Option {
 // NewRedisStore.
 func WithKeyPrefix(prefix string) Option {
 	return func(o *options) error {
-		o.set("WithKeyPrefix")
+		o.given = append(o.given, "WithKeyPrefix")
 		if err := validateIdent("key prefix", prefix); err != nil {
 			return err
 		}
@@ -93,7 +70,7 @@ func WithKeyPrefix(prefix string) Option {
 // reports (default 5ms). For NewRedisStore.
 func WithFlushInterval(d time.Duration) Option {
 	return func(o *options) error {
-		o.set("WithFlushInterval")
+		o.given = append(o.given, "WithFlushInterval")
 		return positiveDuration("FlushInterval", d, &o.flushInterval)
 	}
 }
@@ -102,7 +79,7 @@ func WithFlushInterval(d time.Duration) Option {
 // holds n reports (default 64). For NewRedisStore.
 func WithFlushBatch(n int) Option {
 	return func(o *options) error {
-		o.set("WithFlushBatch")
+		o.given = append(o.given, "WithFlushBatch")
 		if n < 1 || n > 100000 {
 			return invalid("FlushBatch", n, "want 1 to 100000")
 		}
@@ -116,7 +93,7 @@ func WithFlushBatch(n int) Option {
 // folded into a count; failures are never dropped. For NewRedisStore.
 func WithMaxQueue(n int) Option {
 	return func(o *options) error {
-		o.set("WithMaxQueue")
+		o.given = append(o.given, "WithMaxQueue")
 		if n < 2 || n > 1000000 {
 			return invalid("MaxQueue", n, "want 2 to 1000000")
 		}
@@ -130,7 +107,7 @@ func WithMaxQueue(n int) Option {
 // NewRedisStore.
 func WithHealthCheckInterval(d time.Duration) Option {
 	return func(o *options) error {
-		o.set("WithHealthCheckInterval")
+		o.given = append(o.given, "WithHealthCheckInterval")
 		return positiveDuration("HealthCheckInterval", d, &o.healthInterval)
 	}
 }

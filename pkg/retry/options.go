@@ -26,20 +26,11 @@ type options struct {
 	given []string // the names of the options given, in order
 }
 
-func (o *options) set(name string) { o.given = append(o.given, name) }
-
 // WithClock sets the source of time (default clock.Real()): a Policy waits
 // on its timers, a Budget expires deposits by it. Tests inject a fake one
 // so that nothing really sleeps. For New and NewBudget.
 func WithClock(c clock.Clock) Option {
-	return func(o *options) error {
-		o.set("WithClock")
-		if c == nil {
-			return invalid("WithClock", nil, "want a clock, not nil")
-		}
-		o.clock = c
-		return nil
-	}
+	return func(o *options) error { return config.Set("retry", &o.given, "WithClock", &o.clock, c) }
 }
 
 // WithLogger sets the logger (default slog.Default()): each retry and each
@@ -47,40 +38,19 @@ func WithClock(c clock.Clock) Option {
 // the error text returned by the call is logged, its URLs' queries and
 // user info removed. For New.
 func WithLogger(l *slog.Logger) Option {
-	return func(o *options) error {
-		o.set("WithLogger")
-		if l == nil {
-			return invalid("WithLogger", nil, "want a logger, not nil")
-		}
-		o.logger = l
-		return nil
-	}
+	return func(o *options) error { return config.Set("retry", &o.given, "WithLogger", &o.logger, l) }
 }
 
 // WithObserver adds an observer of retries and stops (metrics, tests); it
 // may be given several times. For New.
 func WithObserver(obs Observer) Option {
-	return func(o *options) error {
-		o.set("WithObserver")
-		if obs == nil {
-			return invalid("WithObserver", nil, "want an observer, not nil")
-		}
-		o.observers = append(o.observers, obs)
-		return nil
-	}
+	return func(o *options) error { return config.Add("retry", &o.given, "WithObserver", &o.observers, obs) }
 }
 
 // WithBudget limits retries with b, shared by every call of every Policy
 // given it: give each upstream one Budget (default: no budget). For New.
 func WithBudget(b *Budget) Option {
-	return func(o *options) error {
-		o.set("WithBudget")
-		if b == nil {
-			return invalid("WithBudget", nil, "want a budget, not nil")
-		}
-		o.budget = b
-		return nil
-	}
+	return func(o *options) error { return config.Set("retry", &o.given, "WithBudget", &o.budget, b) }
 }
 
 // WithBeforeWait adds a check asked before each wait for a retry whether an
@@ -92,28 +62,14 @@ func WithBudget(b *Budget) Option {
 // checks are asked in order. chain.Guard adds one that asks its breaker.
 // For New.
 func WithBeforeWait(check func(ctx context.Context, delay time.Duration) error) Option {
-	return func(o *options) error {
-		o.set("WithBeforeWait")
-		if check == nil {
-			return invalid("WithBeforeWait", nil, "want a function, not nil")
-		}
-		o.beforeWait = append(o.beforeWait, check)
-		return nil
-	}
+	return func(o *options) error { return config.Add("retry", &o.given, "WithBeforeWait", &o.beforeWait, check) }
 }
 
 // WithRand sets the source of uniform random numbers in [0, 1) for jitter
 // (default math/rand/v2.Float64). It must be safe for concurrent use if the
 // Policy is shared. Values outside [0, 1] are clamped. For New.
 func WithRand(r func() float64) Option {
-	return func(o *options) error {
-		o.set("WithRand")
-		if r == nil {
-			return invalid("WithRand", nil, "want a function, not nil")
-		}
-		o.rand = r
-		return nil
-	}
+	return func(o *options) error { return config.Set("retry", &o.given, "WithRand", &o.rand, r) }
 }
 
 // apply applies opts for constructor what, which takes the options named
