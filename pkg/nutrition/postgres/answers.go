@@ -1,4 +1,4 @@
-package nutrition
+package postgres
 
 import (
 	"context"
@@ -8,11 +8,14 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/healthagent/resilience/pkg/config"
+	"github.com/healthagent/resilience/pkg/nutrition"
+	"github.com/healthagent/resilience/pkg/nutrition/internal/text"
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
 )
 
 // SaveAnswer writes an upstream's answer through to the cache, so that
-// Lookup can give it (as MatchCached) while the upstream is down. It is
+// Lookup can give it (as nutrition.MatchCached) while the upstream is down. It is
 // keyed by the normalised r.Query and r.Source: a later answer for the
 // same query and source replaces the earlier one, but an answer older than
 // the one stored (by FetchedAt) changes nothing.
@@ -22,8 +25,8 @@ import (
 // characters; r.Source must be an upstream's name (1 to 32 lower-case letters,
 // digits, '_' or '-'; not "sr24", whose data is seeded); r.Description must
 // not be empty; known nutrients must be finite and not negative. A zero
-// r.FetchedAt means now (Config.Clock). The other fields are not stored.
-func (s *Store) SaveAnswer(ctx context.Context, r Result) error {
+// r.FetchedAt means now (WithClock). The other fields are not stored.
+func (s *Store) SaveAnswer(ctx context.Context, r nutrition.Result) error {
 	key, err := validateAnswer(r)
 	if err != nil {
 		return err
@@ -33,8 +36,11 @@ func (s *Store) SaveAnswer(ctx context.Context, r Result) error {
 	if r.ID != "" {
 		id = r.ID
 	}
-	fetchedAt := timeOrNow(r.FetchedAt, s.cfg.Clock)
-	_, err = guarded(ctx, s.shared, "save answer", func(ctx context.Context) (struct{}, error) {
+	fetchedAt := r.FetchedAt
+	if fetchedAt.IsZero() {
+		fetchedAt = s.clock.Now()
+	}
+	_, err = guarded(ctx, s, "save answer", func(ctx context.Context) (struct{}, error) {
 		_, err := s.db.ExecContext(ctx, "INSERT INTO "+s.table("upstream_answers")+` AS u
 			(query_norm, source, query, upstream_id, description, `+nutrientColumns+`, fetched_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
@@ -56,32 +62,32 @@ func (s *Store) SaveAnswer(ctx context.Context, r Result) error {
 
 // validateAnswer checks an answer to save and returns its key, the
 // normalised query.
-func validateAnswer(r Result) (string, error) {
+func validateAnswer(r nutrition.Result) (string, error) {
 	bad := func(field string, value any, reason string) error {
-		return &ConfigError{Field: "answer " + field, Value: value, Reason: reason}
+		return invalid("answer "+field, value, reason)
 	}
 	if len(r.Query) > sr24.MaxNameBytes {
-		return "", bad("Query", quoteShort(r.Query), fmt.Sprintf("longer than %d bytes", sr24.MaxNameBytes))
+		return "", bad("Query", text.Short(r.Query), fmt.Sprintf("longer than %d bytes", sr24.MaxNameBytes))
 	}
 	key := sr24.Normalize(r.Query)
 	if key == "" {
 		return "", bad("Query", r.Query, "it has no letter or digit")
 	}
-	if !validSource(r.Source) {
+	if !r.Source.Valid() {
 		return "", bad("Source", string(r.Source), "want 1 to 32 lower-case letters, digits, '_' or '-'")
 	}
-	if r.Source == SourceSR24 {
+	if r.Source == nutrition.SourceSR24 {
 		return "", bad("Source", string(r.Source), "SR24 data is seeded, not saved as an answer")
 	}
 	if r.Description == "" {
 		return "", bad("Description", r.Description, "an answer needs the food's description")
 	}
 	for _, f := range []struct{ name, text string }{{"Query", r.Query}, {"Description", r.Description}, {"ID", r.ID}} {
-		if err := checkText(f.text); err != nil {
-			return "", bad(f.name, quoteShort(f.text), err.(*ConfigError).Reason)
+		if err := nutrition.CheckText(f.text); err != nil {
+			return "", bad(f.name, text.Short(f.text), err.(*config.Error).Reason)
 		}
 	}
-	for i, v := range nutrientValues(r.Per100g) {
+	for i, v := range r.Per100g.Values() {
 		n := sr24.Nutrient(i)
 		if r.Unknown.Has(n) {
 			continue
@@ -95,16 +101,16 @@ func validateAnswer(r Result) (string, error) {
 
 // StaleAnswers lists up to limit cached answers of source fetched before
 // the time given, oldest first, for a refresher to fetch anew. Each is a
-// Result as Lookup would give it (MatchCached).
-func (s *Store) StaleAnswers(ctx context.Context, source Source, before time.Time, limit int) ([]Result, error) {
-	if !validSource(source) {
-		return nil, &ConfigError{Field: "source", Value: string(source), Reason: "want 1 to 32 lower-case letters, digits, '_' or '-'"}
+// nutrition.Result as Lookup would give it (nutrition.MatchCached).
+func (s *Store) StaleAnswers(ctx context.Context, source nutrition.Source, before time.Time, limit int) ([]nutrition.Result, error) {
+	if !source.Valid() {
+		return nil, invalid("source", string(source), "want 1 to 32 lower-case letters, digits, '_' or '-'")
 	}
 	if limit <= 0 {
-		return nil, &ConfigError{Field: "limit", Value: limit, Reason: "want at least 1"}
+		return nil, invalid("limit", limit, "want at least 1")
 	}
-	return guarded(ctx, s.shared, "stale answers", func(ctx context.Context) ([]Result, error) {
-		rows, err := s.db.QueryxContext(ctx, `SELECT '`+string(MatchCached)+`', query, source, upstream_id, description, `+nutrientColumns+`, fetched_at, 1::float8
+	return guarded(ctx, s, "stale answers", func(ctx context.Context) ([]nutrition.Result, error) {
+		rows, err := s.db.QueryxContext(ctx, `SELECT '`+string(nutrition.MatchCached)+`', query, source, upstream_id, description, `+nutrientColumns+`, fetched_at, 1::float8
 			FROM `+s.table("upstream_answers")+`
 			WHERE source = $1 AND fetched_at < $2
 			ORDER BY fetched_at, query_norm
@@ -120,9 +126,9 @@ func (s *Store) StaleAnswers(ctx context.Context, source Source, before time.Tim
 }
 
 // collectResults scans every row (see scanResult) and closes rows.
-func collectResults(rows *sqlx.Rows) ([]Result, error) {
+func collectResults(rows *sqlx.Rows) ([]nutrition.Result, error) {
 	defer rows.Close()
-	var out []Result
+	var out []nutrition.Result
 	for rows.Next() {
 		r, err := scanResult(rows)
 		if err != nil {

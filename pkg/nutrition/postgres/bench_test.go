@@ -1,4 +1,4 @@
-package nutrition
+package postgres
 
 import (
 	"context"
@@ -139,7 +139,7 @@ func BenchmarkSeed(b *testing.B) {
 		}
 	}
 	b.Cleanup(drop)
-	s, err := NewStore(db, Config{Schema: schema})
+	s, err := New(db, Config{Schema: schema})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,7 +1,8 @@
-package nutrition
+package postgres
 
 import (
-	"time"
+	"github.com/healthagent/resilience/pkg/clock"
+	"github.com/healthagent/resilience/pkg/config"
 )
 
 // DefaultSchema is the PostgreSQL schema a Store uses when Config.Schema is
@@ -24,18 +25,8 @@ const (
 	SimilarityPlain SimilarityMode = "plain"
 )
 
-// Clock tells the time. The store stamps saved answers and seeds with it;
-// the refresher computes what is stale from it. Inject a fake one in tests.
-type Clock interface {
-	Now() time.Time
-}
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
-
 // Config configures a Store. Its zero value works: schema "nutrition",
-// pg_trgm when available, the real clock.
+// pg_trgm when available.
 type Config struct {
 	// Schema is the PostgreSQL schema holding every table of the store;
 	// empty means DefaultSchema. It must be 1 to 63 bytes of lower-case
@@ -44,9 +35,6 @@ type Config struct {
 	Schema string
 	// Similarity chooses the similarity search; empty means SimilarityAuto.
 	Similarity SimilarityMode
-	// Clock stamps saved answers (when Result.FetchedAt is zero) and seeds;
-	// nil means the real clock.
-	Clock Clock
 }
 
 // withDefaults validates c and fills its zero fields.
@@ -62,10 +50,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.Similarity = SimilarityAuto
 	case SimilarityAuto, SimilarityTrigram, SimilarityPlain:
 	default:
-		return c, &ConfigError{Field: "Similarity", Value: string(c.Similarity), Reason: `want "auto", "trigram" or "plain"`}
-	}
-	if c.Clock == nil {
-		c.Clock = systemClock{}
+		return c, invalid("Similarity", string(c.Similarity), `want "auto", "trigram" or "plain"`)
 	}
 	return c, nil
 }
@@ -75,7 +60,7 @@ func (c Config) withDefaults() (Config, error) {
 // digit or "pg_". The name is quoted wherever it is used, but a plain name
 // keeps it readable in psql and out of reach of any quoting mistake.
 func ValidateSchema(s string) error {
-	bad := func(reason string) error { return &ConfigError{Field: "Schema", Value: s, Reason: reason} }
+	bad := func(reason string) error { return invalid("Schema", s, reason) }
 	if len(s) > 63 {
 		return bad("longer than 63 bytes, PostgreSQL's limit for names")
 	}
@@ -92,4 +77,24 @@ func ValidateSchema(s string) error {
 		return bad(`names starting with "pg_" are reserved for system schemas`)
 	}
 	return nil
+}
+
+// Option gives a Store a collaborator.
+type Option func(*options) error
+
+type options struct {
+	clock clock.Clock
+
+	given []string // the names of the options given, in order
+}
+
+// WithClock sets the clock that stamps saved answers (when
+// Result.FetchedAt is zero) and seeds (default clock.Real()).
+func WithClock(c clock.Clock) Option {
+	return func(o *options) error { return config.Set("postgres", &o.given, "WithClock", &o.clock, c) }
+}
+
+// invalid returns the *config.Error of this package for field.
+func invalid(field string, value any, reason string) error {
+	return &config.Error{Package: "postgres", Field: field, Value: value, Reason: reason}
 }

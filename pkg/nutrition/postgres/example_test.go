@@ -1,4 +1,4 @@
-package nutrition_test
+package postgres_test
 
 import (
 	"context"
@@ -6,85 +6,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq"
 
 	"github.com/healthagent/resilience/internal/testpg"
 	"github.com/healthagent/resilience/pkg/nutrition"
+	"github.com/healthagent/resilience/pkg/nutrition/postgres"
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
-	"github.com/healthagent/resilience/pkg/retry"
 )
-
-func ExampleDecodeUSDASearch() {
-	body := []byte(`{"totalHits": 1, "foods": [{
-		"fdcId": 171477,
-		"description": "Chicken, broilers or fryers, breast, meat only, cooked, roasted",
-		"dataType": "SR Legacy",
-		"foodNutrients": [
-			{"nutrientNumber": "208", "nutrientName": "Energy", "unitName": "KCAL", "value": 165},
-			{"nutrientNumber": "203", "nutrientName": "Protein", "unitName": "G", "value": 31.02},
-			{"nutrientNumber": "307", "nutrientName": "Sodium, Na", "unitName": "MG", "value": 74}
-		]}]}`)
-	foods, err := nutrition.DecodeUSDASearch(body)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	chicken := foods[0]
-	in150g := chicken.Per100g.Scale(150)
-	fmt.Printf("FDC %s: %.0f kcal, %.1f g protein in 150 g\n", chicken.ID, in150g.EnergyKcal, in150g.ProteinG)
-	fmt.Println("unknown:", chicken.Unknown)
-
-	_, err = nutrition.DecodeUSDASearch([]byte(`{"foods": [{"fdcId": 171477, "desc`))
-	fmt.Println(err)
-	// Output:
-	// FDC 171477: 248 kcal, 46.5 g protein in 150 g
-	// unknown: {carbohydrate_g fat_g fiber_g}
-	// nutrition: usda: decode search response: unexpected end of JSON input
-}
-
-func ExampleUSDAClient_Search() {
-	// A stand-in for FoodData Central: rate-limiting first, then answering.
-	body, _ := os.ReadFile(filepath.Join("testdata", "usda", "search_chicken_breast.json"))
-	calls := 0
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls++
-		if calls == 1 {
-			w.Header().Set("Retry-After", "0")
-			w.WriteHeader(http.StatusTooManyRequests)
-			fmt.Fprint(w, `{"error":{"code":"OVER_RATE_LIMIT","message":"You have exceeded your rate limit."}}`)
-			return
-		}
-		w.Write(body)
-	}))
-	defer srv.Close()
-
-	usda, err := nutrition.NewUSDAClient(nutrition.USDAConfig{APIKey: "DEMO_KEY", BaseURL: srv.URL})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	ctx := context.Background()
-	_, err = usda.Search(ctx, "chicken breast")
-	fmt.Println(err)
-	fmt.Println("retry it?", retry.DefaultRetryable(err))
-
-	r, err := usda.Search(ctx, "chicken breast")
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	fmt.Printf("%s (FDC %s): %.0f kcal per 100 g\n", r.Description, r.ID, r.Per100g.EnergyKcal)
-	// Output:
-	// nutrition: usda: search: status 429 OVER_RATE_LIMIT: You have exceeded your rate limit.
-	// retry it? true
-	// Chicken, broilers or fryers, breast, meat only, cooked, roasted (FDC 171477): 165 kcal per 100 g
-}
 
 // Example shows the store answering while USDA is down: SR24 foods by
 // alias, normalised name or similarity, and an earlier USDA answer written
@@ -98,7 +28,7 @@ func Example() {
 	defer cleanup()
 	ctx := context.Background()
 
-	store, err := nutrition.NewStore(db, nutrition.Config{Schema: schema})
+	store, err := postgres.New(db, postgres.Config{Schema: schema})
 	if err != nil {
 		fmt.Println(err)
 		return

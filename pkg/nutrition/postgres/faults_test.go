@@ -1,4 +1,4 @@
-package nutrition
+package postgres
 
 import (
 	"context"
@@ -11,33 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/healthagent/resilience/internal/testpg"
+	"github.com/healthagent/resilience/pkg/nutrition"
 )
-
-// dsnAt returns the test DSN pointed at another address.
-func dsnAt(t *testing.T, addr string) string {
-	t.Helper()
-	u, err := url.Parse(testpg.DSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Host = addr
-	return u.String()
-}
-
-// openAt opens a pool on the test database through another address
-// (without pinging it).
-func openAt(t *testing.T, addr string) *sqlx.DB {
-	t.Helper()
-	db, err := sqlx.Open("postgres", dsnAt(t, addr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
 
 // waitCallsEnd waits until no database call of s (or of its copies) is
 // still running: a call abandoned on a hung connection ends when the
@@ -189,7 +165,7 @@ func TestPostgresFaults(t *testing.T) {
 		}
 		addr := ln.Addr().String()
 		ln.Close() // nothing listens there now
-		s := seeded.With(openAt(t, addr))
+		s := seeded.With(testpg.OpenAt(t, addr))
 		within(t, func() {
 			_, err := s.Lookup(testContext(t), "apple")
 			var de *DBError
@@ -231,14 +207,14 @@ func TestPostgresFaults(t *testing.T) {
 				mu.Unlock()
 			}
 		}()
-		s := seeded.With(openAt(t, ln.Addr().String()))
+		s := seeded.With(testpg.OpenAt(t, ln.Addr().String()))
 		for _, op := range []struct {
 			name string
 			call func(ctx context.Context) error
 		}{
 			{"lookup", func(ctx context.Context) error { _, err := s.Lookup(ctx, "apple"); return err }},
 			{"save answer", func(ctx context.Context) error {
-				return s.SaveAnswer(ctx, Result{Query: "apple", Source: SourceUSDA, Description: "Apple"})
+				return s.SaveAnswer(ctx, nutrition.Result{Query: "apple", Source: nutrition.SourceUSDA, Description: "Apple"})
 			}},
 			{"migrate", func(ctx context.Context) error { _, err := s.Migrate(ctx); return err }},
 		} {
@@ -282,7 +258,7 @@ func TestPostgresFaults(t *testing.T) {
 
 	t.Run("network stops mid-connection", func(t *testing.T) {
 		proxy := newFaultProxy(t, target.Host)
-		s := seeded.With(openAt(t, proxy.addr()))
+		s := seeded.With(testpg.OpenAt(t, proxy.addr()))
 		ctx := testContext(t)
 		if _, err := s.Lookup(ctx, "chicken breast"); err != nil {
 			t.Fatalf("Lookup through the proxy: %v", err)

@@ -1,4 +1,4 @@
-package nutrition
+package postgres
 
 import (
 	"context"
@@ -38,10 +38,7 @@ func newStore(t testing.TB, cfg Config) (*Store, *sqlx.DB, *clocktest.Clock) {
 		cfg.Schema = testpg.NewSchema(t, db)
 	}
 	clock := clocktest.New(testStart)
-	if cfg.Clock == nil {
-		cfg.Clock = clock
-	}
-	s, err := NewStore(db, cfg)
+	s, err := New(db, cfg, WithClock(clock))
 	if err != nil {
 		t.Fatal(err)
 	}

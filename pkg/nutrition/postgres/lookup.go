@@ -1,4 +1,4 @@
-package nutrition
+package postgres
 
 import (
 	"context"
@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"github.com/healthagent/resilience/pkg/nutrition"
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
 )
 
@@ -22,14 +22,14 @@ const nutrientColumns = "energy_kcal, protein_g, carbohydrate_g, fat_g, fiber_g,
 // Lookup finds the nutrition of the food a name stands for. It tries, in
 // order, and returns the first match:
 //
-//  1. an alias spelled exactly like name (MatchAlias);
+//  1. an alias spelled exactly like name (nutrition.MatchAlias);
 //  2. an alias, else a USDA description, equal to name once both are
-//     normalised with sr24.Normalize (MatchNormalized; ties go to the
+//     normalised with sr24.Normalize (nutrition.MatchNormalized; ties go to the
 //     first alias of the curated list, then to the lower NDB number);
-//  3. an upstream answer saved for the same normalised name (MatchCached;
+//  3. an upstream answer saved for the same normalised name (nutrition.MatchCached;
 //     the freshest one);
 //  4. the alias or description most similar to the name, if it scores at
-//     least MinSimilarScore (MatchSimilar).
+//     least nutrition.MinSimilarScore (nutrition.MatchSimilar).
 //
 // An alias hit takes one query, steps 2 and 3 one more. A cached answer comes after the SR24
 // matches, which are curated, and before a similar food, which may be
@@ -46,32 +46,32 @@ const nutrientColumns = "energy_kcal, protein_g, carbohydrate_g, fat_g, fiber_g,
 // then to the shorter text, then to the lower NDB number.
 //
 // When nothing matches, or the name is empty, has no letter or digit, or
-// is longer than sr24.MaxNameBytes, the error wraps ErrNotFound. A name
-// with a control character or invalid UTF-8 is a *ConfigError, and never
+// is longer than sr24.MaxNameBytes, the error wraps nutrition.ErrNotFound. A name
+// with a control character or invalid UTF-8 is a *config.Error, and never
 // reaches the database. Database failures are *DBError; ErrNotMigrated
 // when the schema is missing.
-func (s *Store) Lookup(ctx context.Context, name string) (Result, error) {
+func (s *Store) Lookup(ctx context.Context, name string) (nutrition.Result, error) {
 	if len(name) > sr24.MaxNameBytes {
-		return Result{}, notFound(name, fmt.Sprintf("the name is %d bytes long, over the limit of %d", len(name), sr24.MaxNameBytes))
+		return nutrition.Result{}, nutrition.NotFound(name, fmt.Sprintf("the name is %d bytes long, over the limit of %d", len(name), sr24.MaxNameBytes))
 	}
-	if err := checkText(name); err != nil {
-		return Result{}, err
+	if err := nutrition.CheckText(name); err != nil {
+		return nutrition.Result{}, err
 	}
 	key := sr24.Normalize(name)
 	if key == "" {
-		return Result{}, notFound(name, "it has no letter or digit")
+		return nutrition.Result{}, nutrition.NotFound(name, "it has no letter or digit")
 	}
-	return guarded(ctx, s.shared, "lookup", func(ctx context.Context) (Result, error) {
+	return guarded(ctx, s, "lookup", func(ctx context.Context) (nutrition.Result, error) {
 		r, found, err := s.lookupDirect(ctx, name, key)
 		if err != nil || found {
 			return r, err
 		}
 		if !longEnoughForSimilarity(key) {
-			return Result{}, notFound(name, "too short to search by similarity")
+			return nutrition.Result{}, nutrition.NotFound(name, "too short to search by similarity")
 		}
 		sim, err := s.similarityInUse(ctx)
 		if err != nil {
-			return Result{}, err
+			return nutrition.Result{}, err
 		}
 		return s.lookupSimilar(ctx, sim, name, key)
 	})
@@ -80,19 +80,19 @@ func (s *Store) Lookup(ctx context.Context, name string) (Result, error) {
 // lookupDirect runs steps 1 to 3 of Lookup: the exact alias first, alone,
 // for it is the most frequent hit and the cheapest query; then the
 // normalised and cached matches together.
-func (s *Store) lookupDirect(ctx context.Context, name, key string) (Result, bool, error) {
+func (s *Store) lookupDirect(ctx context.Context, name, key string) (nutrition.Result, bool, error) {
 	r, err := scanResult(s.queryRow(ctx, s.queries.alias, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		r, err = scanResult(s.queryRow(ctx, s.queries.normalized, key))
 	}
 	if errors.Is(err, sql.ErrNoRows) {
-		return Result{}, false, nil
+		return nutrition.Result{}, false, nil
 	}
 	if isUndefinedTable(err) {
-		return Result{}, false, fmt.Errorf("%w: %v", ErrNotMigrated, err)
+		return nutrition.Result{}, false, fmt.Errorf("%w: %v", ErrNotMigrated, err)
 	}
 	if err != nil {
-		return Result{}, false, err
+		return nutrition.Result{}, false, err
 	}
 	r.Query = name
 	return r, true, nil
@@ -107,25 +107,25 @@ type lookupQueries struct {
 
 // newLookupQueries builds the statements for the store's schema.
 func (s *Store) newLookupQueries() lookupQueries {
-	food := func(prio int, kind MatchKind, matched string) string {
+	food := func(prio int, kind nutrition.MatchKind, matched string) string {
 		return fmt.Sprintf("%d AS prio, '%s' AS kind, %s AS matched, 'sr24' AS source, f.ndb AS id, f.description, %s, NULL::timestamptz AS fetched_at, 1::float8 AS score",
 			prio, kind, matched, prefixed("f", nutrientColumns))
 	}
 	columns := "kind, matched, source, id, description, " + nutrientColumns + ", fetched_at, score"
 	return lookupQueries{
-		alias: `SELECT ` + columns + ` FROM (SELECT ` + food(1, MatchAlias, "a.name") + `
+		alias: `SELECT ` + columns + ` FROM (SELECT ` + food(1, nutrition.MatchAlias, "a.name") + `
 	FROM ` + s.table("aliases") + ` a JOIN ` + s.table("foods") + ` f ON f.ndb = a.ndb
 	WHERE a.name = $1) m`,
 		normalized: `SELECT ` + columns + ` FROM (
-	(SELECT ` + food(2, MatchNormalized, "a.name") + `
+	(SELECT ` + food(2, nutrition.MatchNormalized, "a.name") + `
 		FROM ` + s.table("aliases") + ` a JOIN ` + s.table("foods") + ` f ON f.ndb = a.ndb
 		WHERE a.name_norm = $1 ORDER BY a.position LIMIT 1)
 	UNION ALL
-	(SELECT ` + food(3, MatchNormalized, "f.description") + `
+	(SELECT ` + food(3, nutrition.MatchNormalized, "f.description") + `
 		FROM ` + s.table("foods") + ` f
 		WHERE f.description_norm = $1 ORDER BY f.ndb LIMIT 1)
 	UNION ALL
-	(SELECT 4, '` + string(MatchCached) + `', u.query, u.source, u.upstream_id, u.description, ` + prefixed("u", nutrientColumns) + `, u.fetched_at, 1::float8
+	(SELECT 4, '` + string(nutrition.MatchCached) + `', u.query, u.source, u.upstream_id, u.description, ` + prefixed("u", nutrientColumns) + `, u.fetched_at, 1::float8
 		FROM ` + s.table("upstream_answers") + ` u
 		WHERE u.query_norm = $1 ORDER BY u.fetched_at DESC, u.source LIMIT 1)
 ) m ORDER BY prio LIMIT 1`,
@@ -148,9 +148,9 @@ type rowScanner interface {
 
 // scanResult reads one row of columns kind, matched, source, id,
 // description, the six nutrients, fetched_at, score.
-func scanResult(row rowScanner) (Result, error) {
+func scanResult(row rowScanner) (nutrition.Result, error) {
 	var (
-		r         Result
+		r         nutrition.Result
 		kind      string
 		source    string
 		id        sql.NullString
@@ -161,9 +161,9 @@ func scanResult(row rowScanner) (Result, error) {
 		&nutrients[0], &nutrients[1], &nutrients[2], &nutrients[3], &nutrients[4], &nutrients[5],
 		&fetchedAt, &r.Score)
 	if err != nil {
-		return Result{}, err
+		return nutrition.Result{}, err
 	}
-	r.How, r.Source, r.ID = MatchKind(kind), Source(source), id.String
+	r.How, r.Source, r.ID = nutrition.MatchKind(kind), nutrition.Source(source), id.String
 	r.Per100g, r.Unknown = fromColumns(nutrients)
 	if fetchedAt.Valid {
 		r.FetchedAt = fetchedAt.Time.UTC()
@@ -261,7 +261,7 @@ func (s *Store) newSimilarity(mode SimilarityMode, extSchema, reason string) (*s
 	sim.query = `WITH c AS (
 	` + candidates + `
 )
-SELECT '` + string(MatchSimilar) + `', c.matched, 'sr24', f.ndb, f.description, ` + prefixed("f", nutrientColumns) + `, NULL::timestamptz, x.score
+SELECT '` + string(nutrition.MatchSimilar) + `', c.matched, 'sr24', f.ndb, f.description, ` + prefixed("f", nutrientColumns) + `, NULL::timestamptz, x.score
 FROM c
 CROSS JOIN LATERAL (SELECT CASE WHEN n = 0 THEN 0 ELSE (n / (q + t - n) + n / q) / 2 END AS score
 	FROM (SELECT ` + shared + `::float8 AS n, ` + nq + `::float8 AS q, ` + nt + `::float8 AS t) k) x
@@ -272,7 +272,7 @@ LIMIT 1`
 }
 
 // lookupSimilar runs step 4 of Lookup.
-func (s *Store) lookupSimilar(ctx context.Context, sim *similarity, name, key string) (Result, error) {
+func (s *Store) lookupSimilar(ctx context.Context, sim *similarity, name, key string) (nutrition.Result, error) {
 	var row *sqlx.Row
 	if sim.mode == SimilarityTrigram {
 		row = s.queryRow(ctx, sim.query, key)
@@ -282,27 +282,27 @@ func (s *Store) lookupSimilar(ctx context.Context, sim *similarity, name, key st
 	}
 	r, err := scanResult(row)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Result{}, notFound(name, "no alias or description is similar to it")
+		return nutrition.Result{}, nutrition.NotFound(name, "no alias or description is similar to it")
 	}
 	if isUndefinedTable(err) {
-		return Result{}, fmt.Errorf("%w: %v", ErrNotMigrated, err)
+		return nutrition.Result{}, fmt.Errorf("%w: %v", ErrNotMigrated, err)
 	}
 	if err != nil {
-		return Result{}, err
+		return nutrition.Result{}, err
 	}
-	if r.Score < MinSimilarScore {
-		return Result{}, notFound(name, fmt.Sprintf("the closest, %q, scores %.2f, below %.2f", r.Matched, r.Score, MinSimilarScore))
+	if r.Score < nutrition.MinSimilarScore {
+		return nutrition.Result{}, nutrition.NotFound(name, fmt.Sprintf("the closest, %q, scores %.2f, below %.2f", r.Matched, r.Score, nutrition.MinSimilarScore))
 	}
 	r.Query = name
 	return r, nil
 }
 
 // Portions returns the household measures of an SR24 food (by NDB number,
-// as in Result.ID for SourceSR24), in the order of the source; none for a
-// food without any. The error wraps ErrNotFound when no food has that
+// as in nutrition.Result.ID for nutrition.SourceSR24), in the order of the source; none for a
+// food without any. The error wraps nutrition.ErrNotFound when no food has that
 // number.
 func (s *Store) Portions(ctx context.Context, ndb string) ([]sr24.Portion, error) {
-	return guarded(ctx, s.shared, "portions", func(ctx context.Context) ([]sr24.Portion, error) {
+	return guarded(ctx, s, "portions", func(ctx context.Context) ([]sr24.Portion, error) {
 		var rows []struct {
 			Description string  `db:"description"`
 			Grams       float64 `db:"grams"`
@@ -320,7 +320,7 @@ func (s *Store) Portions(ctx context.Context, ndb string) ([]sr24.Portion, error
 				return nil, err
 			}
 			if !exists {
-				return nil, notFound(ndb, "no SR24 food has this NDB number")
+				return nil, nutrition.NotFound(ndb, "no SR24 food has this NDB number")
 			}
 		}
 		out := make([]sr24.Portion, 0, len(rows))
@@ -329,12 +329,4 @@ func (s *Store) Portions(ctx context.Context, ndb string) ([]sr24.Portion, error
 		}
 		return out, nil
 	})
-}
-
-// timeOrNow returns t, or now when t is zero.
-func timeOrNow(t time.Time, c Clock) time.Time {
-	if t.IsZero() {
-		return c.Now()
-	}
-	return t
 }

@@ -1,4 +1,4 @@
-package nutrition
+package postgres
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/healthagent/resilience/pkg/nutrition"
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
 )
 
@@ -20,27 +21,27 @@ func TestLookup(t *testing.T) {
 			s, _, _ := seededStore(t, Config{Similarity: mode})
 			ctx := testContext(t)
 			fetched := testStart.Add(-time.Hour)
-			err := s.SaveAnswer(ctx, Result{Query: "Big Kahuna Burger", Source: SourceUSDA, ID: "2345678",
+			err := s.SaveAnswer(ctx, nutrition.Result{Query: "Big Kahuna Burger", Source: nutrition.SourceUSDA, ID: "2345678",
 				Description: "BIG KAHUNA, burger", Per100g: sr24.Nutrients{EnergyKcal: 250, ProteinG: 13}, FetchedAt: fetched})
 			if err != nil {
 				t.Fatal(err)
 			}
 			// An answer cached for a name SR24 knows does not hide SR24.
-			if err := s.SaveAnswer(ctx, Result{Query: "chicken breast", Source: SourceWeb, Description: "web chicken"}); err != nil {
+			if err := s.SaveAnswer(ctx, nutrition.Result{Query: "chicken breast", Source: nutrition.SourceWeb, Description: "web chicken"}); err != nil {
 				t.Fatal(err)
 			}
 
 			tests := []struct {
 				name, query string
-				how         MatchKind
+				how         nutrition.MatchKind
 				id          string
 				matched     string
 			}{
-				{"exact alias", "chicken breast", MatchAlias, "05064", "chicken breast"},
-				{"alias normalised", "Chicken Breasts!", MatchNormalized, "05064", "chicken breast"},
-				{"description normalised", "CHICKEN, broilers or fryers, breast, meat only, cooked, roasted.", MatchNormalized, "05064", chicken.Description},
-				{"cached answer", "big kahuna burgers", MatchCached, "2345678", "Big Kahuna Burger"},
-				{"similar by words", "roasted chicken", MatchSimilar, "05064", "roasted chicken breast"},
+				{"exact alias", "chicken breast", nutrition.MatchAlias, "05064", "chicken breast"},
+				{"alias normalised", "Chicken Breasts!", nutrition.MatchNormalized, "05064", "chicken breast"},
+				{"description normalised", "CHICKEN, broilers or fryers, breast, meat only, cooked, roasted.", nutrition.MatchNormalized, "05064", chicken.Description},
+				{"cached answer", "big kahuna burgers", nutrition.MatchCached, "2345678", "Big Kahuna Burger"},
+				{"similar by words", "roasted chicken", nutrition.MatchSimilar, "05064", "roasted chicken breast"},
 			}
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
@@ -53,17 +54,17 @@ func TestLookup(t *testing.T) {
 							tt.query, r.How, r.ID, r.Matched, r.Query, tt.how, tt.id, tt.matched)
 					}
 					switch tt.how {
-					case MatchCached:
-						if r.Source != SourceUSDA || !r.FetchedAt.Equal(fetched) || r.Per100g.EnergyKcal != 250 || r.Score != 1 {
+					case nutrition.MatchCached:
+						if r.Source != nutrition.SourceUSDA || !r.FetchedAt.Equal(fetched) || r.Per100g.EnergyKcal != 250 || r.Score != 1 {
 							t.Errorf("cached result = %+v, want the saved USDA answer fetched at %v", r, fetched)
 						}
-					case MatchSimilar:
-						if r.Score < MinSimilarScore || r.Score >= 1 {
-							t.Errorf("similar score = %v, want in [%v, 1)", r.Score, MinSimilarScore)
+					case nutrition.MatchSimilar:
+						if r.Score < nutrition.MinSimilarScore || r.Score >= 1 {
+							t.Errorf("similar score = %v, want in [%v, 1)", r.Score, nutrition.MinSimilarScore)
 						}
 						fallthrough
 					default:
-						if r.Source != SourceSR24 || r.Description != chicken.Description || r.Per100g != chicken.Per100g || !r.FetchedAt.IsZero() {
+						if r.Source != nutrition.SourceSR24 || r.Description != chicken.Description || r.Per100g != chicken.Per100g || !r.FetchedAt.IsZero() {
 							t.Errorf("result = %+v, want SR24's roasted chicken breast", r)
 						}
 					}
@@ -80,8 +81,8 @@ func TestLookup(t *testing.T) {
 			for _, tt := range notFound {
 				t.Run(tt.name, func(t *testing.T) {
 					_, err := s.Lookup(ctx, tt.query)
-					if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), tt.reason) {
-						t.Fatalf("Lookup(%q) = %v, want ErrNotFound saying %q", tt.query, err, tt.reason)
+					if !errors.Is(err, nutrition.ErrNotFound) || !strings.Contains(err.Error(), tt.reason) {
+						t.Fatalf("Lookup(%q) = %v, want nutrition.ErrNotFound saying %q", tt.query, err, tt.reason)
 					}
 				})
 			}
@@ -115,7 +116,7 @@ func TestLookupAgreesWithSR24(t *testing.T) {
 		m, wantErr := data.Lookup(name)
 		r, err := s.Lookup(ctx, name)
 		if wantErr != nil {
-			if !errors.Is(err, ErrNotFound) {
+			if !errors.Is(err, nutrition.ErrNotFound) {
 				t.Errorf("Lookup(%q) = %+v, %v; sr24 finds nothing (%v)", name, r, err, wantErr)
 			}
 			continue
@@ -141,7 +142,7 @@ func TestLookupPlainModeMatchesWholeWords(t *testing.T) {
 	s, _, _ := seededStore(t, Config{Similarity: SimilarityPlain})
 	ctx := testContext(t)
 	r, err := s.Lookup(ctx, "chicken roasted")
-	if err != nil || r.How != MatchSimilar {
+	if err != nil || r.How != nutrition.MatchSimilar {
 		t.Fatalf("Lookup = %+v, %v; want a similar match", r, err)
 	}
 	words := strings.Fields(sr24.Normalize(r.Matched))
@@ -151,8 +152,8 @@ func TestLookupPlainModeMatchesWholeWords(t *testing.T) {
 		}
 	}
 	// A misspelt word shares no whole word with anything.
-	if _, err := s.Lookup(ctx, "chikken"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("Lookup of a misspelt single word = %v, want ErrNotFound in plain mode", err)
+	if _, err := s.Lookup(ctx, "chikken"); !errors.Is(err, nutrition.ErrNotFound) {
+		t.Errorf("Lookup of a misspelt single word = %v, want nutrition.ErrNotFound in plain mode", err)
 	}
 }
 
@@ -203,8 +204,8 @@ func TestPortions(t *testing.T) {
 		t.Run(tt.ndb, func(t *testing.T) {
 			ps, err := s.Portions(ctx, tt.ndb)
 			if tt.missing {
-				if !errors.Is(err, ErrNotFound) {
-					t.Fatalf("Portions = %v, %v; want ErrNotFound", ps, err)
+				if !errors.Is(err, nutrition.ErrNotFound) {
+					t.Fatalf("Portions = %v, %v; want nutrition.ErrNotFound", ps, err)
 				}
 				return
 			}

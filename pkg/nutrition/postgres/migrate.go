@@ -1,4 +1,4 @@
-package nutrition
+package postgres
 
 import (
 	"context"
@@ -62,19 +62,19 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 	for _, name := range names {
 		m := migrationName.FindStringSubmatch(name)
 		if m == nil {
-			return nil, fmt.Errorf("nutrition: migration %s: want a name like 0001_words.sql", name)
+			return nil, fmt.Errorf("postgres: migration %s: want a name like 0001_words.sql", name)
 		}
 		version, _ := strconv.Atoi(m[1])
 		if version == 0 {
-			return nil, fmt.Errorf("nutrition: migration %s: versions start at 0001", name)
+			return nil, fmt.Errorf("postgres: migration %s: versions start at 0001", name)
 		}
 		if other, dup := seen[version]; dup {
-			return nil, fmt.Errorf("nutrition: migrations %s and %s have the same version %d", other, name, version)
+			return nil, fmt.Errorf("postgres: migrations %s and %s have the same version %d", other, name, version)
 		}
 		seen[version] = name
 		body, err := fs.ReadFile(fsys, name)
 		if err != nil {
-			return nil, fmt.Errorf("nutrition: migration %s: %w", name, err)
+			return nil, fmt.Errorf("postgres: migration %s: %w", name, err)
 		}
 		mig := migration{version: version, name: name, sql: string(body)}
 		for _, line := range strings.Split(mig.sql, "\n") {
@@ -84,18 +84,18 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 			}
 			if r := requiresLine.FindStringSubmatch(line); r != nil {
 				if r[1] != trigramExtension {
-					return nil, fmt.Errorf("nutrition: migration %s requires %q; only %q is known", name, r[1], trigramExtension)
+					return nil, fmt.Errorf("postgres: migration %s requires %q; only %q is known", name, r[1], trigramExtension)
 				}
 				mig.requires = r[1]
 			}
 		}
 		if strings.TrimSpace(stripComments(mig.sql)) == "" {
-			return nil, fmt.Errorf("nutrition: migration %s has no statement", name)
+			return nil, fmt.Errorf("postgres: migration %s has no statement", name)
 		}
 		out = append(out, mig)
 	}
 	if len(out) == 0 {
-		return nil, errors.New("nutrition: no migration found")
+		return nil, errors.New("postgres: no migration found")
 	}
 	slices.SortFunc(out, func(a, b migration) int { return a.version - b.version })
 	return out, nil
@@ -154,7 +154,7 @@ func (s *Store) Migrate(ctx context.Context) (MigrateReport, error) {
 
 // migrate applies migs, as Migrate describes.
 func (s *Store) migrate(ctx context.Context, migs []migration) (MigrateReport, error) {
-	rep, err := guarded(ctx, s.shared, "migrate", func(ctx context.Context) (migrateResult, error) {
+	rep, err := guarded(ctx, s, "migrate", func(ctx context.Context) (migrateResult, error) {
 		return inTx(ctx, s.db, func(tx *sqlx.Tx) (migrateResult, error) {
 			return s.migrateTx(ctx, tx, migs)
 		})
@@ -357,7 +357,7 @@ func (s *Store) similarityInUse(ctx context.Context) (*similarity, error) {
 // SimilarityInUse returns the similarity search Lookup uses, trigram or
 // plain, and for plain why (see MigrateReport).
 func (s *Store) SimilarityInUse(ctx context.Context) (mode SimilarityMode, reason string, err error) {
-	sim, err := guarded(ctx, s.shared, "similarity", s.similarityInUse)
+	sim, err := guarded(ctx, s, "similarity", s.similarityInUse)
 	if err != nil {
 		return "", "", err
 	}

@@ -1,4 +1,4 @@
-package nutrition
+package postgres
 
 import (
 	"context"
@@ -15,6 +15,8 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/healthagent/resilience/internal/testpg"
+	"github.com/healthagent/resilience/pkg/config"
+	"github.com/healthagent/resilience/pkg/nutrition"
 )
 
 func TestEmbeddedMigrations(t *testing.T) {
@@ -71,7 +73,7 @@ func TestLoadMigrationsRejectsBadFiles(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("loadMigrations = %v, want an error containing %q", err, tt.want)
 			}
-			if !strings.HasPrefix(err.Error(), "nutrition: ") {
+			if !strings.HasPrefix(err.Error(), "postgres: ") {
 				t.Errorf("error %q lacks the package prefix", err)
 			}
 		})
@@ -144,7 +146,7 @@ func TestMigrateWaitsForTrigramUntilAllowed(t *testing.T) {
 		t.Fatalf("SimilarityInUse = %s, %v; want plain", mode, err)
 	}
 
-	auto, err := NewStore(db, Config{Schema: plain.Schema()})
+	auto, err := New(db, Config{Schema: plain.Schema()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +158,7 @@ func TestMigrateWaitsForTrigramUntilAllowed(t *testing.T) {
 		t.Fatalf("auto Migrate = %+v, want the trigram mode applying %v", rep2, rep.Pending)
 	}
 	// A third store, on the same schema, reads the mode from the database.
-	fresh, err := NewStore(db, Config{Schema: plain.Schema()})
+	fresh, err := New(db, Config{Schema: plain.Schema()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +208,7 @@ func TestMigrateWithoutExtensionPrivilege(t *testing.T) {
 	}
 	defer db.Close()
 
-	strict, err := NewStore(db, Config{Similarity: SimilarityTrigram})
+	strict, err := New(db, Config{Similarity: SimilarityTrigram})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +216,7 @@ func TestMigrateWithoutExtensionPrivilege(t *testing.T) {
 		t.Fatalf("Migrate with Similarity trigram = %v, want an error saying pg_trgm cannot be created", err)
 	}
 
-	s, err := NewStore(db, Config{})
+	s, err := New(db, Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +231,7 @@ func TestMigrateWithoutExtensionPrivilege(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, err := s.Lookup(ctx, "roasted chicken")
-	if err != nil || r.How != MatchSimilar || r.ID == "" {
+	if err != nil || r.How != nutrition.MatchSimilar || r.ID == "" {
 		t.Fatalf("Lookup in plain mode = %+v, %v; want a similar match", r, err)
 	}
 }
@@ -252,7 +254,7 @@ func TestMigrateConcurrentReplicas(t *testing.T) {
 	outcomes := make([]outcome, replicas)
 	stores := make([]*Store, replicas)
 	for i := range stores {
-		s, err := NewStore(testpg.Connect(t), Config{Schema: schema}) // a pool each
+		s, err := New(testpg.Connect(t), Config{Schema: schema}) // a pool each
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -348,20 +350,20 @@ func TestNewStoreValidatesConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s=%v", tt.field, tt.cfg), func(t *testing.T) {
-			_, err := NewStore(db, tt.cfg)
-			var ce *ConfigError
+			_, err := New(db, tt.cfg)
+			var ce *config.Error
 			if !errors.As(err, &ce) || ce.Field != tt.field {
-				t.Fatalf("NewStore = %v, want a *ConfigError for %s", err, tt.field)
+				t.Fatalf("NewStore = %v, want a *config.Error for %s", err, tt.field)
 			}
-			if !strings.HasPrefix(err.Error(), "nutrition: invalid "+tt.field) {
+			if !strings.HasPrefix(err.Error(), "postgres: invalid "+tt.field) {
 				t.Errorf("error %q does not name the field", err)
 			}
 		})
 	}
-	if _, err := NewStore(nil, Config{}); err == nil {
-		t.Error("NewStore(nil) succeeded")
+	if _, err := New(nil, Config{}); err == nil {
+		t.Error("New(nil) succeeded")
 	}
-	s, err := NewStore(db, Config{})
+	s, err := New(db, Config{})
 	if err != nil || s.Schema() != DefaultSchema {
 		t.Errorf("NewStore with the zero Config = %v, schema %q; want the default schema", err, s.Schema())
 	}
@@ -371,13 +373,13 @@ func TestOperationsNeedingATransaction(t *testing.T) {
 	// A handle that is neither a pool nor a transaction cannot seed.
 	s, db, _ := newStore(t, Config{})
 	ctx := context.Background()
-	odd, err := NewStore(extOnly{db}, Config{Schema: s.Schema()})
+	odd, err := New(extOnly{db}, Config{Schema: s.Schema()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ce *ConfigError
+	var ce *config.Error
 	if _, err := odd.Migrate(ctx); !errors.As(err, &ce) {
-		t.Errorf("Migrate on a bare ExtContext = %v, want a *ConfigError", err)
+		t.Errorf("Migrate on a bare ExtContext = %v, want a *config.Error", err)
 	}
 }
 

@@ -1,4 +1,4 @@
-package nutrition
+package postgres
 
 import (
 	"context"
@@ -50,7 +50,7 @@ func writeDataset(h hash.Hash, foods []sr24.Food, aliases []sr24.Alias) {
 	for _, f := range foods {
 		b.Reset()
 		fmt.Fprintf(&b, "F\t%s\t%s\t%d", f.NDB, f.Description, f.Unknown)
-		for _, v := range nutrientValues(f.Per100g) {
+		for _, v := range f.Per100g.Values() {
 			b.WriteByte('\t')
 			b.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
 		}
@@ -65,11 +65,6 @@ func writeDataset(h hash.Hash, foods []sr24.Food, aliases []sr24.Alias) {
 	}
 }
 
-// nutrientValues lists n's fields in the order of sr24.Nutrient.
-func nutrientValues(n sr24.Nutrients) [6]float64 {
-	return [6]float64{n.EnergyKcal, n.ProteinG, n.CarbohydrateG, n.FatG, n.FiberG, n.SodiumMg}
-}
-
 // Seed loads the SR24 foods, their portions and the aliases into the
 // store, in one transaction, with COPY. It does nothing when the database
 // already holds the same DataVersion, so every replica may call it at
@@ -81,11 +76,11 @@ func nutrientValues(n sr24.Nutrients) [6]float64 {
 // Run Migrate first; Seed returns ErrNotMigrated otherwise.
 func (s *Store) Seed(ctx context.Context, data *sr24.Dataset) (SeedReport, error) {
 	if data == nil {
-		return SeedReport{}, &ConfigError{Field: "data", Value: nil, Reason: "a dataset is required (sr24.Load)"}
+		return SeedReport{}, invalid("data", nil, "a dataset is required (sr24.Load)")
 	}
 	foods, aliases := data.Foods(), data.Aliases()
 	version := dataVersion(foods, aliases)
-	return guarded(ctx, s.shared, "seed", func(ctx context.Context) (SeedReport, error) {
+	return guarded(ctx, s, "seed", func(ctx context.Context) (SeedReport, error) {
 		return inTx(ctx, s.db, func(tx *sqlx.Tx) (SeedReport, error) {
 			return s.seedTx(ctx, tx, version, foods, aliases)
 		})
@@ -168,7 +163,7 @@ func (s *Store) seedTx(ctx context.Context, tx *sqlx.Tx, version string, foods [
 		VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (singleton) DO UPDATE SET version = EXCLUDED.version, foods = EXCLUDED.foods,
 			portions = EXCLUDED.portions, aliases = EXCLUDED.aliases, seeded_at = EXCLUDED.seeded_at`,
-		version, rep.Foods, rep.Portions, rep.Aliases, s.cfg.Clock.Now())
+		version, rep.Foods, rep.Portions, rep.Aliases, s.clock.Now())
 	if err != nil {
 		return rep, err
 	}

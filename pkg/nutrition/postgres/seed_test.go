@@ -1,4 +1,4 @@
-package nutrition
+package postgres
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/healthagent/resilience/pkg/config"
+	"github.com/healthagent/resilience/pkg/nutrition"
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
 )
 
@@ -145,7 +147,7 @@ func TestSeedReplacesAnotherVersionAndKeepsAnswers(t *testing.T) {
 	if _, err := s.Seed(ctx, v1); err != nil {
 		t.Fatal(err)
 	}
-	answer := Result{Query: "big mac", Source: SourceUSDA, ID: "170720", Description: "McDONALD'S, BIG MAC", Per100g: sr24.Nutrients{EnergyKcal: 257}}
+	answer := nutrition.Result{Query: "big mac", Source: nutrition.SourceUSDA, ID: "170720", Description: "McDONALD'S, BIG MAC", Per100g: sr24.Nutrients{EnergyKcal: 257}}
 	if err := s.SaveAnswer(ctx, answer); err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +162,7 @@ func TestSeedReplacesAnotherVersionAndKeepsAnswers(t *testing.T) {
 	if err != nil || r.Per100g.EnergyKcal != 720 || !r.Unknown.Has(sr24.Fiber) {
 		t.Errorf("Lookup after reseeding = %+v, %v; want the new 720 kcal with fiber unknown", r, err)
 	}
-	if r, err := s.Lookup(ctx, "big mac"); err != nil || r.How != MatchCached {
+	if r, err := s.Lookup(ctx, "big mac"); err != nil || r.How != nutrition.MatchCached {
 		t.Errorf("cached answer after reseeding = %+v, %v; want it kept", r, err)
 	}
 	var version string
@@ -175,8 +177,8 @@ func TestSeedNeedsMigrationAndData(t *testing.T) {
 	if _, err := s.Seed(ctx, tinyDataset(t, "717")); !errors.Is(err, ErrNotMigrated) {
 		t.Errorf("Seed before Migrate = %v, want ErrNotMigrated", err)
 	}
-	var ce *ConfigError
+	var ce *config.Error
 	if _, err := s.Seed(ctx, nil); !errors.As(err, &ce) {
-		t.Errorf("Seed(nil) = %v, want a *ConfigError", err)
+		t.Errorf("Seed(nil) = %v, want a *config.Error", err)
 	}
 }

@@ -1,4 +1,4 @@
-package nutrition
+package postgres
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/healthagent/resilience/pkg/clock"
+	"github.com/healthagent/resilience/pkg/config"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 )
@@ -26,6 +28,7 @@ import (
 type Store struct {
 	db      sqlx.ExtContext
 	cfg     Config
+	clock   clock.Clock
 	schema  string // quoted
 	queries lookupQueries
 	shared  *storeShared
@@ -52,17 +55,22 @@ type stmtKey struct {
 	query string
 }
 
-// NewStore returns a Store on db. It does no I/O: run Migrate (and Seed)
-// once at start-up, from every replica if you like, before looking names up.
-func NewStore(db sqlx.ExtContext, cfg Config) (*Store, error) {
+// New returns a Store on db. It takes WithClock. It does no I/O: run
+// Migrate (and Seed) once at start-up, from every replica if you like,
+// before looking names up. Invalid configuration is a *config.Error.
+func New(db sqlx.ExtContext, cfg Config, opts ...Option) (*Store, error) {
 	if db == nil {
-		return nil, &ConfigError{Field: "db", Value: nil, Reason: "a database handle is required"}
+		return nil, invalid("db", nil, "a database handle is required")
 	}
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, cfg: cfg, schema: pq.QuoteIdentifier(cfg.Schema), shared: &storeShared{}}
+	o := options{clock: clock.Real()}
+	if err := config.ApplyOptions("postgres", "New", &o, &o.given, opts, "WithClock"); err != nil {
+		return nil, err
+	}
+	s := &Store{db: db, cfg: cfg, clock: o.clock, schema: pq.QuoteIdentifier(cfg.Schema), shared: &storeShared{}}
 	s.queries = s.newLookupQueries()
 	return s, nil
 }
@@ -148,7 +156,7 @@ func (s *Store) table(name string) string { return s.schema + "." + pq.QuoteIden
 // connection: a server or network that stops answering would hold the
 // caller far past its deadline. fn keeps ctx, so the driver still cancels
 // and fn ends as soon as the connection fails or is cancelled.
-func guarded[T any](ctx context.Context, sh *storeShared, op string, fn func(ctx context.Context) (T, error)) (T, error) {
+func guarded[T any](ctx context.Context, s *Store, op string, fn func(ctx context.Context) (T, error)) (T, error) {
 	var zero T
 	if err := ctx.Err(); err != nil {
 		return zero, &DBError{Op: op, Err: err}
@@ -165,6 +173,7 @@ func guarded[T any](ctx context.Context, sh *storeShared, op string, fn func(ctx
 		err error
 	}
 	done := make(chan outcome, 1)
+	sh := s.shared
 	sh.running.Add(1)
 	go func() {
 		defer sh.running.Add(-1)
@@ -210,7 +219,7 @@ func inTx[T any](ctx context.Context, db sqlx.ExtContext, fn func(tx *sqlx.Tx) (
 		}
 		return v, nil
 	default:
-		return zero, &ConfigError{Field: "db", Value: typeName(db), Reason: "this operation needs a transaction: use a *sqlx.DB, *sqlx.Conn or *sqlx.Tx"}
+		return zero, invalid("db", typeName(db), "this operation needs a transaction: use a *sqlx.DB, *sqlx.Conn or *sqlx.Tx")
 	}
 }
 

@@ -1,4 +1,4 @@
-package nutrition
+package refresh
 
 import (
 	"context"
@@ -8,41 +8,62 @@ import (
 	"time"
 
 	"github.com/go-redsync/redsync/v4"
+	"github.com/healthagent/resilience/pkg/clock"
+	"github.com/healthagent/resilience/pkg/config"
+	"github.com/healthagent/resilience/pkg/nutrition"
+	"github.com/healthagent/resilience/pkg/nutrition/postgres"
 )
 
-// Defaults of RefresherConfig.
+// Defaults of Config.
 const (
-	DefaultRefreshBatch      = 50
-	DefaultRefreshLockExpiry = 30 * time.Second
+	DefaultBatch      = 50
+	DefaultLockExpiry = 30 * time.Second
 )
 
 // FetchFunc fetches a fresh answer for a query: typically
-// (*USDAClient).Search, wrapped in the upstream's retry, breaker and
-// timeout.
-type FetchFunc func(ctx context.Context, query string) (Result, error)
+// (*usda.Client).Search, wrapped in the upstream's Guard (retry, breaker
+// and timeout).
+type FetchFunc func(ctx context.Context, query string) (nutrition.Result, error)
 
-// RefresherConfig configures a Refresher.
-type RefresherConfig struct {
+// Config configures a Refresher.
+type Config struct {
 	// Source is the upstream whose cached answers are refreshed, e.g.
-	// SourceUSDA. Required.
-	Source Source
+	// nutrition.SourceUSDA. Required.
+	Source nutrition.Source
 	// TTL is the age from which a cached answer is stale. Required.
 	TTL time.Duration
 	// Batch is the most answers one RefreshOnce fetches; 0 means
-	// DefaultRefreshBatch (50).
+	// DefaultBatch (50).
 	Batch int
 	// LockName is the Redis key of the mutex; empty means
 	// "nutrition:refresh:{schema}:{source}".
 	LockName string
 	// LockExpiry is how long the mutex outlives a replica that dies while
 	// refreshing; the lock is extended before each fetch, so it must
-	// outlast one fetch. 0 means DefaultRefreshLockExpiry (30 s).
+	// outlast one fetch. 0 means DefaultLockExpiry (30 s).
 	LockExpiry time.Duration
-	// Clock tells what is stale; nil means the real clock.
-	Clock Clock
-	// Logger, if not nil, logs failed refreshes at level Warn, with
-	// messages starting "[NUTRITION]".
-	Logger *slog.Logger
+}
+
+// Option gives a Refresher a collaborator.
+type Option func(*options) error
+
+type options struct {
+	clock  clock.Clock
+	logger *slog.Logger
+
+	given []string // the names of the options given, in order
+}
+
+// WithClock sets the clock that tells what is stale (default
+// clock.Real()).
+func WithClock(c clock.Clock) Option {
+	return func(o *options) error { return config.Set("refresh", &o.given, "WithClock", &o.clock, c) }
+}
+
+// WithLogger sets the logger of failed refreshes, at level Warn, with
+// messages starting "[NUTRITION]" (default slog.Default()).
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error { return config.Set("refresh", &o.given, "WithLogger", &o.logger, l) }
 }
 
 // Refresher fetches cached upstream answers anew once they are older than
@@ -50,18 +71,21 @@ type RefresherConfig struct {
 // run one: a redsync mutex in Redis lets one replica at a time refresh, and
 // the others skip their turn.
 type Refresher struct {
-	store *Store
-	rs    *redsync.Redsync
-	fetch FetchFunc
-	cfg   RefresherConfig
+	store  *postgres.Store
+	rs     *redsync.Redsync
+	fetch  FetchFunc
+	cfg    Config
+	clock  clock.Clock
+	logger *slog.Logger
 }
 
-// NewRefresher returns a Refresher of store's answers from cfg.Source,
-// locking with rs (redsync.New(goredis.NewPool(client))) and fetching with
-// fetch. Errors are *ConfigError naming the field.
-func NewRefresher(store *Store, rs *redsync.Redsync, fetch FetchFunc, cfg RefresherConfig) (*Refresher, error) {
+// New returns a Refresher of store's answers from cfg.Source, locking with
+// rs (redsync.New(goredis.NewPool(client))) and fetching with fetch. It
+// takes WithClock and WithLogger. Errors are *config.Error naming the
+// field.
+func New(store *postgres.Store, rs *redsync.Redsync, fetch FetchFunc, cfg Config, opts ...Option) (*Refresher, error) {
 	bad := func(field string, value any, reason string) error {
-		return &ConfigError{Field: field, Value: value, Reason: reason}
+		return &config.Error{Package: "refresh", Field: field, Value: value, Reason: reason}
 	}
 	switch {
 	case store == nil:
@@ -70,32 +94,33 @@ func NewRefresher(store *Store, rs *redsync.Redsync, fetch FetchFunc, cfg Refres
 		return nil, bad("redsync", nil, "a *redsync.Redsync is required for the lock")
 	case fetch == nil:
 		return nil, bad("fetch", nil, "a FetchFunc is required")
-	case !validSource(cfg.Source) || cfg.Source == SourceSR24:
-		return nil, bad("RefresherConfig.Source", string(cfg.Source), "want an upstream's name, e.g. usda")
+	case !cfg.Source.Valid() || cfg.Source == nutrition.SourceSR24:
+		return nil, bad("Source", string(cfg.Source), "want an upstream's name, e.g. usda")
 	case cfg.TTL <= 0:
-		return nil, bad("RefresherConfig.TTL", cfg.TTL.String(), "want a positive duration")
+		return nil, bad("TTL", cfg.TTL.String(), "want a positive duration")
 	case cfg.Batch < 0:
-		return nil, bad("RefresherConfig.Batch", cfg.Batch, "want a positive number, or 0 for the default")
+		return nil, bad("Batch", cfg.Batch, "want a positive number, or 0 for the default")
 	case cfg.LockExpiry < 0 || (cfg.LockExpiry > 0 && cfg.LockExpiry < 10*time.Millisecond):
-		return nil, bad("RefresherConfig.LockExpiry", cfg.LockExpiry.String(), "want at least 10ms, or 0 for the default")
+		return nil, bad("LockExpiry", cfg.LockExpiry.String(), "want at least 10ms, or 0 for the default")
+	}
+	o := options{clock: clock.Real(), logger: slog.Default()}
+	if err := config.ApplyOptions("refresh", "New", &o, &o.given, opts, "WithClock", "WithLogger"); err != nil {
+		return nil, err
 	}
 	if cfg.Batch == 0 {
-		cfg.Batch = DefaultRefreshBatch
+		cfg.Batch = DefaultBatch
 	}
 	if cfg.LockExpiry == 0 {
-		cfg.LockExpiry = DefaultRefreshLockExpiry
+		cfg.LockExpiry = DefaultLockExpiry
 	}
 	if cfg.LockName == "" {
 		cfg.LockName = "nutrition:refresh:" + store.Schema() + ":" + string(cfg.Source)
 	}
-	if cfg.Clock == nil {
-		cfg.Clock = systemClock{}
-	}
-	return &Refresher{store: store, rs: rs, fetch: fetch, cfg: cfg}, nil
+	return &Refresher{store: store, rs: rs, fetch: fetch, cfg: cfg, clock: o.clock, logger: o.logger}, nil
 }
 
-// RefreshReport says what one RefreshOnce did.
-type RefreshReport struct {
+// Report says what one RefreshOnce did.
+type Report struct {
 	// Locked is false when another replica held the lock: nothing was
 	// done.
 	Locked bool
@@ -113,15 +138,15 @@ type RefreshReport struct {
 // anew up to a batch of the oldest answers that are stale, saving each.
 // Failed fetches are counted and logged, not returned: the error is for
 // failures of Redis or PostgreSQL, and the context's.
-func (r *Refresher) RefreshOnce(ctx context.Context) (RefreshReport, error) {
-	var rep RefreshReport
+func (r *Refresher) RefreshOnce(ctx context.Context) (Report, error) {
+	var rep Report
 	m := r.rs.NewMutex(r.cfg.LockName, redsync.WithExpiry(r.cfg.LockExpiry), redsync.WithTries(1))
 	if err := m.TryLockContext(ctx); err != nil {
 		var taken *redsync.ErrTaken
 		if errors.As(err, &taken) || errors.Is(err, redsync.ErrFailed) {
 			return rep, nil
 		}
-		return rep, fmt.Errorf("nutrition: refresh: lock %s: %w", r.cfg.LockName, err)
+		return rep, fmt.Errorf("refresh: lock %s: %w", r.cfg.LockName, err)
 	}
 	rep.Locked = true
 	defer func() {
@@ -131,14 +156,14 @@ func (r *Refresher) RefreshOnce(ctx context.Context) (RefreshReport, error) {
 		_, _ = m.UnlockContext(uctx)
 	}()
 
-	stale, err := r.store.StaleAnswers(ctx, r.cfg.Source, r.cfg.Clock.Now().Add(-r.cfg.TTL), r.cfg.Batch)
+	stale, err := r.store.StaleAnswers(ctx, r.cfg.Source, r.clock.Now().Add(-r.cfg.TTL), r.cfg.Batch)
 	if err != nil {
-		return rep, fmt.Errorf("nutrition: refresh: %w", err)
+		return rep, fmt.Errorf("refresh: %w", err)
 	}
 	rep.Stale = len(stale)
 	for i, old := range stale {
 		if err := ctx.Err(); err != nil {
-			return rep, fmt.Errorf("nutrition: refresh: %w", err)
+			return rep, fmt.Errorf("refresh: %w", err)
 		}
 		if i > 0 { // the lock was just taken for the first
 			if ok, err := m.ExtendContext(ctx); !ok || err != nil {
@@ -149,7 +174,7 @@ func (r *Refresher) RefreshOnce(ctx context.Context) (RefreshReport, error) {
 		}
 		fresh, err := r.fetch(ctx, old.Query)
 		switch {
-		case errors.Is(err, ErrNotFound):
+		case errors.Is(err, nutrition.ErrNotFound):
 			rep.NotFound++
 			continue
 		case err != nil:
@@ -159,16 +184,16 @@ func (r *Refresher) RefreshOnce(ctx context.Context) (RefreshReport, error) {
 		}
 		fresh.Query, fresh.Source = old.Query, r.cfg.Source
 		if fresh.FetchedAt.IsZero() {
-			fresh.FetchedAt = r.cfg.Clock.Now()
+			fresh.FetchedAt = r.clock.Now()
 		}
 		if err := r.store.SaveAnswer(ctx, fresh); err != nil {
-			var ce *ConfigError
+			var ce *config.Error
 			if errors.As(err, &ce) { // the upstream's answer is unusable
 				rep.Failed++
 				r.log(ctx, "[NUTRITION] refresh got an unusable answer", "query", old.Query, "error", err.Error())
 				continue
 			}
-			return rep, fmt.Errorf("nutrition: refresh: %w", err)
+			return rep, fmt.Errorf("refresh: %w", err)
 		}
 		rep.Refreshed++
 	}
@@ -192,9 +217,7 @@ func (r *Refresher) Run(ctx context.Context, ticks <-chan time.Time) error {
 }
 
 func (r *Refresher) log(ctx context.Context, msg string, args ...any) {
-	if r.cfg.Logger != nil {
-		r.cfg.Logger.WarnContext(ctx, msg, args...)
-	}
+	r.logger.WarnContext(ctx, msg, args...)
 }
 
 // errText is err's text, or "" for nil.

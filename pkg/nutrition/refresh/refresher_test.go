@@ -1,4 +1,4 @@
-package nutrition
+package refresh
 
 import (
 	"context"
@@ -16,6 +16,9 @@ import (
 
 	"github.com/healthagent/resilience/internal/clocktest"
 	"github.com/healthagent/resilience/internal/testredis"
+	"github.com/healthagent/resilience/pkg/config"
+	"github.com/healthagent/resilience/pkg/nutrition"
+	"github.com/healthagent/resilience/pkg/nutrition/postgres"
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
 )
 
@@ -24,7 +27,7 @@ const refreshTTL = 24 * time.Hour
 // refreshFixture is a store with stale USDA answers and a lock name in
 // Redis of the test's own.
 type refreshFixture struct {
-	store   *Store
+	store   *postgres.Store
 	clock   *clocktest.Clock
 	lock    string
 	queries []string
@@ -32,13 +35,13 @@ type refreshFixture struct {
 
 func newRefreshFixture(t *testing.T, answers int) *refreshFixture {
 	t.Helper()
-	s, _, clock := seededStore(t, Config{})
+	s, clock := seededStore(t)
 	ctx := testContext(t)
 	f := &refreshFixture{store: s, clock: clock}
 	for i := range answers {
 		q := fmt.Sprintf("branded snack %03d", i)
 		f.queries = append(f.queries, q)
-		err := s.SaveAnswer(ctx, Result{Query: q, Source: SourceUSDA, ID: fmt.Sprint(1000 + i), Description: q,
+		err := s.SaveAnswer(ctx, nutrition.Result{Query: q, Source: nutrition.SourceUSDA, ID: fmt.Sprint(1000 + i), Description: q,
 			Per100g: sr24.Nutrients{EnergyKcal: 100}, FetchedAt: testStart.Add(-time.Duration(answers-i) * time.Minute)})
 		if err != nil {
 			t.Fatal(err)
@@ -53,7 +56,7 @@ func newRefreshFixture(t *testing.T, answers int) *refreshFixture {
 func (f *refreshFixture) refresher(t *testing.T, fetch FetchFunc) *Refresher {
 	t.Helper()
 	rs := redsync.New(goredis.NewPool(testredis.Client(t)))
-	r, err := NewRefresher(f.store, rs, fetch, RefresherConfig{Source: SourceUSDA, TTL: refreshTTL, LockName: f.lock, Clock: f.clock})
+	r, err := New(f.store, rs, fetch, Config{Source: nutrition.SourceUSDA, TTL: refreshTTL, LockName: f.lock}, WithClock(f.clock), WithLogger(discardLogger()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,8 +65,8 @@ func (f *refreshFixture) refresher(t *testing.T, fetch FetchFunc) *Refresher {
 
 // fetchAt answers every query with 200 kcal, fetched at the clock's time.
 func fetchAt(clock *clocktest.Clock) FetchFunc {
-	return func(ctx context.Context, query string) (Result, error) {
-		return Result{Query: query, Source: SourceUSDA, ID: "9", Description: "fresh " + query,
+	return func(ctx context.Context, query string) (nutrition.Result, error) {
+		return nutrition.Result{Query: query, Source: nutrition.SourceUSDA, ID: "9", Description: "fresh " + query,
 			Per100g: sr24.Nutrients{EnergyKcal: 200}, FetchedAt: clock.Now()}, nil
 	}
 }
@@ -72,13 +75,13 @@ func TestRefreshOnce(t *testing.T) {
 	f := newRefreshFixture(t, 3)
 	ctx := testContext(t)
 	var fetched []string
-	fetch := func(ctx context.Context, query string) (Result, error) {
+	fetch := func(ctx context.Context, query string) (nutrition.Result, error) {
 		fetched = append(fetched, query)
 		switch query {
 		case f.queries[1]:
-			return Result{}, notFound(query, "gone from USDA")
+			return nutrition.Result{}, nutrition.NotFound(query, "gone from USDA")
 		case f.queries[2]:
-			return Result{}, errors.New("usda: status 503")
+			return nutrition.Result{}, errors.New("usda: status 503")
 		}
 		return fetchAt(f.clock)(ctx, query)
 	}
@@ -95,7 +98,7 @@ func TestRefreshOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := RefreshReport{Locked: true, Stale: 3, Refreshed: 1, NotFound: 1, Failed: 1}
+	want := Report{Locked: true, Stale: 3, Refreshed: 1, NotFound: 1, Failed: 1}
 	if rep != want {
 		t.Errorf("RefreshOnce = %+v, want %+v", rep, want)
 	}
@@ -122,7 +125,7 @@ func TestRefreshersTakeTurns(t *testing.T) {
 	entered := make(chan string)
 	release := make(chan struct{})
 	var aFetches atomic.Int32
-	a := f.refresher(t, func(ctx context.Context, query string) (Result, error) {
+	a := f.refresher(t, func(ctx context.Context, query string) (nutrition.Result, error) {
 		if aFetches.Add(1) == 1 {
 			entered <- query
 			<-release
@@ -130,12 +133,12 @@ func TestRefreshersTakeTurns(t *testing.T) {
 		return fetchAt(f.clock)(ctx, query)
 	})
 	var bFetches atomic.Int32
-	b := f.refresher(t, func(ctx context.Context, query string) (Result, error) {
+	b := f.refresher(t, func(ctx context.Context, query string) (nutrition.Result, error) {
 		bFetches.Add(1)
 		return fetchAt(f.clock)(ctx, query)
 	})
 
-	aDone := make(chan RefreshReport, 1)
+	aDone := make(chan Report, 1)
 	go func() {
 		rep, err := a.RefreshOnce(ctx)
 		if err != nil {
@@ -168,7 +171,7 @@ func TestRefreshersNeverOverlap(t *testing.T) {
 	f := newRefreshFixture(t, 5)
 	ctx := testContext(t)
 	var inFlight, maxInFlight, total atomic.Int32
-	fetch := func(ctx context.Context, query string) (Result, error) {
+	fetch := func(ctx context.Context, query string) (nutrition.Result, error) {
 		n := inFlight.Add(1)
 		defer inFlight.Add(-1)
 		for {
@@ -216,11 +219,11 @@ func TestRefresherStopsWhenItLosesTheLock(t *testing.T) {
 	ctx := testContext(t)
 	f.clock.Advance(refreshTTL)
 	client := testredis.Client(t)
-	r := f.refresher(t, func(ctx context.Context, query string) (Result, error) {
+	r := f.refresher(t, func(ctx context.Context, query string) (nutrition.Result, error) {
 		// The lock vanishes (expired, or deleted by an operator) during
 		// the first fetch.
 		if err := client.Del(ctx, f.lock).Err(); err != nil {
-			return Result{}, err
+			return nutrition.Result{}, err
 		}
 		return fetchAt(f.clock)(ctx, query)
 	})
@@ -234,7 +237,7 @@ func TestRefresherRun(t *testing.T) {
 	f := newRefreshFixture(t, 2)
 	f.clock.Advance(refreshTTL)
 	refreshed := make(chan string, 10)
-	r := f.refresher(t, func(ctx context.Context, query string) (Result, error) {
+	r := f.refresher(t, func(ctx context.Context, query string) (nutrition.Result, error) {
 		refreshed <- query
 		return fetchAt(f.clock)(ctx, query)
 	})
@@ -256,30 +259,30 @@ func TestRefresherRun(t *testing.T) {
 	}
 }
 
-func TestNewRefresherValidates(t *testing.T) {
-	s, err := NewStore(&sqlx.DB{}, Config{})
+func TestNewValidates(t *testing.T) {
+	s, err := postgres.New(&sqlx.DB{}, postgres.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	rs := redsync.New()
 	fetch := fetchAt(clocktest.New(testStart))
-	good := RefresherConfig{Source: SourceUSDA, TTL: time.Hour}
+	good := Config{Source: nutrition.SourceUSDA, TTL: time.Hour}
 	tests := []struct {
 		name  string
-		store *Store
+		store *postgres.Store
 		rs    *redsync.Redsync
 		fetch FetchFunc
-		edit  func(c *RefresherConfig)
+		edit  func(c *Config)
 		field string
 	}{
 		{"no store", nil, rs, fetch, nil, "store"},
 		{"no redsync", s, nil, fetch, nil, "redsync"},
 		{"no fetch", s, rs, nil, nil, "fetch"},
-		{"no source", s, rs, fetch, func(c *RefresherConfig) { c.Source = "" }, "RefresherConfig.Source"},
-		{"sr24 source", s, rs, fetch, func(c *RefresherConfig) { c.Source = SourceSR24 }, "RefresherConfig.Source"},
-		{"no TTL", s, rs, fetch, func(c *RefresherConfig) { c.TTL = 0 }, "RefresherConfig.TTL"},
-		{"negative batch", s, rs, fetch, func(c *RefresherConfig) { c.Batch = -1 }, "RefresherConfig.Batch"},
-		{"tiny lock expiry", s, rs, fetch, func(c *RefresherConfig) { c.LockExpiry = time.Millisecond }, "RefresherConfig.LockExpiry"},
+		{"no source", s, rs, fetch, func(c *Config) { c.Source = "" }, "Source"},
+		{"sr24 source", s, rs, fetch, func(c *Config) { c.Source = nutrition.SourceSR24 }, "Source"},
+		{"no TTL", s, rs, fetch, func(c *Config) { c.TTL = 0 }, "TTL"},
+		{"negative batch", s, rs, fetch, func(c *Config) { c.Batch = -1 }, "Batch"},
+		{"tiny lock expiry", s, rs, fetch, func(c *Config) { c.LockExpiry = time.Millisecond }, "LockExpiry"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -287,18 +290,18 @@ func TestNewRefresherValidates(t *testing.T) {
 			if tt.edit != nil {
 				tt.edit(&cfg)
 			}
-			_, err := NewRefresher(tt.store, tt.rs, tt.fetch, cfg)
-			var ce *ConfigError
+			_, err := New(tt.store, tt.rs, tt.fetch, cfg)
+			var ce *config.Error
 			if !errors.As(err, &ce) || ce.Field != tt.field {
-				t.Fatalf("NewRefresher = %v, want a *ConfigError for %s", err, tt.field)
+				t.Fatalf("New = %v, want a *config.Error for %s", err, tt.field)
 			}
 		})
 	}
-	r, err := NewRefresher(s, rs, fetch, good)
+	r, err := New(s, rs, fetch, good)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.cfg.Batch != DefaultRefreshBatch || r.cfg.LockExpiry != DefaultRefreshLockExpiry || r.cfg.LockName != "nutrition:refresh:nutrition:usda" {
+	if r.cfg.Batch != DefaultBatch || r.cfg.LockExpiry != DefaultLockExpiry || r.cfg.LockName != "nutrition:refresh:nutrition:usda" {
 		t.Errorf("defaults = %+v", r.cfg)
 	}
 }

@@ -1,4 +1,4 @@
-package nutrition
+package usda
 
 import (
 	"context"
@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/healthagent/resilience/internal/clocktest"
+	"github.com/healthagent/resilience/pkg/config"
+	"github.com/healthagent/resilience/pkg/nutrition"
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
 	"github.com/healthagent/resilience/pkg/retry"
 )
@@ -25,21 +27,24 @@ const testAPIKey = "k3y-S3CRET-abc123"
 
 func readTestdata(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "usda", name))
+	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
 }
 
+// testStart is the fake clock's starting time in tests.
+var testStart = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
 // usdaServer serves handler and returns a client of it with a fake clock.
-func usdaServer(t *testing.T, cfg USDAConfig, handler http.HandlerFunc) (*USDAClient, *clocktest.Clock) {
+func usdaServer(t *testing.T, cfg Config, handler http.HandlerFunc) (*Client, *clocktest.Clock) {
 	t.Helper()
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	clock := clocktest.New(testStart)
-	cfg.APIKey, cfg.BaseURL, cfg.HTTPClient, cfg.Clock = testAPIKey, srv.URL, srv.Client(), clock
-	c, err := NewUSDAClient(cfg)
+	cfg.APIKey, cfg.BaseURL = testAPIKey, srv.URL
+	c, err := New(cfg, WithHTTPClient(srv.Client()), WithClock(clock))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +62,7 @@ func assertNoKey(t *testing.T, err error) {
 func TestUSDASearch(t *testing.T) {
 	body := readTestdata(t, "search_chicken_breast.json")
 	var got atomic.Pointer[http.Request]
-	c, _ := usdaServer(t, USDAConfig{PageSize: 3, DataTypes: []string{"Foundation", "SR Legacy"}}, func(w http.ResponseWriter, r *http.Request) {
+	c, _ := usdaServer(t, Config{PageSize: 3, DataTypes: []string{"Foundation", "SR Legacy"}}, func(w http.ResponseWriter, r *http.Request) {
 		got.Store(r)
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(body)
@@ -75,7 +80,7 @@ func TestUSDASearch(t *testing.T) {
 	}
 	// USDA's first food is raw; "chicken breast" means it cooked, and the
 	// SR Legacy food second in USDA's order is that.
-	want := Result{Query: "chicken breast", Source: SourceUSDA, ID: "171477", Description: "Chicken, broilers or fryers, breast, meat only, cooked, roasted",
+	want := nutrition.Result{Query: "chicken breast", Source: nutrition.SourceUSDA, ID: "171477", Description: "Chicken, broilers or fryers, breast, meat only, cooked, roasted",
 		DataType: "SR Legacy", NDB: "05064", Per100g: sr24.Nutrients{EnergyKcal: 165, ProteinG: 31, FatG: 3.57, SodiumMg: 74}, FetchedAt: testStart}
 	if r != want {
 		t.Errorf("Search =\n%+v, want\n%+v", r, want)
@@ -89,7 +94,7 @@ func TestUSDASearch(t *testing.T) {
 	// is preferred to 957) and in kJ, carbohydrate only by summation
 	// (205.2); it has no fiber, which stays unknown, not 0. Its ndbNumber
 	// is a JSON number.
-	foundation := Result{Query: "chicken breast", Source: SourceUSDA, ID: "2646170", Description: "Chicken, breast, boneless, skinless, raw",
+	foundation := nutrition.Result{Query: "chicken breast", Source: nutrition.SourceUSDA, ID: "2646170", Description: "Chicken, breast, boneless, skinless, raw",
 		DataType: "Foundation", NDB: "05062", Per100g: sr24.Nutrients{EnergyKcal: 106, ProteinG: 22.5, FatG: 1.93, SodiumMg: 59},
 		Unknown: sr24.NutrientSet(0).With(sr24.Fiber), FetchedAt: testStart}
 	if len(all) != 3 || all[0] != foundation || all[1] != want || all[2].DataType != "Branded" || all[2].NDB != "" {
@@ -106,10 +111,10 @@ func TestUSDASearchFindsNothing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, _ := usdaServer(t, USDAConfig{}, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, tt.body) })
+			c, _ := usdaServer(t, Config{}, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, tt.body) })
 			_, err := c.Search(context.Background(), "qqqq zzzz")
-			if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), tt.reason) {
-				t.Errorf("Search = %v, want ErrNotFound saying %q", err, tt.reason)
+			if !errors.Is(err, nutrition.ErrNotFound) || !strings.Contains(err.Error(), tt.reason) {
+				t.Errorf("Search = %v, want nutrition.ErrNotFound saying %q", err, tt.reason)
 			}
 		})
 	}
@@ -117,7 +122,7 @@ func TestUSDASearchFindsNothing(t *testing.T) {
 
 func TestUSDAFood(t *testing.T) {
 	body := readTestdata(t, "food_171477.json")
-	c, _ := usdaServer(t, USDAConfig{}, func(w http.ResponseWriter, r *http.Request) {
+	c, _ := usdaServer(t, Config{}, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/fdc/v1/food/171477" || r.URL.Query().Get("api_key") != testAPIKey {
 			w.WriteHeader(http.StatusNotFound)
 			return
@@ -129,19 +134,19 @@ func TestUSDAFood(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Result{Source: SourceUSDA, ID: "171477", Description: "Chicken, broilers or fryers, breast, meat only, cooked, roasted",
+	want := nutrition.Result{Source: nutrition.SourceUSDA, ID: "171477", Description: "Chicken, broilers or fryers, breast, meat only, cooked, roasted",
 		DataType: "SR Legacy", NDB: "05064", Per100g: sr24.Nutrients{EnergyKcal: 165, ProteinG: 31.02, FatG: 3.57, SodiumMg: 74}, FetchedAt: testStart}
 	if r != want {
 		t.Errorf("Food =\n%+v, want\n%+v", r, want)
 	}
 	_, err = c.Food(ctx, 999)
-	var ue *USDAError
-	if !errors.Is(err, ErrNotFound) || !errors.As(err, &ue) || ue.Status != 404 {
-		t.Errorf("Food of an unknown id = %v, want a 404 *USDAError matching ErrNotFound", err)
+	var ue *Error
+	if !errors.Is(err, nutrition.ErrNotFound) || !errors.As(err, &ue) || ue.Status != 404 {
+		t.Errorf("Food of an unknown id = %v, want a 404 *Error matching nutrition.ErrNotFound", err)
 	}
-	var ce *ConfigError
+	var ce *config.Error
 	if _, err := c.Food(ctx, 0); !errors.As(err, &ce) {
-		t.Errorf("Food(0) = %v, want a *ConfigError", err)
+		t.Errorf("Food(0) = %v, want a *config.Error", err)
 	}
 }
 
@@ -165,7 +170,7 @@ func TestUSDAErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, _ := usdaServer(t, USDAConfig{}, func(w http.ResponseWriter, r *http.Request) {
+			c, _ := usdaServer(t, Config{}, func(w http.ResponseWriter, r *http.Request) {
 				for k, v := range tt.header {
 					w.Header().Set(k, v)
 				}
@@ -173,12 +178,12 @@ func TestUSDAErrors(t *testing.T) {
 				_, _ = io.WriteString(w, tt.body)
 			})
 			_, err := c.Search(context.Background(), "chicken breast")
-			var ue *USDAError
+			var ue *Error
 			if !errors.As(err, &ue) {
-				t.Fatalf("Search = %v, want a *USDAError", err)
+				t.Fatalf("Search = %v, want a *Error", err)
 			}
 			if ue.Status != tt.status || ue.StatusCode() != tt.status || ue.Code != tt.code || ue.Op != "search" {
-				t.Errorf("USDAError = %+v, want status %d, code %q", ue, tt.status, tt.code)
+				t.Errorf("Error = %+v, want status %d, code %q", ue, tt.status, tt.code)
 			}
 			if got := retry.DefaultRetryable(err); got != tt.retryable {
 				t.Errorf("retry.DefaultRetryable = %v, want %v", got, tt.retryable)
@@ -186,11 +191,11 @@ func TestUSDAErrors(t *testing.T) {
 			if wait, ok := ue.RetryAfter(); wait != tt.wait || ok != (tt.wait > 0) {
 				t.Errorf("RetryAfter = %v, %v; want %v", wait, ok, tt.wait)
 			}
-			if !strings.HasPrefix(err.Error(), "nutrition: usda: search: status ") || (tt.code != "" && !strings.Contains(err.Error(), tt.code)) {
+			if !strings.HasPrefix(err.Error(), "usda: search: status ") || (tt.code != "" && !strings.Contains(err.Error(), tt.code)) {
 				t.Errorf("error text %q lacks the prefix, status or code", err)
 			}
-			if errors.Is(err, ErrNotFound) {
-				t.Errorf("a %d of a search matches ErrNotFound", tt.status)
+			if errors.Is(err, nutrition.ErrNotFound) {
+				t.Errorf("a %d of a search matches nutrition.ErrNotFound", tt.status)
 			}
 			assertNoKey(t, err)
 		})
@@ -204,10 +209,10 @@ func TestUSDABadBodies(t *testing.T) {
 		body string
 		want string
 	}{
-		{"malformed", `{"foods": [}`, "nutrition: usda: decode search response: invalid character"},
-		{"truncated", string(search[:len(search)/2]), "nutrition: usda: decode search response: unexpected end of JSON input"},
-		{"empty", "", "nutrition: usda: decode search response: empty body"},
-		{"not a search", `{"fdcId": 1}`, `nutrition: usda: decode search response: no "foods" list`},
+		{"malformed", `{"foods": [}`, "usda: decode search response: invalid character"},
+		{"truncated", string(search[:len(search)/2]), "usda: decode search response: unexpected end of JSON input"},
+		{"empty", "", "usda: decode search response: empty body"},
+		{"not a search", `{"fdcId": 1}`, `usda: decode search response: no "foods" list`},
 		{"null", "null", `no "foods" list`},
 		{"wrong type", `{"foods": {"fdcId": 1}}`, "decode search response: json: cannot unmarshal object"},
 		{"food without id", `{"foods": [{"description": "x"}]}`, "food 0 has no fdcId"},
@@ -215,7 +220,7 @@ func TestUSDABadBodies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, _ := usdaServer(t, USDAConfig{}, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, tt.body) })
+			c, _ := usdaServer(t, Config{}, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, tt.body) })
 			_, err := c.Search(context.Background(), "chicken breast")
 			var de *DecodeError
 			if !errors.As(err, &de) || !strings.Contains(err.Error(), tt.want) {
@@ -232,7 +237,7 @@ func TestUSDATransportFailures(t *testing.T) {
 	t.Run("slower than the timeout", func(t *testing.T) {
 		release := make(chan struct{})
 		defer close(release)
-		c, _ := usdaServer(t, USDAConfig{Timeout: 50 * time.Millisecond}, func(w http.ResponseWriter, r *http.Request) {
+		c, _ := usdaServer(t, Config{Timeout: 50 * time.Millisecond}, func(w http.ResponseWriter, r *http.Request) {
 			select { // answer only when the client has given up
 			case <-r.Context().Done():
 			case <-release:
@@ -242,14 +247,14 @@ func TestUSDATransportFailures(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) || !retry.DefaultRetryable(err) {
 			t.Errorf("Search = %v, want a retryable context.DeadlineExceeded", err)
 		}
-		if !strings.HasPrefix(err.Error(), "nutrition: usda: search: ") {
+		if !strings.HasPrefix(err.Error(), "usda: search: ") {
 			t.Errorf("error %q lacks the prefix", err)
 		}
 		assertNoKey(t, err)
 	})
 
 	t.Run("body slower than the timeout", func(t *testing.T) {
-		c, _ := usdaServer(t, USDAConfig{Timeout: 50 * time.Millisecond}, func(w http.ResponseWriter, r *http.Request) {
+		c, _ := usdaServer(t, Config{Timeout: 50 * time.Millisecond}, func(w http.ResponseWriter, r *http.Request) {
 			_, _ = io.WriteString(w, `{"foods": [`)
 			w.(http.Flusher).Flush()
 			<-r.Context().Done()
@@ -262,7 +267,7 @@ func TestUSDATransportFailures(t *testing.T) {
 	})
 
 	t.Run("connection cut mid-body", func(t *testing.T) {
-		c, _ := usdaServer(t, USDAConfig{}, func(w http.ResponseWriter, r *http.Request) {
+		c, _ := usdaServer(t, Config{}, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Length", "1000")
 			_, _ = io.WriteString(w, `{"foods": [`)
 			w.(http.Flusher).Flush()
@@ -285,7 +290,7 @@ func TestUSDATransportFailures(t *testing.T) {
 		}
 		addr := ln.Addr().String()
 		ln.Close()
-		c, err := NewUSDAClient(USDAConfig{APIKey: testAPIKey, BaseURL: "http://" + addr})
+		c, err := New(Config{APIKey: testAPIKey, BaseURL: "http://" + addr})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -302,7 +307,7 @@ func TestUSDATransportFailures(t *testing.T) {
 
 	t.Run("response too large", func(t *testing.T) {
 		body := readTestdata(t, "search_chicken_breast.json")
-		c, _ := usdaServer(t, USDAConfig{MaxBodyBytes: 1000}, func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(body) })
+		c, _ := usdaServer(t, Config{MaxBodyBytes: 1000}, func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(body) })
 		_, err := c.Search(context.Background(), "chicken breast")
 		if err == nil || !strings.Contains(err.Error(), "larger than 1000 bytes") {
 			t.Errorf("Search = %v, want a size error", err)
@@ -327,7 +332,7 @@ func TestUSDAWithRetry(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var calls atomic.Int32
-			c, _ := usdaServer(t, USDAConfig{}, func(w http.ResponseWriter, r *http.Request) {
+			c, _ := usdaServer(t, Config{}, func(w http.ResponseWriter, r *http.Request) {
 				if int(calls.Add(1)) <= tt.failures {
 					w.Header().Set("Retry-After", "0")
 					w.WriteHeader(tt.status)
@@ -340,7 +345,7 @@ func TestUSDAWithRetry(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := retry.Execute(context.Background(), policy, func(ctx context.Context) (Result, error) {
+			r, err := retry.Execute(context.Background(), policy, func(ctx context.Context) (nutrition.Result, error) {
 				return c.Search(ctx, "chicken breast")
 			})
 			if (err == nil) != tt.ok || calls.Load() != tt.calls {
@@ -350,45 +355,45 @@ func TestUSDAWithRetry(t *testing.T) {
 	}
 }
 
-func TestNewUSDAClientValidatesConfig(t *testing.T) {
+func TestNewValidatesConfig(t *testing.T) {
 	tests := []struct {
 		name  string
-		cfg   USDAConfig
+		cfg   Config
 		field string
 	}{
-		{"no key", USDAConfig{}, "USDAConfig.APIKey"},
-		{"blank key", USDAConfig{APIKey: "  "}, "USDAConfig.APIKey"},
-		{"relative URL", USDAConfig{APIKey: "k", BaseURL: "api.nal.usda.gov"}, "USDAConfig.BaseURL"},
-		{"ftp URL", USDAConfig{APIKey: "k", BaseURL: "ftp://api.nal.usda.gov"}, "USDAConfig.BaseURL"},
-		{"URL with query", USDAConfig{APIKey: "k", BaseURL: "https://api.nal.usda.gov?api_key=secret"}, "USDAConfig.BaseURL"},
-		{"URL with credentials", USDAConfig{APIKey: "k", BaseURL: "https://user:secret@api.nal.usda.gov"}, "USDAConfig.BaseURL"},
-		{"negative timeout", USDAConfig{APIKey: "k", Timeout: -time.Second}, "USDAConfig.Timeout"},
-		{"page too large", USDAConfig{APIKey: "k", PageSize: 201}, "USDAConfig.PageSize"},
-		{"negative body size", USDAConfig{APIKey: "k", MaxBodyBytes: -1}, "USDAConfig.MaxBodyBytes"},
-		{"blank data type", USDAConfig{APIKey: "k", DataTypes: []string{""}}, "USDAConfig.DataTypes"},
+		{"no key", Config{}, "APIKey"},
+		{"blank key", Config{APIKey: "  "}, "APIKey"},
+		{"relative URL", Config{APIKey: "k", BaseURL: "api.nal.usda.gov"}, "BaseURL"},
+		{"ftp URL", Config{APIKey: "k", BaseURL: "ftp://api.nal.usda.gov"}, "BaseURL"},
+		{"URL with query", Config{APIKey: "k", BaseURL: "https://api.nal.usda.gov?api_key=secret"}, "BaseURL"},
+		{"URL with credentials", Config{APIKey: "k", BaseURL: "https://user:secret@api.nal.usda.gov"}, "BaseURL"},
+		{"negative timeout", Config{APIKey: "k", Timeout: -time.Second}, "Timeout"},
+		{"page too large", Config{APIKey: "k", PageSize: 201}, "PageSize"},
+		{"negative body size", Config{APIKey: "k", MaxBodyBytes: -1}, "MaxBodyBytes"},
+		{"blank data type", Config{APIKey: "k", DataTypes: []string{""}}, "DataTypes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := NewUSDAClient(tt.cfg)
-			var ce *ConfigError
+			_, err := New(tt.cfg)
+			var ce *config.Error
 			if !errors.As(err, &ce) || ce.Field != tt.field {
-				t.Fatalf("NewUSDAClient = %v, want a *ConfigError for %s", err, tt.field)
+				t.Fatalf("New = %v, want a *config.Error for %s", err, tt.field)
 			}
 			if strings.Contains(err.Error(), "secret") {
 				t.Errorf("error shows a secret: %v", err)
 			}
 		})
 	}
-	c, err := NewUSDAClient(USDAConfig{APIKey: "k"})
+	c, err := New(Config{APIKey: "k"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.cfg.Timeout != DefaultUSDATimeout || c.cfg.PageSize != DefaultUSDAPageSize || c.search != DefaultUSDABaseURL+"/fdc/v1/foods/search" {
+	if c.cfg.Timeout != DefaultTimeout || c.cfg.PageSize != DefaultPageSize || c.search != DefaultBaseURL+"/fdc/v1/foods/search" {
 		t.Errorf("defaults = timeout %v, page size %d, %s", c.cfg.Timeout, c.cfg.PageSize, c.search)
 	}
-	var ce *ConfigError
+	var ce *config.Error
 	if _, err := c.Search(context.Background(), " "); !errors.As(err, &ce) {
-		t.Errorf("Search of a blank query = %v, want a *ConfigError", err)
+		t.Errorf("Search of a blank query = %v, want a *config.Error", err)
 	}
 }
 
@@ -399,12 +404,12 @@ func TestNewUSDAClientValidatesConfig(t *testing.T) {
 func TestUSDAGenericSearchPrefersTheFormEaten(t *testing.T) {
 	body := readTestdata(t, "search_rice_generic.json")
 	var got atomic.Pointer[http.Request]
-	c, _ := usdaServer(t, USDAConfig{PageSize: 4}, func(w http.ResponseWriter, r *http.Request) {
+	c, _ := usdaServer(t, Config{PageSize: 4}, func(w http.ResponseWriter, r *http.Request) {
 		got.Store(r)
 		_, _ = w.Write(body)
 	})
 	ctx := context.Background()
-	r, err := c.SearchFor(ctx, Query{Name: "rice"})
+	r, err := c.SearchFor(ctx, nutrition.Query{Name: "rice"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -420,7 +425,7 @@ func TestUSDAGenericSearchPrefersTheFormEaten(t *testing.T) {
 
 	// A food the embedded data matched is searched by its description and
 	// answered by the food with its NDB number.
-	r, err = c.SearchFor(ctx, Query{Name: "rice", NDB: "20045", Description: "Rice, white, long-grain, regular, cooked"})
+	r, err = c.SearchFor(ctx, nutrition.Query{Name: "rice", NDB: "20045", Description: "Rice, white, long-grain, regular, cooked"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -433,14 +438,14 @@ func TestUSDAGenericSearchPrefersTheFormEaten(t *testing.T) {
 	}
 
 	// A branded product is searched among branded foods too.
-	if _, err := c.SearchFor(ctx, Query{Name: "kind bar", Branded: true}); err != nil {
+	if _, err := c.SearchFor(ctx, nutrition.Query{Name: "kind bar", Branded: true}); err != nil {
 		t.Fatal(err)
 	}
 	if dt := got.Load().URL.Query().Get("dataType"); dt != "Foundation,SR Legacy,Survey (FNDDS),Branded" {
 		t.Errorf("branded search asked dataType=%q", dt)
 	}
 
-	foods, err := DecodeUSDASearch(body)
+	foods, err := DecodeSearch(body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -452,14 +457,14 @@ func TestUSDAGenericSearchPrefersTheFormEaten(t *testing.T) {
 }
 
 func TestUSDAFoundationFood(t *testing.T) {
-	r, err := DecodeUSDAFood(readTestdata(t, "food_2512381_foundation.json"))
+	r, err := DecodeFood(readTestdata(t, "food_2512381_foundation.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Result{Source: SourceUSDA, ID: "2512381", Description: "Rice, white, long grain, unenriched, raw", DataType: "Foundation", NDB: "20444",
+	want := nutrition.Result{Source: nutrition.SourceUSDA, ID: "2512381", Description: "Rice, white, long grain, unenriched, raw", DataType: "Foundation", NDB: "20444",
 		Per100g: sr24.Nutrients{EnergyKcal: 358, ProteinG: 7.04, CarbohydrateG: 80.3, FatG: 1.03, SodiumMg: 1}, Unknown: sr24.NutrientSet(0).With(sr24.Fiber)}
 	if r != want {
-		t.Errorf("DecodeUSDAFood =\n%+v, want\n%+v", r, want)
+		t.Errorf("DecodeFood =\n%+v, want\n%+v", r, want)
 	}
 }
 
@@ -468,12 +473,12 @@ func TestUSDANDBNumberTypes(t *testing.T) {
 		{`5064`, "05064"}, {`"5064"`, "05064"}, {`20444`, "20444"}, {`null`, ""}, {`""`, ""}, {`56205005`, ""}, {`-3`, ""},
 	} {
 		body := `{"foods":[{"fdcId":1,"description":"X","ndbNumber":` + tt.json + `,"foodNutrients":[]}]}`
-		foods, err := DecodeUSDASearch([]byte(body))
+		foods, err := DecodeSearch([]byte(body))
 		if err != nil || foods[0].NDB != tt.want {
 			t.Errorf("ndbNumber %s: %v, %v; want %q", tt.json, foods, err, tt.want)
 		}
 	}
-	if _, err := DecodeUSDASearch([]byte(`{"foods":[{"fdcId":1,"description":"X","ndbNumber":{},"foodNutrients":[]}]}`)); err == nil {
+	if _, err := DecodeSearch([]byte(`{"foods":[{"fdcId":1,"description":"X","ndbNumber":{},"foodNutrients":[]}]}`)); err == nil {
 		t.Error("an object as ndbNumber decoded without error")
 	}
 }

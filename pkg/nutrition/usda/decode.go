@@ -1,4 +1,4 @@
-package nutrition
+package usda
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/healthagent/resilience/pkg/nutrition"
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
 )
 
@@ -22,7 +23,7 @@ type DecodeError struct {
 }
 
 func (e *DecodeError) Error() string {
-	return "nutrition: usda: decode " + e.What + ": " + e.Err.Error()
+	return "usda: decode " + e.What + ": " + e.Err.Error()
 }
 
 // Unwrap returns the underlying error.
@@ -103,8 +104,8 @@ type usdaFoodResponse struct {
 	} `json:"foodNutrients"`
 }
 
-// DecodeUSDASearch decodes the body of a FoodData Central search
-// (GET /fdc/v1/foods/search) into one Result per food, in USDA's order,
+// DecodeSearch decodes the body of a FoodData Central search
+// (GET /fdc/v1/foods/search) into one nutrition.Result per food, in USDA's order,
 // with Source, ID (the FDC id), Description, DataType, NDB (the integer
 // ndbNumber of Foundation and SR Legacy foods, as five digits), Per100g and
 // Unknown set. Each food's foodNutrients give the nutrients by
@@ -114,7 +115,7 @@ type usdaFoodResponse struct {
 // converted from their unitName (G, MG, UG; KCAL, kJ). Nutrients missing,
 // null, negative or in an unknown unit are Unknown, never 0. A body that is
 // not a search response gives a *DecodeError; it never panics.
-func DecodeUSDASearch(body []byte) ([]Result, error) {
+func DecodeSearch(body []byte) ([]nutrition.Result, error) {
 	var resp usdaSearchResponse
 	if err := decodeJSON(body, &resp); err != nil {
 		return nil, &DecodeError{What: "search response", Err: err}
@@ -122,7 +123,7 @@ func DecodeUSDASearch(body []byte) ([]Result, error) {
 	if resp.Foods == nil {
 		return nil, &DecodeError{What: "search response", Err: errors.New(`no "foods" list`)}
 	}
-	out := make([]Result, 0, len(*resp.Foods))
+	out := make([]nutrition.Result, 0, len(*resp.Foods))
 	for i, f := range *resp.Foods {
 		if f.FDCID <= 0 || strings.TrimSpace(f.Description) == "" {
 			return nil, &DecodeError{What: "search response", Err: errors.New("food " + strconv.Itoa(i) + " has no fdcId or no description")}
@@ -131,29 +132,29 @@ func DecodeUSDASearch(body []byte) ([]Result, error) {
 		for _, n := range f.FoodNutrients {
 			acc.add(string(n.NutrientNumber), n.UnitName, n.Value)
 		}
-		r := Result{Source: SourceUSDA, ID: strconv.FormatInt(f.FDCID, 10), Description: f.Description, DataType: f.DataType, NDB: string(f.NDBNumber)}
+		r := nutrition.Result{Source: nutrition.SourceUSDA, ID: strconv.FormatInt(f.FDCID, 10), Description: f.Description, DataType: f.DataType, NDB: string(f.NDBNumber)}
 		r.Per100g, r.Unknown = acc.result()
 		out = append(out, r)
 	}
 	return out, nil
 }
 
-// DecodeUSDAFood decodes the body of GET /fdc/v1/food/{fdcId} as
-// DecodeUSDASearch decodes one food of a search, reading each of
+// DecodeFood decodes the body of GET /fdc/v1/food/{fdcId} as
+// DecodeSearch decodes one food of a search, reading each of
 // foodNutrients' nutrient.number, nutrient.unitName and amount.
-func DecodeUSDAFood(body []byte) (Result, error) {
+func DecodeFood(body []byte) (nutrition.Result, error) {
 	var f usdaFoodResponse
 	if err := decodeJSON(body, &f); err != nil {
-		return Result{}, &DecodeError{What: "food response", Err: err}
+		return nutrition.Result{}, &DecodeError{What: "food response", Err: err}
 	}
 	if f.FDCID <= 0 || strings.TrimSpace(f.Description) == "" {
-		return Result{}, &DecodeError{What: "food response", Err: errors.New("no fdcId or no description")}
+		return nutrition.Result{}, &DecodeError{What: "food response", Err: errors.New("no fdcId or no description")}
 	}
 	var acc nutrientAccumulator
 	for _, n := range f.FoodNutrients {
 		acc.add(string(n.Nutrient.Number), n.Nutrient.UnitName, n.Amount)
 	}
-	r := Result{Source: SourceUSDA, ID: strconv.FormatInt(f.FDCID, 10), Description: f.Description, DataType: f.DataType, NDB: string(f.NDBNumber)}
+	r := nutrition.Result{Source: nutrition.SourceUSDA, ID: strconv.FormatInt(f.FDCID, 10), Description: f.Description, DataType: f.DataType, NDB: string(f.NDBNumber)}
 	r.Per100g, r.Unknown = acc.result()
 	return r, nil
 }
