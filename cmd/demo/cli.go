@@ -114,7 +114,7 @@ func runBreakers(ctx context.Context, args []string, getenv func(string) string,
 		fmt.Fprintln(stderr, "demo breakers:", err)
 		return 1
 	}
-	service := slices.Contains(upstreams, name)
+	service := slices.Contains(upstreamNames(), name)
 	if action == "delete" {
 		switch {
 		case service:
@@ -134,7 +134,7 @@ func runBreakers(ctx context.Context, args []string, getenv func(string) string,
 	}
 	if !service && stored == 0 && !*create {
 		fmt.Fprintf(stderr, "demo breakers: no breaker %s: it is not one of the service's (%s) and has no state in Redis; "+
-			"check the name, or add --create to make it\n", name, strings.Join(upstreams, ", "))
+			"check the name, or add --create to make it\n", name, strings.Join(upstreamNames(), ", "))
 		return 2
 	}
 	b, err := openBreaker(store, name)
@@ -195,7 +195,7 @@ func listBreakers(ctx context.Context, client *redis.Client, store *dbreaker.Red
 // breakerNames lists the service's upstreams and every breaker found in
 // Redis under the key prefix.
 func breakerNames(ctx context.Context, client *redis.Client, prefix string) ([]string, error) {
-	names := slices.Clone(upstreams)
+	names := upstreamNames()
 	iter := client.Scan(ctx, 0, prefix+":{*}", 200).Iterator()
 	for iter.Next(ctx) {
 		key := iter.Val()
