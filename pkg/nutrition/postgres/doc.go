@@ -31,8 +31,10 @@
 // A Store works on a sqlx.ExtContext, so a *sqlx.DB and a *sqlx.Tx both
 // serve (With). Every method takes a context and returns once it is done,
 // even when PostgreSQL or the network stops answering: the driver alone
-// would wait for a silent server (see the faults tests), so each database
-// call runs in a goroutine of its own that the caller stops waiting for.
+// would wait for a silent server (see the faults tests), so on a pool each
+// database call runs in a goroutine of its own that the caller stops
+// waiting for; on a transaction, which is not safe for concurrent use, the
+// call runs on the caller's goroutine and is over when it returns.
 // Database failures are *DBError values, which unwrap to the driver's error
 // and the context's; a schema not migrated is ErrNotMigrated; invalid input
 // and configuration are *config.Error.

@@ -149,21 +149,30 @@ func (s *Store) Schema() string { return s.cfg.Schema }
 // tables.
 func (s *Store) table(name string) string { return s.schema + "." + pq.QuoteIdentifier(name) }
 
-// guarded runs fn in its own goroutine and returns its result, or the
-// context's error as soon as ctx is done, whichever comes first. The
-// PostgreSQL driver cancels a running statement when ctx ends, but it
-// waits for the server to confirm, and it has no deadline while it opens a
-// connection: a server or network that stops answering would hold the
-// caller far past its deadline. fn keeps ctx, so the driver still cancels
-// and fn ends as soon as the connection fails or is cancelled.
+// guarded runs fn and returns its result, or the context's error as soon
+// as ctx is done, whichever comes first. The PostgreSQL driver cancels a
+// running statement when ctx ends, but it waits for the server to confirm,
+// and it has no deadline while it opens a connection: a server or network
+// that stops answering would hold the caller far past its deadline. So on
+// a pool (*sqlx.DB) fn runs in a goroutine of its own that the caller stops
+// waiting for; fn keeps ctx, so the driver still cancels and fn ends as soon
+// as the connection fails or is cancelled. On any other handle (a *sqlx.Tx
+// or *sqlx.Conn given to With, whose connection is open already) fn runs
+// on the caller's goroutine, and the call is over when guarded returns:
+// such a handle is not safe for concurrent use, and the caller goes on
+// with it.
 func guarded[T any](ctx context.Context, s *Store, op string, fn func(ctx context.Context) (T, error)) (T, error) {
 	var zero T
 	if err := ctx.Err(); err != nil {
 		return zero, &DBError{Op: op, Err: err}
 	}
-	if ctx.Done() == nil { // a context that never ends: nothing to guard
+	_, pool := s.db.(*sqlx.DB)
+	if !pool || ctx.Done() == nil { // not shared, or a context that never ends
 		v, err := fn(ctx)
-		if err != nil {
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return zero, &DBError{Op: op, Err: ctx.Err()}
+		case err != nil:
 			return zero, dbError(op, err)
 		}
 		return v, nil
