@@ -26,14 +26,14 @@ type testServer struct {
 	done chan string // the path of each request whose handler returned
 }
 
-func newTestServer(t *testing.T, cfg Config) *testServer {
+func newTestServer(t *testing.T, cfg Config, opts ...Option) *testServer {
 	t.Helper()
 	data, err := testData()
 	if err != nil {
 		t.Fatalf("loading sr24: %v", err)
 	}
 	cfg.Data = data
-	srv, err := New(cfg)
+	srv, err := New(cfg, opts...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
