@@ -29,15 +29,24 @@ type replyFields struct {
 
 func newReplyFields(s string) *replyFields { return &replyFields{rest: s, more: true} }
 
-func (f *replyFields) next() string {
+// take reports whether one more field can be read, and counts it; a
+// missing one is the error.
+func (f *replyFields) take() bool {
 	if f.err != nil {
-		return ""
+		return false
 	}
 	if !f.more {
 		f.err = replyErr("field %d missing", f.n+1)
-		return ""
+		return false
 	}
 	f.n++
+	return true
+}
+
+func (f *replyFields) next() string {
+	if !f.take() {
+		return ""
+	}
 	v, rest, found := strings.Cut(f.rest, "|")
 	f.rest, f.more = rest, found
 	return v
@@ -70,14 +79,9 @@ func (f *replyFields) state() State {
 // remainder returns the rest of the reply as the last field (which may
 // itself contain '|').
 func (f *replyFields) remainder() string {
-	if f.err != nil {
+	if !f.take() {
 		return ""
 	}
-	if !f.more {
-		f.err = replyErr("field %d missing", f.n+1)
-		return ""
-	}
-	f.n++
 	v := f.rest
 	f.rest, f.more = "", false
 	return v

@@ -1,6 +1,7 @@
 package dbreaker
 
 import (
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -80,11 +81,7 @@ func WithFlushInterval(d time.Duration) Option {
 func WithFlushBatch(n int) Option {
 	return func(o *options) error {
 		o.given = append(o.given, "WithFlushBatch")
-		if n < 1 || n > 100000 {
-			return invalid("FlushBatch", n, "want 1 to 100000")
-		}
-		o.flushBatch = n
-		return nil
+		return intBetween("FlushBatch", n, 1, 100000, &o.flushBatch)
 	}
 }
 
@@ -94,11 +91,7 @@ func WithFlushBatch(n int) Option {
 func WithMaxQueue(n int) Option {
 	return func(o *options) error {
 		o.given = append(o.given, "WithMaxQueue")
-		if n < 2 || n > 1000000 {
-			return invalid("MaxQueue", n, "want 2 to 1000000")
-		}
-		o.maxQueue = n
-		return nil
+		return intBetween("MaxQueue", n, 2, 1000000, &o.maxQueue)
 	}
 }
 
@@ -110,6 +103,14 @@ func WithHealthCheckInterval(d time.Duration) Option {
 		o.given = append(o.given, "WithHealthCheckInterval")
 		return positiveDuration("HealthCheckInterval", d, &o.healthInterval)
 	}
+}
+
+func intBetween(name string, n, lo, hi int, dst *int) error {
+	if n < lo || n > hi {
+		return invalid(name, n, fmt.Sprintf("want %d to %d", lo, hi))
+	}
+	*dst = n
+	return nil
 }
 
 func positiveDuration(name string, d time.Duration, dst *time.Duration) error {

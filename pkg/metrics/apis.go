@@ -100,20 +100,12 @@ func (m *APIs) OnRetry(_ context.Context, e retry.RetryEvent) {
 }
 
 // Describe implements prometheus.Collector.
-func (m *APIs) Describe(ch chan<- *prometheus.Desc) {
-	m.calls.Describe(ch)
-	m.duration.Describe(ch)
-	m.failures.Describe(ch)
-	m.retries.Describe(ch)
-}
+func (m *APIs) Describe(ch chan<- *prometheus.Desc) { m.all().Describe(ch) }
 
 // Collect implements prometheus.Collector.
-func (m *APIs) Collect(ch chan<- prometheus.Metric) {
-	m.calls.Collect(ch)
-	m.duration.Collect(ch)
-	m.failures.Collect(ch)
-	m.retries.Collect(ch)
-}
+func (m *APIs) Collect(ch chan<- prometheus.Metric) { m.all().Collect(ch) }
+
+func (m *APIs) all() group { return group{m.calls, m.duration, m.failures, m.retries} }
 
 // The series accessors below return one series as a prometheus.Collector,
 // for tests and checks (testutil.ToFloat64, testutil.CollectAndCount). Like
