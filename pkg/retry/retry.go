@@ -12,8 +12,8 @@ import (
 	"github.com/healthagent/resilience/pkg/redact"
 )
 
-// Policy retries calls to one upstream: a validated Config with its
-// collaborators. Safe for concurrent use: one Policy may be shared by any
+// Policy retries calls to one upstream: the validated form of a Config,
+// with its collaborators. Safe for concurrent use: one Policy may be shared by any
 // number of calls; give each upstream one. A nil *Policy is the default
 // Config with the default options.
 type Policy struct {

@@ -24,7 +24,8 @@ import (
 // documentation).
 //
 // A Store is safe for concurrent use when its database handle is (a
-// *sqlx.DB is; a *sqlx.Tx is not).
+// *sqlx.DB is; a *sqlx.Tx is not). A call on a transaction (With) is over
+// when it returns: nothing of it keeps using the transaction.
 type Store struct {
 	db      sqlx.ExtContext
 	cfg     Config

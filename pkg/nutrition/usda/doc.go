@@ -3,8 +3,8 @@
 //
 // Usage:
 //
-//	usda, _ := usda.New(usda.Config{APIKey: key}, usda.WithHTTPClient(hc))
-//	r, err := usda.Search(ctx, "chicken breast") // a nutrition.Result
+//	client, _ := usda.New(usda.Config{APIKey: key}, usda.WithHTTPClient(hc))
+//	r, err := client.Search(ctx, "chicken breast") // a nutrition.Result
 //	if errors.Is(err, nutrition.ErrNotFound) { /* try the next source */ }
 //
 // A Client has a timeout of its own (5 s by default). It searches the
