@@ -9,12 +9,15 @@ var aclCommands = []string{
 	"evalsha", "eval", "script|load", "ping", "subscribe", "unsubscribe", "hello", "set", "zrem",
 	// inside the scripts
 	"time", "hmget", "hset", "hgetall", "hincrby", "hdel", "del", "exists", "type", "pexpire",
-	"zadd", "zscore", "zcard", "zcount", "zremrangebyscore", "publish",
+	"zadd", "zscore", "zcard", "zcount", "zremrangebyscore", "publish", "xadd",
+	// reading the fleet: BreakerNames, History
+	"scan", "get", "xrevrange", "xrange",
 }
 
 // MinimumACL returns the ACL rules a Redis user needs to run a RedisStore
 // with key prefix prefix (DefaultKeyPrefix when empty): its keys, its events
-// channel, and the commands the store and its scripts use. For example:
+// channel, and the commands the store, its scripts and its readers
+// (BreakerNames, History) use. For example:
 //
 //	ACL SETUSER breaker on >secret <MinimumACL("dbreaker")>
 func MinimumACL(prefix string) string {

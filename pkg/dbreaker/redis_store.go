@@ -50,7 +50,7 @@ type RedisStore struct {
 	sub      subscription
 	flusher  flusher
 	policies sync.Map // Policy → its report.lua arguments
-	keys     sync.Map // breaker name → its three keys
+	keys     sync.Map // breaker name → its four keys
 }
 
 // RedisOption configures a RedisStore.
@@ -250,14 +250,22 @@ func (s *RedisStore) Channel() string { return s.channel }
 
 // Keys returns the state hash, window hash and probes ZSET keys of a breaker.
 func (s *RedisStore) Keys(name string) (state, window, probes string) {
-	if v, ok := s.keys.Load(name); ok {
-		k := v.(*[3]string)
-		return k[0], k[1], k[2]
-	}
-	state = s.prefix + ":{" + name + "}"
-	k := &[3]string{state, state + ":window", state + ":probes"}
-	s.keys.Store(name, k)
+	k := s.allKeys(name)
 	return k[0], k[1], k[2]
+}
+
+// LogKey returns the key of a breaker's log stream (see History).
+func (s *RedisStore) LogKey(name string) string { return s.allKeys(name)[3] }
+
+// allKeys returns the state, window, probes and log keys of a breaker.
+func (s *RedisStore) allKeys(name string) *[4]string {
+	if v, ok := s.keys.Load(name); ok {
+		return v.(*[4]string)
+	}
+	state := s.prefix + ":{" + name + "}"
+	k := &[4]string{state, state + ":window", state + ":probes", state + ":log"}
+	s.keys.Store(name, k)
+	return k
 }
 
 // LoadScripts loads every script into the server's script cache (SCRIPT
@@ -286,13 +294,13 @@ func (s *RedisStore) Acquire(ctx context.Context, name string, p Policy, token s
 // run: the group commit of calls that arrived together. The transitions
 // the run committed come with the first decision.
 func (s *RedisStore) acquireBatch(ctx context.Context, name string, p Policy, tokens []string) ([]Decision, error) {
-	state, _, probes := s.Keys(name)
+	k := s.allKeys(name)
 	args := make([]any, 0, 5+len(tokens))
 	args = append(args, s.channel, name, p.HalfOpenMaxProbes, ms(p.ProbeLease), s.incs.next())
 	for _, t := range tokens {
 		args = append(args, t)
 	}
-	reply, err := s.call(ctx, s.scripts.acquire, []string{state, probes}, args...)
+	reply, err := s.call(ctx, s.scripts.acquire, []string{k[0], k[2], k[3]}, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -328,12 +336,11 @@ var outcomeCodes = [...]string{Success: "s", Failure: "f", Ignored: "i"}
 
 // Report implements Store.
 func (s *RedisStore) Report(ctx context.Context, name string, p Policy, reports []Report) (ReportResult, error) {
-	state, window, probes := s.Keys(name)
 	args, err := s.reportArgs(name, p, reports)
 	if err != nil {
 		return ReportResult{}, err
 	}
-	reply, err := s.call(ctx, s.scripts.report, []string{state, window, probes}, args...)
+	reply, err := s.call(ctx, s.scripts.report, s.allKeys(name)[:], args...)
 	if err != nil {
 		return ReportResult{}, err
 	}
@@ -419,13 +426,13 @@ func (s *RedisStore) Snapshot(ctx context.Context, name string, p Policy) (Snaps
 	return r.snap, nil
 }
 
-// Override implements Store.
+// Override implements Store. The action is appended to the breaker's log
+// with the operator named in ctx (see ContextWithOperator).
 func (s *RedisStore) Override(ctx context.Context, name string, action Action) (Snapshot, []Transition, error) {
 	if int(action) >= len(actionNames) {
 		return Snapshot{}, nil, fmt.Errorf("dbreaker: override: invalid action %d", action)
 	}
-	state, window, probes := s.Keys(name)
-	reply, err := s.call(ctx, s.scripts.override, []string{state, window, probes}, s.channel, name, action.String(), s.incs.next())
+	reply, err := s.call(ctx, s.scripts.override, s.allKeys(name)[:], s.channel, name, action.String(), s.incs.next(), OperatorFrom(ctx))
 	if err != nil {
 		return Snapshot{}, nil, err
 	}

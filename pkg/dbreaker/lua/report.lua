@@ -4,6 +4,7 @@
 -- KEYS[1]  state hash    <prefix>:{<name>}
 -- KEYS[2]  window hash   <prefix>:{<name>}:window
 -- KEYS[3]  probes zset   <prefix>:{<name>}:probes
+-- KEYS[4]  log stream    <prefix>:{<name>}:log
 -- ARGV[1]  events channel
 -- ARGV[2]  breaker name
 -- ARGV[3]  consecutive failure threshold (0: policy off)
@@ -49,7 +50,7 @@ end
 local L = lib()
 local now_ms, fmt, load, complete, save, reply, ensure_type, context, commit, window_sum =
   L.now_ms, L.fmt, L.load, L.complete, L.save, L.reply, L.ensure_type, L.context, L.commit, L.window_sum
-local ctx = context(KEYS[1], ARGV[1], ARGV[2], ARGV[14])
+local ctx = context(KEYS[1], ARGV[1], ARGV[2], ARGV[14], KEYS[4])
 local threshold = tonumber(ARGV[3])
 local failure_rate = tonumber(ARGV[4])
 local slow_rate = tonumber(ARGV[5])
