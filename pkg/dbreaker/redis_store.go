@@ -25,8 +25,9 @@ const maxErrorText = 256
 //
 // Background work starts with the first Breaker made on the store: one
 // Pub/Sub subscription to the events channel for the whole process (it
-// reconnects by itself), a flusher for Fast-mode reports, and, while Redis
-// is unreachable, a health check. Close stops it.
+// reconnects by itself), a flusher for Fast-mode reports, the heartbeat
+// (WithPresence), and, while Redis is unreachable, a health check. Close
+// stops it.
 type RedisStore struct {
 	client  redis.UniversalClient
 	prefix  string
@@ -39,6 +40,7 @@ type RedisStore struct {
 	flushBatch     int
 	maxQueue       int
 	healthInterval time.Duration
+	replica        string // WithPresence: this replica's name; "" for no heartbeat
 
 	lifeMu  sync.Mutex // guards started, closed and wg.Add
 	started bool
@@ -198,6 +200,9 @@ func (s *RedisStore) start() {
 	if first {
 		_ = s.background(s.subscribeLoop)
 		_ = s.background(s.flushLoop)
+		if s.replica != "" {
+			_ = s.background(s.presenceLoop)
+		}
 	}
 }
 

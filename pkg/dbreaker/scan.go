@@ -52,3 +52,6 @@ func (s *RedisStore) scanKeys(ctx context.Context, pattern string, fn func(key s
 	}
 	return scan(ctx, s.client)
 }
+
+// KeyPrefix returns the prefix of the store's keys and channels.
+func (s *RedisStore) KeyPrefix() string { return s.prefix }
