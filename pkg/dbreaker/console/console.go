@@ -71,7 +71,7 @@ func New(store *dbreaker.RedisStore, cfg Config, opts ...Option) (*Console, erro
 	if store == nil {
 		return nil, errors.New("console: New: nil store")
 	}
-	if err := validateToken(cfg.Token); err != nil {
+	if err := ValidateToken(cfg.Token); err != nil {
 		return nil, err
 	}
 	switch {
@@ -112,7 +112,10 @@ func New(store *dbreaker.RedisStore, cfg Config, opts ...Option) (*Console, erro
 	return c, nil
 }
 
-func validateToken(token string) error {
+// ValidateToken checks a token for Config.Token: empty (read-only), or at
+// least MinTokenLen printable characters without spaces. Its error never
+// repeats the token.
+func ValidateToken(token string) error {
 	if token == "" {
 		return nil
 	}
