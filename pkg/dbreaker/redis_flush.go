@@ -255,13 +255,12 @@ func (s *RedisStore) flush(ctx context.Context, queues []*reportQueue) error {
 	for i := range batches {
 		bt := &batches[i]
 		b := bt.q.b
-		state, window, probes := s.Keys(b.name)
 		args, err := s.reportArgs(b.name, b.policy, bt.reports)
 		if err != nil {
 			return err
 		}
 		bt.epoch, bt.start = b.epoch(), b.view.Load()
-		bt.keys, bt.args = []string{state, window, probes}, args
+		bt.keys, bt.args = s.keysOf(b.name).all, args
 		bt.cmd = s.scripts.report.EvalSha(ctx, pipe, bt.keys, args...)
 	}
 	for _, r := range releases {

@@ -49,8 +49,8 @@ type RedisStore struct {
 	health   healthGuard
 	sub      subscription
 	flusher  flusher
-	policies sync.Map // Policy → its report.lua arguments
-	keys     sync.Map // breaker name → its three keys
+	policies sync.Map // Policy → *scriptPolicy
+	keys     sync.Map // breaker name → *breakerKeys
 }
 
 // RedisOption configures a RedisStore.
@@ -250,14 +250,28 @@ func (s *RedisStore) Channel() string { return s.channel }
 
 // Keys returns the state hash, window hash and probes ZSET keys of a breaker.
 func (s *RedisStore) Keys(name string) (state, window, probes string) {
+	k := s.keysOf(name)
+	return k.state, k.window, k.probes
+}
+
+// breakerKeys are a breaker's keys and the script arguments that depend
+// on its name alone, made once per name.
+type breakerKeys struct {
+	state, window, probes string
+	all     []string // KEYS of report, snapshot and override
+	acquire []string // KEYS of acquire
+	head    []any    // ARGV[1..2] of acquire, report and override: channel, name
+}
+
+func (s *RedisStore) keysOf(name string) *breakerKeys {
 	if v, ok := s.keys.Load(name); ok {
-		k := v.(*[3]string)
-		return k[0], k[1], k[2]
+		return v.(*breakerKeys)
 	}
-	state = s.prefix + ":{" + name + "}"
-	k := &[3]string{state, state + ":window", state + ":probes"}
-	s.keys.Store(name, k)
-	return k[0], k[1], k[2]
+	state := s.prefix + ":{" + name + "}"
+	k := &breakerKeys{state: state, window: state + ":window", probes: state + ":probes", head: []any{s.channel, name}}
+	k.all, k.acquire = []string{k.state, k.window, k.probes}, []string{k.state, k.probes}
+	v, _ := s.keys.LoadOrStore(name, k)
+	return v.(*breakerKeys)
 }
 
 // LoadScripts loads every script into the server's script cache (SCRIPT
@@ -286,13 +300,15 @@ func (s *RedisStore) Acquire(ctx context.Context, name string, p Policy, token s
 // run: the group commit of calls that arrived together. The transitions
 // the run committed come with the first decision.
 func (s *RedisStore) acquireBatch(ctx context.Context, name string, p Policy, tokens []string) ([]Decision, error) {
-	state, _, probes := s.Keys(name)
+	k := s.keysOf(name)
 	args := make([]any, 0, 5+len(tokens))
-	args = append(args, s.channel, name, p.HalfOpenMaxProbes, ms(p.ProbeLease), s.incs.next())
+	args = append(args, k.head...)
+	args = append(args, s.policyArgs(p).acquire...)
+	args = append(args, s.incs.next())
 	for _, t := range tokens {
 		args = append(args, t)
 	}
-	reply, err := s.call(ctx, s.scripts.acquire, []string{state, probes}, args...)
+	reply, err := s.call(ctx, s.scripts.acquire, k.acquire, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -328,35 +344,42 @@ var outcomeCodes = [...]string{Success: "s", Failure: "f", Ignored: "i"}
 
 // Report implements Store.
 func (s *RedisStore) Report(ctx context.Context, name string, p Policy, reports []Report) (ReportResult, error) {
-	state, window, probes := s.Keys(name)
 	args, err := s.reportArgs(name, p, reports)
 	if err != nil {
 		return ReportResult{}, err
 	}
-	reply, err := s.call(ctx, s.scripts.report, []string{state, window, probes}, args...)
+	reply, err := s.call(ctx, s.scripts.report, s.keysOf(name).all, args...)
 	if err != nil {
 		return ReportResult{}, err
 	}
 	return parseReportReply(name, reply)
 }
 
-// policyArgs returns ARGV[3..12] of report.lua for a policy, formatted
-// once per policy (a breaker keeps one for its life).
-func (s *RedisStore) policyArgs(p Policy) []any {
+// scriptPolicy is a policy's arguments to the scripts, formatted once per
+// policy (a breaker keeps one for its life).
+type scriptPolicy struct {
+	report  []any // ARGV[3..12] of report.lua
+	acquire []any // ARGV[3..4] of acquire.lua
+}
+
+func (s *RedisStore) policyArgs(p Policy) *scriptPolicy {
 	if v, ok := s.policies.Load(p); ok {
-		return v.([]any)
+		return v.(*scriptPolicy)
 	}
-	args := []any{p.FailureThreshold,
-		strconv.FormatFloat(p.FailureRate, 'g', -1, 64), strconv.FormatFloat(p.SlowCallRate, 'g', -1, 64),
-		p.MinimumCalls, ms(p.Window), p.WindowBuckets, ms(p.OpenTimeout),
-		strconv.FormatFloat(p.OpenTimeoutGrowth, 'g', -1, 64), ms(p.MaxOpenTimeout), p.SuccessThreshold}
-	s.policies.Store(p, args)
-	return args
+	sp := &scriptPolicy{
+		report: []any{p.FailureThreshold,
+			strconv.FormatFloat(p.FailureRate, 'g', -1, 64), strconv.FormatFloat(p.SlowCallRate, 'g', -1, 64),
+			p.MinimumCalls, ms(p.Window), p.WindowBuckets, ms(p.OpenTimeout),
+			strconv.FormatFloat(p.OpenTimeoutGrowth, 'g', -1, 64), ms(p.MaxOpenTimeout), p.SuccessThreshold},
+		acquire: []any{p.HalfOpenMaxProbes, ms(p.ProbeLease)},
+	}
+	v, _ := s.policies.LoadOrStore(p, sp)
+	return v.(*scriptPolicy)
 }
 
 // reportArgs builds report.lua's ARGV.
 func (s *RedisStore) reportArgs(name string, p Policy, reports []Report) ([]any, error) {
-	policy := s.policyArgs(p)
+	policy := s.policyArgs(p).report
 	args := make([]any, 0, 5+len(policy)+6*len(reports))
 	lastError := ""
 	for _, r := range reports {
@@ -364,7 +387,7 @@ func (s *RedisStore) reportArgs(name string, p Policy, reports []Report) ([]any,
 			lastError = r.Error
 		}
 	}
-	args = append(args, s.channel, name)
+	args = append(args, s.keysOf(name).head...)
 	args = append(args, policy...)
 	args = append(args, truncateText(lastError, maxErrorText), s.incs.next(), len(reports))
 	for _, r := range reports {
