@@ -258,9 +258,9 @@ func (s *RedisStore) Keys(name string) (state, window, probes string) {
 // on its name alone, made once per name.
 type breakerKeys struct {
 	state, window, probes string
-	all     []string // KEYS of report, snapshot and override
-	acquire []string // KEYS of acquire
-	head    []any    // ARGV[1..2] of acquire, report and override: channel, name
+	all                   []string // KEYS of report, snapshot and override
+	acquire               []string // KEYS of acquire
+	head                  []any    // ARGV[1..2] of acquire, report and override: channel, name
 }
 
 func (s *RedisStore) keysOf(name string) *breakerKeys {
