@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -358,7 +359,7 @@ func (s *RedisStore) Report(ctx context.Context, name string, p Policy, reports 
 // scriptPolicy is a policy's arguments to the scripts, formatted once per
 // policy (a breaker keeps one for its life).
 type scriptPolicy struct {
-	report  []any // ARGV[3..12] of report.lua
+	report  []any // ARGV[3..4] of report.lua
 	acquire []any // ARGV[3..4] of acquire.lua
 }
 
@@ -366,11 +367,17 @@ func (s *RedisStore) policyArgs(p Policy) *scriptPolicy {
 	if v, ok := s.policies.Load(p); ok {
 		return v.(*scriptPolicy)
 	}
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	fields := []string{strconv.Itoa(p.FailureThreshold), f(p.FailureRate), f(p.SlowCallRate),
+		strconv.Itoa(p.MinimumCalls), strconv.FormatInt(ms(p.Window), 10), strconv.Itoa(p.WindowBuckets),
+		strconv.FormatInt(ms(p.OpenTimeout), 10), f(p.OpenTimeoutGrowth), strconv.FormatInt(ms(p.MaxOpenTimeout), 10),
+		strconv.Itoa(p.SuccessThreshold)}
+	window := 0
+	if p.usesWindow() {
+		window = 1
+	}
 	sp := &scriptPolicy{
-		report: []any{p.FailureThreshold,
-			strconv.FormatFloat(p.FailureRate, 'g', -1, 64), strconv.FormatFloat(p.SlowCallRate, 'g', -1, 64),
-			p.MinimumCalls, ms(p.Window), p.WindowBuckets, ms(p.OpenTimeout),
-			strconv.FormatFloat(p.OpenTimeoutGrowth, 'g', -1, 64), ms(p.MaxOpenTimeout), p.SuccessThreshold},
+		report:  []any{strings.Join(fields, "|"), window},
 		acquire: []any{p.HalfOpenMaxProbes, ms(p.ProbeLease)},
 	}
 	v, _ := s.policies.LoadOrStore(p, sp)
