@@ -479,3 +479,38 @@ func BenchmarkFastRecovery(b *testing.B) {
 	}
 	b.ReportMetric(float64(worst.Milliseconds()), "recovered-ms")
 }
+
+// The transition log's cost: a transition (an override, which also appends
+// to the log) next to a Strict closed-state call, alternating in every
+// iteration; INFO commandstats gives the Redis time of the XADD (and the
+// TYPE that guards its key) per transition.
+func BenchmarkTransitionLog(b *testing.B) {
+	srv := testredis.StartServer(b)
+	client := srv.Client()
+	br := benchBreaker(b, client, Config{StoreTimeout: time.Second})
+	store := br.store.(*RedisStore)
+	ctx := context.Background()
+	actions := [2]Action{ActionForceOpen, ActionReset}
+	before := commandStats(b, client)
+	var strict, transition time.Duration
+	n := 0
+	for b.Loop() {
+		t0 := time.Now()
+		if err := br.Do(ctx, succeeding); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if _, _, err := store.Override(ctx, "logged", actions[n%2]); err != nil {
+			b.Fatal(err)
+		}
+		strict, transition = strict+t1.Sub(t0), transition+time.Since(t1)
+		n++
+	}
+	after := commandStats(b, client)
+	logUsec := float64(after["xadd"].usec-before["xadd"].usec+after["type"].usec-before["type"].usec) / float64(n)
+	strictUs := float64(strict.Nanoseconds()) / 1e3 / float64(n)
+	b.ReportMetric(strictUs, "strict-µs")
+	b.ReportMetric(float64(transition.Nanoseconds())/1e3/float64(n), "transition-µs")
+	b.ReportMetric(logUsec, "log-server-µs")
+	b.ReportMetric(logUsec/strictUs, "log/strict")
+}

@@ -26,8 +26,9 @@ const maxErrorText = 256
 //
 // Background work starts with the first Breaker made on the store: one
 // Pub/Sub subscription to the events channel for the whole process (it
-// reconnects by itself), a flusher for Fast-mode reports, and, while Redis
-// is unreachable, a health check. Close stops it.
+// reconnects by itself), a flusher for Fast-mode reports, the heartbeat
+// (WithPresence), and, while Redis is unreachable, a health check. Close
+// stops it.
 type RedisStore struct {
 	client  redis.UniversalClient
 	prefix  string
@@ -40,6 +41,7 @@ type RedisStore struct {
 	flushBatch     int
 	maxQueue       int
 	healthInterval time.Duration
+	replica        string // WithPresence: this replica's name; "" for no heartbeat
 
 	lifeMu  sync.Mutex // guards started, closed and wg.Add
 	started bool
@@ -199,6 +201,9 @@ func (s *RedisStore) start() {
 	if first {
 		_ = s.background(s.subscribeLoop)
 		_ = s.background(s.flushLoop)
+		if s.replica != "" {
+			_ = s.background(s.presenceLoop)
+		}
 	}
 }
 
@@ -258,10 +263,10 @@ func (s *RedisStore) Keys(name string) (state, window, probes string) {
 // breakerKeys are a breaker's keys and the script arguments that depend
 // on its name alone, made once per name.
 type breakerKeys struct {
-	state, window, probes string
-	all                   []string // KEYS of report, snapshot and override
-	acquire               []string // KEYS of acquire
-	head                  []any    // ARGV[1..2] of acquire, report and override: channel, name
+	state, window, probes, log string
+	all                        []string // KEYS of report and override
+	acquire                    []string // KEYS of acquire
+	head                       []any    // ARGV[1..2] of acquire, report and override: channel, name
 }
 
 func (s *RedisStore) keysOf(name string) *breakerKeys {
@@ -269,11 +274,14 @@ func (s *RedisStore) keysOf(name string) *breakerKeys {
 		return v.(*breakerKeys)
 	}
 	state := s.prefix + ":{" + name + "}"
-	k := &breakerKeys{state: state, window: state + ":window", probes: state + ":probes", head: []any{s.channel, name}}
-	k.all, k.acquire = []string{k.state, k.window, k.probes}, []string{k.state, k.probes}
+	k := &breakerKeys{state: state, window: state + ":window", probes: state + ":probes", log: state + ":log", head: []any{s.channel, name}}
+	k.all, k.acquire = []string{k.state, k.window, k.probes, k.log}, []string{k.state, k.probes, k.log}
 	v, _ := s.keys.LoadOrStore(name, k)
 	return v.(*breakerKeys)
 }
+
+// LogKey returns the key of a breaker's log stream (see History).
+func (s *RedisStore) LogKey(name string) string { return s.keysOf(name).log }
 
 // LoadScripts loads every script into the server's script cache (SCRIPT
 // LOAD). Optional: scripts are loaded on first use anyway.
@@ -449,13 +457,13 @@ func (s *RedisStore) Snapshot(ctx context.Context, name string, p Policy) (Snaps
 	return r.snap, nil
 }
 
-// Override implements Store.
+// Override implements Store. The action is appended to the breaker's log
+// with the operator named in ctx (see ContextWithOperator).
 func (s *RedisStore) Override(ctx context.Context, name string, action Action) (Snapshot, []Transition, error) {
 	if int(action) >= len(actionNames) {
 		return Snapshot{}, nil, fmt.Errorf("dbreaker: override: invalid action %d", action)
 	}
-	state, window, probes := s.Keys(name)
-	reply, err := s.call(ctx, s.scripts.override, []string{state, window, probes}, s.channel, name, action.String(), s.incs.next())
+	reply, err := s.call(ctx, s.scripts.override, s.keysOf(name).all, s.channel, name, action.String(), s.incs.next(), OperatorFrom(ctx))
 	if err != nil {
 		return Snapshot{}, nil, err
 	}

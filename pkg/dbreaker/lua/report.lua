@@ -4,6 +4,7 @@
 -- KEYS[1]  state hash    <prefix>:{<name>}
 -- KEYS[2]  window hash   <prefix>:{<name>}:window
 -- KEYS[3]  probes zset   <prefix>:{<name>}:probes
+-- KEYS[4]  log stream    <prefix>:{<name>}:log
 -- ARGV[1]  events channel
 -- ARGV[2]  breaker name
 -- ARGV[3]  the policy, ten fields separated by '|':
@@ -52,7 +53,7 @@ end
 local L = lib()
 local now_ms, fmt, load, complete, save, reply, ensure_type, context, commit, window_sum =
   L.now_ms, L.fmt, L.load, L.complete, L.save, L.reply, L.ensure_type, L.context, L.commit, L.window_sum
-local ctx = context(KEYS[1], ARGV[1], ARGV[2], ARGV[6])
+local ctx = context(KEYS[1], ARGV[1], ARGV[2], ARGV[6], KEYS[4])
 local policy = {}
 for v in string.gmatch(ARGV[3], '[^|]+') do policy[#policy + 1] = tonumber(v) end
 local threshold, failure_rate, slow_rate, min_calls, window_ms, buckets = unpack(policy, 1, 6)
