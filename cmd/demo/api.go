@@ -78,13 +78,17 @@ func (s *statusOnly) Header() http.Header         { return s.header }
 func (s *statusOnly) Write(b []byte) (int, error) { return len(b), nil }
 func (s *statusOnly) WriteHeader(code int)        { s.status = code }
 
-// metricsHandler serves /metrics (and the probes, for the metrics port).
+// metricsHandler serves /metrics (and the probes, for the metrics port),
+// and the breaker console at /console/.
 func (s *service) metricsHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
+	if s.console != nil {
+		mux.Handle("/console/", http.StripPrefix("/console", s.console)) // the mux redirects /console here
+	}
 	return mux
 }
 

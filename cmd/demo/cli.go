@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"os/user"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -54,6 +56,7 @@ func runBreakers(ctx context.Context, args []string, getenv func(string) string,
 	fs := flag.NewFlagSet("demo breakers", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	create := fs.Bool("create", false, "act on a breaker no replica and no key knows yet")
+	by := fs.String("by", "", "who acts, recorded in the breaker's log (default: $USER, else the OS user)")
 	var pos []string
 	for rest := args; ; { // flags may come before or after the action and name
 		if err := fs.Parse(rest); err != nil {
@@ -101,7 +104,7 @@ func runBreakers(ctx context.Context, args []string, getenv func(string) string,
 	}
 	defer store.Close(context.Background())
 	if action == "list" {
-		return listBreakers(ctx, client, store, prefix, stdout, stderr)
+		return listBreakers(ctx, store, stdout, stderr)
 	}
 	name := pos[1]
 	if err := dbreaker.ValidateName(name); err != nil {
@@ -137,18 +140,40 @@ func runBreakers(ctx context.Context, args []string, getenv func(string) string,
 			"check the name, or add --create to make it\n", name, strings.Join(upstreamNames(), ", "))
 		return 2
 	}
+	octx, err := withOperator(ctx, *by, getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "demo breakers:", err)
+		return 2
+	}
 	b, err := openBreaker(store, name)
 	if err != nil {
 		fmt.Fprintln(stderr, "demo breakers:", err)
 		return 2
 	}
-	snap, err := overrides[action](b, ctx)
+	snap, err := overrides[action](b, octx)
 	if err != nil {
 		fmt.Fprintln(stderr, "demo breakers:", err)
 		return 1
 	}
 	fmt.Fprintf(stdout, "%s: %s (generation %d); every replica obeys\n", name, snap.State, snap.Generation)
 	return 0
+}
+
+// withOperator names who acts in the context of an override: --by, else
+// $USER, else the OS user.
+func withOperator(ctx context.Context, by string, getenv func(string) string) (context.Context, error) {
+	if by == "" {
+		by = getenv("USER")
+	}
+	if by == "" {
+		if u, err := user.Current(); err == nil {
+			by = u.Username
+		}
+	}
+	if by == "" {
+		return nil, errors.New("who acts is unknown: give --by NAME")
+	}
+	return dbreaker.ContextWithOperator(ctx, by)
 }
 
 // openBreaker opens a breaker on the store for administration.
@@ -159,12 +184,12 @@ func openBreaker(store *dbreaker.RedisStore, name string) (*dbreaker.Breaker, er
 // breakerKeys lists every Redis key of a breaker.
 func breakerKeys(store *dbreaker.RedisStore, name string) []string {
 	state, window, probes := store.Keys(name)
-	return []string{state, window, probes}
+	return []string{state, window, probes, store.LogKey(name)}
 }
 
 // listBreakers prints the shared state of every breaker known.
-func listBreakers(ctx context.Context, client *redis.Client, store *dbreaker.RedisStore, prefix string, stdout, stderr io.Writer) int {
-	names, err := breakerNames(ctx, client, prefix)
+func listBreakers(ctx context.Context, store *dbreaker.RedisStore, stdout, stderr io.Writer) int {
+	names, err := breakerNames(ctx, store)
 	if err != nil {
 		fmt.Fprintln(stderr, "demo breakers:", err)
 		return 1
@@ -194,20 +219,18 @@ func listBreakers(ctx context.Context, client *redis.Client, store *dbreaker.Red
 
 // breakerNames lists the service's upstreams and every breaker found in
 // Redis under the key prefix.
-func breakerNames(ctx context.Context, client *redis.Client, prefix string) ([]string, error) {
+func breakerNames(ctx context.Context, store *dbreaker.RedisStore) ([]string, error) {
+	found, err := store.BreakerNames(ctx)
+	if err != nil {
+		return nil, err
+	}
 	names := upstreamNames()
-	iter := client.Scan(ctx, 0, prefix+":{*}", 200).Iterator()
-	for iter.Next(ctx) {
-		key := iter.Val()
-		open, close := strings.IndexByte(key, '{'), strings.IndexByte(key, '}')
-		if open < 0 || close < open || close != len(key)-1 {
-			continue // :window and :probes keys
-		}
-		if name := key[open+1 : close]; !slices.Contains(names, name) && dbreaker.ValidateName(name) == nil {
+	for _, name := range found {
+		if !slices.Contains(names, name) {
 			names = append(names, name)
 		}
 	}
-	return names, iter.Err()
+	return names, nil
 }
 
 // runHealth GETs a URL and exits 0 on 200: a healthcheck for images that

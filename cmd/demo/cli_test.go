@@ -39,11 +39,12 @@ func TestBreakersCLI(t *testing.T) {
 		{"open foo:bar", 2, "", "add --create", 0},
 		{"reset foo:bar", 2, "", "no breaker foo:bar", 0},
 		{"delete foo:bar", 1, "", "no breaker foo:bar", 0},
-		{"--create open foo:bar", 0, "foo:bar: forced_open", "", 1},
-		{"list", 0, "\nfoo:bar    forced_open", "", 1},
-		{"close foo:bar", 0, "foo:bar: forced_closed", "", 1},
-		{"reset foo:bar --create", 0, "foo:bar: closed", "", 1},
-		{"delete foo:bar", 0, "foo:bar: deleted (1 keys)", "", 0},
+		{"--create open foo:bar", 0, "foo:bar: forced_open", "", 2}, // the state hash and the log
+		{"list", 0, "\nfoo:bar    forced_open", "", 2},
+		{"close foo:bar --by alice", 0, "foo:bar: forced_closed", "", 2},
+		{"--by bob\x07 reset foo:bar", 2, "", "operator name", 2},
+		{"reset foo:bar --create", 0, "foo:bar: closed", "", 2},
+		{"delete foo:bar", 0, "foo:bar: deleted (2 keys)", "", 0},
 		{"disable usda", 0, "usda: disabled", "", 0}, // the service's own: known without keys
 		{"delete usda", 2, "", "reset it instead", 0},
 		{"reset usda", 0, "usda: closed", "", 0},
@@ -64,5 +65,17 @@ func TestBreakersCLI(t *testing.T) {
 	var stdout bytes.Buffer
 	if code := runBreakers(context.Background(), []string{"list"}, env, &stdout, &bytes.Buffer{}); code != 0 || strings.Contains(stdout.String(), "foo:bar") {
 		t.Fatalf("list after delete: exit %d:\n%s", code, stdout.String())
+	}
+
+	// Who acted is in the breaker's log: --by, else $USER.
+	withUser := envOf(map[string]string{"REDIS_URL": "redis://" + testredis.Addr(), "CIRCUIT_BREAKER_KEY_PREFIX": prefix, "USER": "dave"})
+	for _, args := range [][]string{{"--create", "--by", "carol", "open", "baz"}, {"reset", "baz"}} {
+		if code := runBreakers(context.Background(), args, withUser, &bytes.Buffer{}, &bytes.Buffer{}); code != 0 {
+			t.Fatalf("breakers %q: exit %d", args, code)
+		}
+	}
+	h, err := store.History(context.Background(), "baz", 2)
+	if err != nil || len(h) != 2 || h[0].Operator != "dave" || h[0].Action != "reset" || h[1].Operator != "carol" || h[1].Action != "forced_open" {
+		t.Fatalf("baz's log: %+v, %v", h, err)
 	}
 }

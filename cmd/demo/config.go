@@ -3,12 +3,14 @@ package main
 import (
 	"fmt"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 
 	"github.com/healthagent/resilience/pkg/dbreaker"
+	"github.com/healthagent/resilience/pkg/dbreaker/console"
 	"github.com/healthagent/resilience/pkg/nutrition/postgres"
 )
 
@@ -49,6 +51,13 @@ type config struct {
 	AnthropicKey, AnthropicBaseURL, AnthropicModel string
 	USDAKey, USDABaseURL                           string
 	WebSearchURL                                   string
+
+	// ConsoleToken is CONSOLE_TOKEN: the bearer token of the actions of the
+	// breaker console (/console on the metrics port); empty: read-only.
+	ConsoleToken string
+	// ReplicaName is REPLICA_NAME: this replica in the console's list of
+	// replicas (its heartbeat); default <host name>:<process id>.
+	ReplicaName string
 }
 
 // Defaults, as the bot's plan gives them.
@@ -57,6 +66,23 @@ const (
 	defaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 	defaultMetricsPort = 8000
 )
+
+// defaultReplicaName is <host name>:<process id>, the host name cut to
+// what a replica name allows.
+func defaultReplicaName() string {
+	host, _ := os.Hostname()
+	host = strings.Map(func(r rune) rune {
+		if r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '.' || r == '_' || r == '-') {
+			return r
+		}
+		return -1
+	}, host)
+	if host == "" {
+		host = "replica"
+	}
+	suffix := ":" + strconv.Itoa(os.Getpid())
+	return host[:min(len(host), dbreaker.MaxNameLen-len(suffix))] + suffix
+}
 
 // envError names the variable, the value and what was expected.
 type envError struct {
@@ -263,6 +289,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 		WebSearchURL:     e.urlValue("WEB_SEARCH_URL", "", "http", "https"),
 	}
 	c.RedisURL, c.KeyPrefix = e.redisSettings()
+	c.ConsoleToken = e.str("CONSOLE_TOKEN", "")
+	if err := console.ValidateToken(c.ConsoleToken); err != nil {
+		e.fail("CONSOLE_TOKEN", "(hidden)", fmt.Sprintf("at least %d printable characters without spaces, or empty for a read-only console", console.MinTokenLen))
+	}
+	c.ReplicaName = e.str("REPLICA_NAME", defaultReplicaName())
+	if err := dbreaker.ValidateName(c.ReplicaName); err != nil {
+		e.fail("REPLICA_NAME", c.ReplicaName, "1 to 64 letters, digits or ._-:")
+	}
 	if err := postgres.ValidateSchema(c.Schema); err != nil {
 		e.fail("NUTRITION_SCHEMA", c.Schema, "a PostgreSQL identifier: lower-case letters, digits and _")
 	}

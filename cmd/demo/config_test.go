@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -142,6 +143,10 @@ func TestConfigNamesTheBadVariable(t *testing.T) {
 		{"REDIS_URL", "http://redis:6379"},
 		{"DATABASE_URL", "mysql://db/x"},
 		{"OPENAI_BASE_URL", "ftp://x"},
+		{"CONSOLE_TOKEN", "hunter2"}, // too short
+		{"CONSOLE_TOKEN", "a token with spaces in it"},
+		{"REPLICA_NAME", "demo 1"},
+		{"REPLICA_NAME", "{demo}"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
@@ -158,9 +163,25 @@ func TestConfigNamesTheBadVariable(t *testing.T) {
 }
 
 func TestConfigErrorsHidePasswords(t *testing.T) {
-	_, err := loadConfig(envOf(map[string]string{"DATABASE_URL": "mysql://user:hunter2@db/x"}))
-	if err == nil || strings.Contains(err.Error(), "hunter2") {
-		t.Fatalf("err = %v", err)
+	for _, env := range []map[string]string{
+		{"DATABASE_URL": "mysql://user:hunter2@db/x"},
+		{"CONSOLE_TOKEN": "hunter2"},
+	} {
+		_, err := loadConfig(envOf(env))
+		if err == nil || strings.Contains(err.Error(), "hunter2") {
+			t.Fatalf("err = %v", err)
+		}
+	}
+}
+
+func TestConfigConsole(t *testing.T) {
+	c, err := loadConfig(envOf(map[string]string{"CONSOLE_TOKEN": "0123456789abcdef", "REPLICA_NAME": "demo1"}))
+	if err != nil || c.ConsoleToken != "0123456789abcdef" || c.ReplicaName != "demo1" {
+		t.Fatalf("config %+v, %v", c, err)
+	}
+	c, err = loadConfig(envOf(nil))
+	if err != nil || c.ConsoleToken != "" || !strings.HasSuffix(c.ReplicaName, ":"+strconv.Itoa(os.Getpid())) {
+		t.Fatalf("defaults: token %q, replica %q, %v", c.ConsoleToken, c.ReplicaName, err)
 	}
 }
 

@@ -102,6 +102,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, ready chan<- [2]st
 	}
 	api := &http.Server{Handler: s.apiHandler(), ReadHeaderTimeout: 10 * time.Second}
 	met := &http.Server{Handler: s.metricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+	if s.console != nil { // its live streams end first, or Shutdown would wait for them
+		met.RegisterOnShutdown(func() { _ = s.console.Close(context.Background()) })
+	}
 	apiLn, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		s.close(context.Background())

@@ -17,6 +17,7 @@ import (
 	"github.com/healthagent/resilience/internal/fakeupstream"
 	"github.com/healthagent/resilience/pkg/chain"
 	"github.com/healthagent/resilience/pkg/dbreaker"
+	"github.com/healthagent/resilience/pkg/dbreaker/console"
 	"github.com/healthagent/resilience/pkg/metrics"
 	"github.com/healthagent/resilience/pkg/nutrition"
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
@@ -40,6 +41,7 @@ type service struct {
 	store    dbreaker.Store
 	rstore   *dbreaker.RedisStore // nil when breakers are in process
 	breakers []*dbreaker.Breaker  // empty when breakers are disabled
+	console  *console.Console     // the breaker console; nil when breakers are in process
 	guards   map[string]*chain.Guard
 
 	providers map[string]provider
@@ -76,6 +78,9 @@ func newService(ctx context.Context, cfg config, log *slog.Logger) (_ *service, 
 		log.Info("[UPSTREAMS] calling the real upstreams", "upstreams", cfg.Upstreams)
 	}
 	if err := s.connectBreakers(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.makeConsole(); err != nil {
 		return nil, err
 	}
 	if err := s.makeGuards(); err != nil {
@@ -251,7 +256,8 @@ func (s *service) connectRedis(ctx context.Context) error {
 	}
 	client := redis.NewClient(opts)
 	s.redis = client
-	if s.rstore, err = dbreaker.NewRedisStore(client, dbreaker.WithLogger(s.log), dbreaker.WithKeyPrefix(s.cfg.KeyPrefix)); err != nil {
+	if s.rstore, err = dbreaker.NewRedisStore(client, dbreaker.WithLogger(s.log), dbreaker.WithKeyPrefix(s.cfg.KeyPrefix),
+		dbreaker.WithPresence(s.cfg.ReplicaName)); err != nil {
 		client.Close()
 		return err
 	}
@@ -270,6 +276,26 @@ func (s *service) connectRedis(ctx context.Context) error {
 		return nil
 	}
 	s.log.Info("[CIRCUIT_BREAKER] breakers share state in Redis", "redis", redactURL(s.cfg.RedisURL))
+	return nil
+}
+
+// makeConsole makes the breaker console of the fleet, served on the
+// metrics port at /console/ (with breakers shared through Redis only).
+func (s *service) makeConsole() error {
+	if s.rstore == nil {
+		return nil
+	}
+	c, err := console.New(s.rstore, console.Config{Token: s.cfg.ConsoleToken}, console.WithLogger(s.log))
+	if err != nil {
+		return err
+	}
+	s.console = c
+	s.stop = append(s.stop, c.Close)
+	mode := "read-only: set CONSOLE_TOKEN for actions"
+	if s.cfg.ConsoleToken != "" {
+		mode = "actions need CONSOLE_TOKEN"
+	}
+	s.log.Info("[CONSOLE] breaker console on the metrics port at /console/", "mode", mode, "replica", s.cfg.ReplicaName)
 	return nil
 }
 

@@ -47,6 +47,17 @@ func TestGracefulShutdown(t *testing.T) {
 	case err := <-done:
 		t.Fatalf("serve: %v", err)
 	}
+	// Someone watches the breaker console: its live stream must not hold
+	// the shutdown up.
+	watch, err := http.Get("http://" + addrs[1] + "/console/api/events")
+	if err != nil || watch.StatusCode != http.StatusOK {
+		t.Fatalf("console stream: %v", err)
+	}
+	defer watch.Body.Close()
+	first := make([]byte, 64)
+	if _, err := io.ReadAtLeast(watch.Body, first, 1); err != nil {
+		t.Fatal(err)
+	}
 	// A slow Anthropic: the chat request is in flight when the stop comes.
 	if err := fake.SetFault(fakeupstream.Anthropic, fakeupstream.Fault{Latency: 300 * time.Millisecond}); err != nil {
 		t.Fatal(err)
@@ -77,6 +88,9 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Fatalf("serve returned %v", err)
+	}
+	if rest, err := io.ReadAll(watch.Body); err != nil {
+		t.Fatalf("the console stream did not end cleanly: %v (%q)", err, rest)
 	}
 	if _, err := http.Get("http://" + addrs[0] + "/healthz"); err == nil {
 		t.Fatal("the API still answers after shutdown")

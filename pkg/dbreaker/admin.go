@@ -40,7 +40,9 @@ func (b *Breaker) appliedSnapshot() Snapshot {
 	return s
 }
 
-// ForceOpen makes every replica reject every call until Reset.
+// ForceOpen makes every replica reject every call until Reset. Like the
+// other overrides, it is recorded in the breaker's log (RedisStore) with
+// the operator named in ctx (ContextWithOperator).
 func (b *Breaker) ForceOpen(ctx context.Context) (Snapshot, error) {
 	return b.override(ctx, ActionForceOpen)
 }
@@ -73,7 +75,8 @@ func (b *Breaker) override(ctx context.Context, a Action) (Snapshot, error) {
 		b.storeFailed("override", err)
 		return Snapshot{}, err
 	}
-	b.logger.Info("[CIRCUIT_BREAKER] override applied", "breaker", b.name, "action", a.String(), "state", s.State.String(), "gen", s.Generation)
+	b.logger.Info("[CIRCUIT_BREAKER] override applied", "breaker", b.name, "action", a.String(), "state", s.State.String(), "gen", s.Generation,
+		"by", OperatorFrom(ctx))
 	b.observe(now, epoch, start, s, transitions)
 	return s, nil
 }

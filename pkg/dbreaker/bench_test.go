@@ -2,10 +2,12 @@ package dbreaker
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -76,6 +78,13 @@ func countCommands(b *testing.B, c *redis.Client, run func()) {
 }
 
 func benchBreaker(b *testing.B, client *redis.Client, cfg Config) *Breaker {
+	return newBenchBreaker(b, client, cfg, true)
+}
+
+// newBenchBreaker makes a breaker of a name of its own; written: its state
+// hash exists (a Reset wrote it), as for a breaker that has seen a failure;
+// else it has only ever seen successes and Redis holds nothing for it.
+func newBenchBreaker(b *testing.B, client *redis.Client, cfg Config, written bool) *Breaker {
 	store, err := NewRedisStore(client, WithKeyPrefix("bench"), WithLogger(discardLogger()))
 	if err != nil {
 		b.Fatal(err)
@@ -84,12 +93,14 @@ func benchBreaker(b *testing.B, client *redis.Client, cfg Config) *Breaker {
 	if cfg.Consistency == Fast {
 		defer func() { waitCurrent(b, store) }()
 	}
-	br, err := New("bench-"+strconv.Itoa(b.N), store, cfg, WithLogger(discardLogger()))
+	br, err := New("bench-"+strconv.Itoa(b.N)+"-"+strconv.FormatBool(written), store, cfg, WithLogger(discardLogger()))
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := br.Reset(context.Background()); err != nil {
-		b.Fatal(err)
+	if written {
+		if _, err := br.Reset(context.Background()); err != nil {
+			b.Fatal(err)
+		}
 	}
 	return br
 }
@@ -328,28 +339,178 @@ func BenchmarkThroughput(b *testing.B) {
 	pingRate, strictRate := report("ping", &ping), report("strict", &strictT)
 	report("fast", &fastT)
 	b.ReportMetric(strictRate/pingRate, "strict/ping")
+	b.ReportMetric(float64(strictT.lat[len(strictT.lat)*99/100])/float64(ping.lat[len(ping.lat)*99/100]), "strict/ping-p99")
 }
 
-// Strict closed-state call against a raw PING, alternating in every
-// iteration so both see the same machine: the ratio is the figure.
+// One caller: a Strict closed-state call against a raw PING, alternating
+// in every iteration so both see the same machine; the ratio of the
+// medians is the figure. "written": the state hash exists; "successes
+// only": Redis holds nothing for the breaker.
 func BenchmarkStrictVersusPing(b *testing.B) {
+	for _, written := range []bool{true, false} {
+		name := map[bool]string{true: "written", false: "successes-only"}[written]
+		b.Run(name, func(b *testing.B) {
+			srv := testredis.StartServer(b)
+			client := srv.Client()
+			br := newBenchBreaker(b, client, Config{StoreTimeout: time.Second}, written)
+			ctx := context.Background()
+			_ = br.Do(ctx, succeeding) // load the scripts
+			var ping, strict []time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				if err := client.Ping(ctx).Err(); err != nil {
+					b.Fatal(err)
+				}
+				t1 := time.Now()
+				if err := br.Do(ctx, succeeding); err != nil {
+					b.Fatal(err)
+				}
+				ping, strict = append(ping, t1.Sub(t0)), append(strict, time.Since(t1))
+			}
+			slices.Sort(ping)
+			slices.Sort(strict)
+			p50 := func(d []time.Duration) time.Duration { return d[len(d)/2] }
+			b.ReportMetric(float64(p50(ping).Nanoseconds())/1e3, "ping-p50-µs")
+			b.ReportMetric(float64(p50(strict).Nanoseconds())/1e3, "strict-p50-µs")
+			b.ReportMetric(float64(p50(strict))/float64(p50(ping)), "strict/ping-p50")
+		})
+	}
+}
+
+// Redis commands and Redis CPU time per Strict call at 1, 8 and 96
+// concurrent callers on one breaker name (3 replicas of their own clients
+// from 8 callers on): group commit lets one script run decide many calls.
+func BenchmarkStrictCommandsPerCall(b *testing.B) {
+	for _, callers := range []int{1, 8, 96} {
+		b.Run("callers="+strconv.Itoa(callers), func(b *testing.B) {
+			srv := testredis.StartServer(b)
+			admin := srv.Client()
+			replicas := min(callers, replicaCount)
+			var breakers []*Breaker
+			for i := 0; i < replicas; i++ {
+				c := srv.Client(func(o *redis.Options) { o.PoolSize = callers })
+				breakers = append(breakers, benchBreaker(b, c, Config{StoreTimeout: 5 * time.Second}))
+			}
+			ctx := context.Background()
+			_ = breakers[0].Do(ctx, succeeding)
+			b.ResetTimer()
+			countCommands(b, admin, func() {
+				var next atomic.Int64
+				var wg sync.WaitGroup
+				for g := 0; g < callers; g++ {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for next.Add(1) <= int64(b.N) {
+							if err := breakers[g%replicas].Do(ctx, succeeding); err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					}()
+				}
+				wg.Wait()
+			})
+		})
+	}
+}
+
+// Fast mode after a store error: Redis fails every script for a moment, the
+// store degrades, a health check brings it back, and Fast mode admits
+// locally again. The figure is how long after the fault ends its
+// throughput is back to 20 × PING throughput from the same goroutines.
+func BenchmarkFastRecovery(b *testing.B) {
+	const goroutines, window = 8, 50 * time.Millisecond
+	srv := testredis.StartServer(b)
+	hook := &scriptFaults{}
+	client := srv.Client(func(o *redis.Options) { o.PoolSize = goroutines })
+	client.AddHook(hook)
+	store, err := NewRedisStore(client, WithKeyPrefix("recovery"), WithLogger(discardLogger()), WithHealthCheckInterval(100*time.Millisecond))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { store.Close(context.Background()) })
+	br, err := New("fast", store, Config{Consistency: Fast, StoreTimeout: time.Second}, WithLogger(discardLogger()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	waitCurrent(b, store)
+	ctx := context.Background()
+	rate := func(op func() error) float64 {
+		var n atomic.Int64
+		var wg sync.WaitGroup
+		start := time.Now()
+		for g := 0; g < goroutines; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for time.Since(start) < window {
+					if err := op(); err != nil {
+						b.Error(err)
+						return
+					}
+					n.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		return float64(n.Load()) / time.Since(start).Seconds()
+	}
+	fast := func() error { return br.Do(ctx, succeeding) }
+	var worst time.Duration
+	var after float64
+	for b.Loop() {
+		ping := rate(func() error { return client.Ping(ctx).Err() })
+		hook.set(func(c *redis.Cmd) { c.SetErr(errors.New("i/o timeout")) })
+		eventually(b, 10*time.Second, "the store to degrade", func() bool { _, _ = br.State(ctx); return store.Degraded() })
+		hook.clear()
+		healed := time.Now()
+		for {
+			after = rate(fast)
+			if after >= 20*ping {
+				break
+			}
+			if time.Since(healed) > 10*time.Second {
+				b.Fatalf("Fast mode at %.0f calls/s 10 s after recovery, PING %.0f", after, ping)
+			}
+		}
+		worst = max(worst, time.Since(healed))
+		b.ReportMetric(after/ping, "fast/ping-after")
+	}
+	b.ReportMetric(float64(worst.Milliseconds()), "recovered-ms")
+}
+
+// The transition log's cost: a transition (an override, which also appends
+// to the log) next to a Strict closed-state call, alternating in every
+// iteration; INFO commandstats gives the Redis time of the XADD (and the
+// TYPE that guards its key) per transition.
+func BenchmarkTransitionLog(b *testing.B) {
 	srv := testredis.StartServer(b)
 	client := srv.Client()
 	br := benchBreaker(b, client, Config{StoreTimeout: time.Second})
+	store := br.store.(*RedisStore)
 	ctx := context.Background()
-	var ping, strict time.Duration
+	actions := [2]Action{ActionForceOpen, ActionReset}
+	before := commandStats(b, client)
+	var strict, transition time.Duration
+	n := 0
 	for b.Loop() {
 		t0 := time.Now()
-		if err := client.Ping(ctx).Err(); err != nil {
-			b.Fatal(err)
-		}
-		t1 := time.Now()
 		if err := br.Do(ctx, succeeding); err != nil {
 			b.Fatal(err)
 		}
-		ping, strict = ping+t1.Sub(t0), strict+time.Since(t1)
+		t1 := time.Now()
+		if _, _, err := store.Override(ctx, "logged", actions[n%2]); err != nil {
+			b.Fatal(err)
+		}
+		strict, transition = strict+t1.Sub(t0), transition+time.Since(t1)
+		n++
 	}
-	b.ReportMetric(float64(ping.Microseconds())/float64(b.N), "ping-µs")
-	b.ReportMetric(float64(strict.Microseconds())/float64(b.N), "strict-µs")
-	b.ReportMetric(float64(strict)/float64(ping), "strict/ping")
+	after := commandStats(b, client)
+	logUsec := float64(after["xadd"].usec-before["xadd"].usec+after["type"].usec-before["type"].usec) / float64(n)
+	strictUs := float64(strict.Nanoseconds()) / 1e3 / float64(n)
+	b.ReportMetric(strictUs, "strict-µs")
+	b.ReportMetric(float64(transition.Nanoseconds())/1e3/float64(n), "transition-µs")
+	b.ReportMetric(logUsec, "log-server-µs")
+	b.ReportMetric(logUsec/strictUs, "log/strict")
 }

@@ -43,30 +43,36 @@ func redisHarness(t *testing.T) storeHarness {
 	return storeHarness{store: store, advance: redisAdvance(client), unit: 250 * time.Millisecond}
 }
 
-// redisAdvance waits until Redis' own clock has moved forward by d.
+// redisAdvance returns waitRedisTime on client, for harnesses.
 func redisAdvance(client redis.UniversalClient) func(t *testing.T, d time.Duration) {
 	return func(t *testing.T, d time.Duration) {
 		t.Helper()
-		ctx := context.Background()
-		start, err := client.Time(ctx).Result()
+		waitRedisTime(t, client, d)
+	}
+}
+
+// waitRedisTime waits until Redis' own clock has moved forward by d.
+func waitRedisTime(t testing.TB, client redis.UniversalClient, d time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	start, err := client.Time(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := start.Add(d + time.Millisecond)
+	deadline := time.Now().Add(d + 10*time.Second)
+	for {
+		now, err := client.Time(ctx).Result()
 		if err != nil {
 			t.Fatal(err)
 		}
-		target := start.Add(d + time.Millisecond)
-		deadline := time.Now().Add(d + 10*time.Second)
-		for {
-			now, err := client.Time(ctx).Result()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !now.Before(target) {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("Redis clock did not reach %v", target)
-			}
-			time.Sleep(min(target.Sub(now), 5*time.Millisecond))
+		if !now.Before(target) {
+			return
 		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Redis clock did not reach %v", target)
+		}
+		time.Sleep(min(target.Sub(now), 5*time.Millisecond))
 	}
 }
 

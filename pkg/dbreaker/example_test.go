@@ -126,8 +126,8 @@ func ExampleNewRedisStore() {
 		}
 		defer store.Close(ctx)
 		state, window, probes := store.Keys("usda")
-		client.Del(ctx, state, window, probes) // start from a known state, and leave nothing behind
-		defer client.Del(ctx, state, window, probes)
+		client.Del(ctx, state, window, probes, store.LogKey("usda")) // start from a known state, and leave nothing behind
+		defer client.Del(ctx, state, window, probes, store.LogKey("usda"))
 		// A store call slower than StoreTimeout is decided by the replica
 		// alone; give Redis room on a busy machine.
 		b, _ := dbreaker.New("usda", store, dbreaker.Config{StoreTimeout: time.Second}, quiet)
@@ -144,4 +144,37 @@ func ExampleNewRedisStore() {
 	// replica 0: open=true
 	// replica 1: open=true
 	// replica 2: open=true
+}
+
+// An operator's action is recorded in the breaker's log with the name the
+// context carries; History reads the log, newest first.
+func ExampleRedisStore_History() {
+	ctx := context.Background()
+	client := redis.NewClient(&redis.Options{Addr: testredis.Addr(), ContextTimeoutEnabled: true})
+	defer client.Close()
+	store, err := dbreaker.NewRedisStore(client, dbreaker.WithKeyPrefix("example:History"))
+	if err != nil {
+		panic(err)
+	}
+	defer store.Close(ctx)
+	state, window, probes := store.Keys("web")
+	client.Del(ctx, state, window, probes, store.LogKey("web"))
+	defer client.Del(ctx, state, window, probes, store.LogKey("web"))
+	b, _ := dbreaker.New("web", store, dbreaker.Config{FailureThreshold: 1, StoreTimeout: time.Second}, quiet)
+	b.Do(ctx, func(context.Context) error { return errors.New("503 from https://search.example/?key=SECRET") })
+	octx, err := dbreaker.ContextWithOperator(ctx, "Ada Lovelace")
+	if err != nil {
+		panic(err)
+	}
+	b.ForceClosed(octx)
+	entries, _ := store.History(ctx, "web", 10)
+	for _, e := range entries {
+		fmt.Printf("gen %d: %s -> %s %s %q %q\n", e.Generation, e.From, e.To, e.Action, e.Operator, e.Error)
+	}
+	_, err = dbreaker.ContextWithOperator(ctx, "")
+	fmt.Println(err)
+	// Output:
+	// gen 2: open -> forced_closed forced_closed "Ada Lovelace" ""
+	// gen 1: closed -> open  "" "503 from https://search.example/?REDACTED"
+	// dbreaker: invalid operator name: empty
 }

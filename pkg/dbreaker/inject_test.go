@@ -21,21 +21,28 @@ type scriptFaults struct {
 func (h *scriptFaults) set(f func(*redis.Cmd)) { h.fault.Store(&f) }
 func (h *scriptFaults) clear()                 { h.fault.Store(nil) }
 
-func (h *scriptFaults) apply(cmd redis.Cmder) {
+// apply rewrites cmd's reply if a fault is set and cmd runs a script, and
+// reports whether it did.
+func (h *scriptFaults) apply(cmd redis.Cmder) bool {
 	f := h.fault.Load()
 	c, ok := cmd.(*redis.Cmd)
 	if f == nil || !ok || !strings.HasPrefix(strings.ToLower(cmd.Name()), "eval") {
-		return
+		return false
 	}
 	(*f)(c)
+	return true
 }
 
 func (h *scriptFaults) DialHook(next redis.DialHook) redis.DialHook { return next }
 func (h *scriptFaults) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		_ = next(ctx, cmd) // the command's own error is read back below
-		h.apply(cmd)
-		return cmd.Err()
+		// A command's error is what the hook returns: pass the command's
+		// own on (NOSCRIPT, for one), or the fault's.
+		err := next(ctx, cmd)
+		if h.apply(cmd) {
+			return cmd.Err()
+		}
+		return err
 	}
 }
 func (h *scriptFaults) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {

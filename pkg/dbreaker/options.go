@@ -27,6 +27,7 @@ type options struct {
 	flushBatch     int
 	maxQueue       int
 	healthInterval time.Duration
+	replica        string
 
 	given []string // the names of the options given, in order
 }

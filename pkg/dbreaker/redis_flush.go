@@ -61,6 +61,7 @@ func (s *RedisStore) newQueue(b *Breaker) *reportQueue {
 	s.flusher.queues[q] = struct{}{}
 	s.flusher.mu.Unlock()
 	s.start()
+	s.wakeFlusher() // it ticks from now on
 	return q
 }
 
@@ -161,16 +162,24 @@ func (s *RedisStore) takeReleases() []release {
 	return out
 }
 
-// flushLoop flushes every FlushInterval, or early on request, until Close
-// (which does the last flush).
+// flushLoop flushes every FlushInterval while Fast-mode queues exist, and
+// early on request, until Close (which does the last flush). A store
+// without queues (Strict breakers only) sleeps until asked.
 func (s *RedisStore) flushLoop() {
 	t := time.NewTicker(s.flushInterval)
 	defer t.Stop()
 	for {
+		s.flusher.mu.Lock()
+		idle := len(s.flusher.queues) == 0
+		s.flusher.mu.Unlock()
+		tick := t.C
+		if idle {
+			tick = nil
+		}
 		select {
 		case <-s.stop:
 			return
-		case <-t.C:
+		case <-tick:
 		case <-s.flusher.signal:
 		}
 		_ = s.flushAll(context.Background(), false)
@@ -255,13 +264,12 @@ func (s *RedisStore) flush(ctx context.Context, queues []*reportQueue) error {
 	for i := range batches {
 		bt := &batches[i]
 		b := bt.q.b
-		state, window, probes := s.Keys(b.name)
 		args, err := s.reportArgs(b.name, b.policy, bt.reports)
 		if err != nil {
 			return err
 		}
 		bt.epoch, bt.start = b.epoch(), b.view.Load()
-		bt.keys, bt.args = []string{state, window, probes}, args
+		bt.keys, bt.args = s.keysOf(b.name).all, args
 		bt.cmd = s.scripts.report.EvalSha(ctx, pipe, bt.keys, args...)
 	}
 	for _, r := range releases {

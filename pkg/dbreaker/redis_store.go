@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,8 +26,9 @@ const maxErrorText = 256
 //
 // Background work starts with the first Breaker made on the store: one
 // Pub/Sub subscription to the events channel for the whole process (it
-// reconnects by itself), a flusher for Fast-mode reports, and, while Redis
-// is unreachable, a health check. Close stops it.
+// reconnects by itself), a flusher for Fast-mode reports, the heartbeat
+// (WithPresence), and, while Redis is unreachable, a health check. Close
+// stops it.
 type RedisStore struct {
 	client  redis.UniversalClient
 	prefix  string
@@ -39,6 +41,7 @@ type RedisStore struct {
 	flushBatch     int
 	maxQueue       int
 	healthInterval time.Duration
+	replica        string // WithPresence: this replica's name; "" for no heartbeat
 
 	lifeMu  sync.Mutex // guards started, closed and wg.Add
 	started bool
@@ -49,14 +52,14 @@ type RedisStore struct {
 	health   healthGuard
 	sub      subscription
 	flusher  flusher
-	policies sync.Map // Policy → its report.lua arguments
-	keys     sync.Map // breaker name → its three keys
+	policies sync.Map // Policy → *scriptPolicy
+	keys     sync.Map // breaker name → *breakerKeys
 }
 
 // NewRedisStore returns a store on client. It sends nothing to Redis. The
 // client stays the caller's to close, after the store's Close. It takes
-// WithLogger, WithKeyPrefix, WithFlushInterval, WithFlushBatch, WithMaxQueue
-// and WithHealthCheckInterval.
+// WithLogger, WithKeyPrefix, WithFlushInterval, WithFlushBatch,
+// WithMaxQueue, WithHealthCheckInterval and WithPresence.
 //
 // The client must let a context's deadline bound each command
 // (ContextTimeoutEnabled in go-redis' options): that is how StoreTimeout
@@ -68,7 +71,8 @@ func NewRedisStore(client redis.UniversalClient, opts ...Option) (*RedisStore, e
 	if client == nil {
 		return nil, invalid("client", nil, "NewRedisStore needs a Redis client")
 	}
-	o, err := resolve("NewRedisStore", opts, "WithLogger", "WithKeyPrefix", "WithFlushInterval", "WithFlushBatch", "WithMaxQueue", "WithHealthCheckInterval")
+	o, err := resolve("NewRedisStore", opts, "WithLogger", "WithKeyPrefix", "WithFlushInterval", "WithFlushBatch", "WithMaxQueue",
+		"WithHealthCheckInterval", "WithPresence")
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +90,7 @@ func NewRedisStore(client redis.UniversalClient, opts ...Option) (*RedisStore, e
 	s := &RedisStore{
 		client: client, prefix: o.prefix, scripts: scripts, logger: o.logger, incs: incs,
 		flushInterval: o.flushInterval, flushBatch: o.flushBatch, maxQueue: o.maxQueue, healthInterval: o.healthInterval,
-		stop: make(chan struct{}),
+		replica: o.replica, stop: make(chan struct{}),
 	}
 	s.channel = s.prefix + ":events"
 	s.sub.watchers = make(map[string][]*Breaker)
@@ -126,6 +130,9 @@ func (s *RedisStore) start() {
 	if first {
 		_ = s.background(s.subscribeLoop)
 		_ = s.background(s.flushLoop)
+		if s.replica != "" {
+			_ = s.background(s.presenceLoop)
+		}
 	}
 }
 
@@ -178,15 +185,32 @@ func (s *RedisStore) Channel() string { return s.channel }
 
 // Keys returns the state hash, window hash and probes ZSET keys of a breaker.
 func (s *RedisStore) Keys(name string) (state, window, probes string) {
-	if v, ok := s.keys.Load(name); ok {
-		k := v.(*[3]string)
-		return k[0], k[1], k[2]
-	}
-	state = s.prefix + ":{" + name + "}"
-	k := &[3]string{state, state + ":window", state + ":probes"}
-	s.keys.Store(name, k)
-	return k[0], k[1], k[2]
+	k := s.keysOf(name)
+	return k.state, k.window, k.probes
 }
+
+// breakerKeys are a breaker's keys and the script arguments that depend
+// on its name alone, made once per name.
+type breakerKeys struct {
+	state, window, probes, log string
+	all                        []string // KEYS of report and override
+	acquire                    []string // KEYS of acquire
+	head                       []any    // ARGV[1..2] of acquire, report and override: channel, name
+}
+
+func (s *RedisStore) keysOf(name string) *breakerKeys {
+	if v, ok := s.keys.Load(name); ok {
+		return v.(*breakerKeys)
+	}
+	state := s.prefix + ":{" + name + "}"
+	k := &breakerKeys{state: state, window: state + ":window", probes: state + ":probes", log: state + ":log", head: []any{s.channel, name}}
+	k.all, k.acquire = []string{k.state, k.window, k.probes, k.log}, []string{k.state, k.probes, k.log}
+	v, _ := s.keys.LoadOrStore(name, k)
+	return v.(*breakerKeys)
+}
+
+// LogKey returns the key of a breaker's log stream (see History).
+func (s *RedisStore) LogKey(name string) string { return s.keysOf(name).log }
 
 // LoadScripts loads every script into the server's script cache (SCRIPT
 // LOAD). Optional: scripts are loaded on first use anyway.
@@ -214,13 +238,15 @@ func (s *RedisStore) Acquire(ctx context.Context, name string, p Policy, token s
 // run: the group commit of calls that arrived together. The transitions
 // the run committed come with the first decision.
 func (s *RedisStore) acquireBatch(ctx context.Context, name string, p Policy, tokens []string) ([]Decision, error) {
-	state, _, probes := s.Keys(name)
+	k := s.keysOf(name)
 	args := make([]any, 0, 5+len(tokens))
-	args = append(args, s.channel, name, p.HalfOpenMaxProbes, ms(p.ProbeLease), s.incs.next())
+	args = append(args, k.head...)
+	args = append(args, s.policyArgs(p).acquire...)
+	args = append(args, s.incs.next())
 	for _, t := range tokens {
 		args = append(args, t)
 	}
-	reply, err := s.call(ctx, s.scripts.acquire, []string{state, probes}, args...)
+	reply, err := s.call(ctx, s.scripts.acquire, k.acquire, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -256,35 +282,48 @@ var outcomeCodes = [...]string{Success: "s", Failure: "f", Ignored: "i"}
 
 // Report implements Store.
 func (s *RedisStore) Report(ctx context.Context, name string, p Policy, reports []Report) (ReportResult, error) {
-	state, window, probes := s.Keys(name)
 	args, err := s.reportArgs(name, p, reports)
 	if err != nil {
 		return ReportResult{}, err
 	}
-	reply, err := s.call(ctx, s.scripts.report, []string{state, window, probes}, args...)
+	reply, err := s.call(ctx, s.scripts.report, s.keysOf(name).all, args...)
 	if err != nil {
 		return ReportResult{}, err
 	}
 	return parseReportReply(name, reply)
 }
 
-// policyArgs returns ARGV[3..12] of report.lua for a policy, formatted
-// once per policy (a breaker keeps one for its life).
-func (s *RedisStore) policyArgs(p Policy) []any {
+// scriptPolicy is a policy's arguments to the scripts, formatted once per
+// policy (a breaker keeps one for its life).
+type scriptPolicy struct {
+	report  []any // ARGV[3..4] of report.lua
+	acquire []any // ARGV[3..4] of acquire.lua
+}
+
+func (s *RedisStore) policyArgs(p Policy) *scriptPolicy {
 	if v, ok := s.policies.Load(p); ok {
-		return v.([]any)
+		return v.(*scriptPolicy)
 	}
-	args := []any{p.FailureThreshold,
-		strconv.FormatFloat(p.FailureRate, 'g', -1, 64), strconv.FormatFloat(p.SlowCallRate, 'g', -1, 64),
-		p.MinimumCalls, ms(p.Window), p.WindowBuckets, ms(p.OpenTimeout),
-		strconv.FormatFloat(p.OpenTimeoutGrowth, 'g', -1, 64), ms(p.MaxOpenTimeout), p.SuccessThreshold}
-	s.policies.Store(p, args)
-	return args
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	fields := []string{strconv.Itoa(p.FailureThreshold), f(p.FailureRate), f(p.SlowCallRate),
+		strconv.Itoa(p.MinimumCalls), strconv.FormatInt(ms(p.Window), 10), strconv.Itoa(p.WindowBuckets),
+		strconv.FormatInt(ms(p.OpenTimeout), 10), f(p.OpenTimeoutGrowth), strconv.FormatInt(ms(p.MaxOpenTimeout), 10),
+		strconv.Itoa(p.SuccessThreshold)}
+	window := 0
+	if p.usesWindow() {
+		window = 1
+	}
+	sp := &scriptPolicy{
+		report:  []any{strings.Join(fields, "|"), window},
+		acquire: []any{p.HalfOpenMaxProbes, ms(p.ProbeLease)},
+	}
+	v, _ := s.policies.LoadOrStore(p, sp)
+	return v.(*scriptPolicy)
 }
 
 // reportArgs builds report.lua's ARGV.
 func (s *RedisStore) reportArgs(name string, p Policy, reports []Report) ([]any, error) {
-	policy := s.policyArgs(p)
+	policy := s.policyArgs(p).report
 	args := make([]any, 0, 5+len(policy)+6*len(reports))
 	lastError := ""
 	for _, r := range reports {
@@ -292,7 +331,7 @@ func (s *RedisStore) reportArgs(name string, p Policy, reports []Report) ([]any,
 			lastError = r.Error
 		}
 	}
-	args = append(args, s.channel, name)
+	args = append(args, s.keysOf(name).head...)
 	args = append(args, policy...)
 	args = append(args, truncateText(lastError, maxErrorText), s.incs.next(), len(reports))
 	for _, r := range reports {
@@ -347,13 +386,13 @@ func (s *RedisStore) Snapshot(ctx context.Context, name string, p Policy) (Snaps
 	return r.snap, nil
 }
 
-// Override implements Store.
+// Override implements Store. The action is appended to the breaker's log
+// with the operator named in ctx (see ContextWithOperator).
 func (s *RedisStore) Override(ctx context.Context, name string, action Action) (Snapshot, []Transition, error) {
 	if int(action) >= len(actionNames) {
 		return Snapshot{}, nil, fmt.Errorf("dbreaker: override: invalid action %d", action)
 	}
-	state, window, probes := s.Keys(name)
-	reply, err := s.call(ctx, s.scripts.override, []string{state, window, probes}, s.channel, name, action.String(), s.incs.next())
+	reply, err := s.call(ctx, s.scripts.override, s.keysOf(name).all, s.channel, name, action.String(), s.incs.next(), OperatorFrom(ctx))
 	if err != nil {
 		return Snapshot{}, nil, err
 	}

@@ -129,6 +129,16 @@ func exercise(t *testing.T, storeA, storeB *RedisStore) {
 	if st := a.Stats(); st.StoreErrors != 0 {
 		t.Fatalf("%d store errors", st.StoreErrors)
 	}
+	// The fleet's readers: the log, the names, the heartbeats.
+	if h, err := storeA.History(ctx, "secure", 10); err != nil || len(h) < 5 {
+		t.Fatalf("History: %d entries, %v", len(h), err)
+	}
+	if names, err := storeA.BreakerNames(ctx); err != nil || len(names) != 1 {
+		t.Fatalf("BreakerNames: %q, %v", names, err)
+	}
+	if _, err := storeA.Replicas(ctx); err != nil {
+		t.Fatalf("Replicas: %v", err)
+	}
 }
 
 func TestRedisWithACLUserOverTLS(t *testing.T) {
@@ -148,8 +158,22 @@ func TestRedisWithACLUserOverTLS(t *testing.T) {
 	_, storeB := storeFromURL(t, url, clientTLS, prefix)
 	exercise(t, storeA, storeB)
 
-	// The ACL really limits the user: other keys and commands are refused.
+	// The heartbeat, under the same user.
 	ctx := context.Background()
+	present, err := NewRedisStore(clientA, WithKeyPrefix(prefix), WithLogger(discardLogger()), WithPresence("acl-replica"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { present.Close(context.Background()) })
+	if _, err := New("secure", present, Config{}, WithLogger(discardLogger())); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, roomy, "the heartbeat under the ACL user", func() bool {
+		rs, err := present.Replicas(ctx)
+		return err == nil && len(rs) == 1 && rs[0].Replica == "acl-replica"
+	})
+
+	// The ACL really limits the user: other keys and commands are refused.
 	if err := clientA.Set(ctx, "other:key", "x", 0).Err(); err == nil || !strings.Contains(err.Error(), "NOPERM") {
 		t.Fatalf("SET outside the prefix: %v, want NOPERM", err)
 	}

@@ -97,6 +97,16 @@ func supersedes(cur *view, epoch uint64, inc string, gen int64, state State, unt
 	}
 }
 
+// news reports whether what learn was given changes view cur: it
+// supersedes cur, or it is a read that began at cur (start) and differs
+// from it (a view ahead of Redis is replaced).
+func (b *Breaker) news(cur, start *view, epoch uint64, inc string, gen int64, state State, until time.Time) bool {
+	if supersedes(cur, epoch, inc, gen, state, until) {
+		return true
+	}
+	return start != nil && cur == start && (cur.inc != inc || cur.gen != gen || cur.state != state)
+}
+
 // learn merges state read from the store or announced by an event,
 // labelled with the event epoch current when the read began (a read that
 // straddles a change of epoch is labelled with the older one, so it is not
@@ -106,19 +116,13 @@ func supersedes(cur *view, epoch uint64, inc string, gen int64, state State, unt
 // from, so that view came from a forged or misdirected event). An event
 // passes start == nil: it is merged by supersedes alone.
 func (b *Breaker) learn(start *view, epoch uint64, inc string, state State, gen int64, until time.Time) {
-	cur := b.view.Load()
-	authoritative := start != nil && cur == start
-	if !authoritative && !supersedes(cur, epoch, inc, gen, state, until) {
-		return // older, or nothing new: skip the lock on the hot path
-	}
-	if authoritative && cur != nil && cur.epoch == epoch && cur.inc == inc && cur.gen == gen && cur.state == state &&
-		!cur.until.IsZero() && (until.IsZero() || !until.Before(cur.until)) {
-		return // the same state, and no earlier end
+	if !b.news(b.view.Load(), start, epoch, inc, gen, state, until) {
+		return // skip the lock on the hot path
 	}
 	b.viewMu.Lock()
 	defer b.viewMu.Unlock()
-	cur = b.view.Load()
-	if !(start != nil && cur == start) && !supersedes(cur, epoch, inc, gen, state, until) {
+	cur := b.view.Load()
+	if !b.news(cur, start, epoch, inc, gen, state, until) {
 		return
 	}
 	if cur != nil && cur.inc == inc && cur.gen == gen && cur.state == state && !cur.until.IsZero() && (until.IsZero() || cur.until.Before(until)) {

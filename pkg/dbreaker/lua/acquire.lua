@@ -3,6 +3,7 @@
 --
 -- KEYS[1]  state hash    <prefix>:{<name>}
 -- KEYS[2]  probes zset   <prefix>:{<name>}:probes
+-- KEYS[3]  log stream    <prefix>:{<name>}:log
 -- ARGV[1]  events channel
 -- ARGV[2]  breaker name
 -- ARGV[3]  half-open max probes
@@ -36,7 +37,7 @@ end
 local L = lib()
 local now_ms, fmt, load, complete, reply, ensure_type, context, commit =
   L.now_ms, L.fmt, L.load, L.complete, L.reply, L.ensure_type, L.context, L.commit
-local ctx = context(KEYS[1], ARGV[1], ARGV[2], ARGV[5])
+local ctx = context(KEYS[1], ARGV[1], ARGV[2], ARGV[5], KEYS[3])
 local s = load(KEYS[1], 5)
 if s.forced == 'forced_open' then
   return reply(s, 0, string.rep('|0|0|forced_open', k), ctx)

@@ -180,21 +180,42 @@ local function lib()
     if t ~= 'none' and t ~= want then redis.call('DEL', key) end
   end
 
-  -- ctx: what a write needs (the state key, channel, name, and the
-  -- incarnation a new hash takes; nil for a script that never writes) and
-  -- the transitions committed so far, as reply text.
-  local function context(state_key, channel, name, inc)
+  -- ctx: what a write needs (the state key, channel, name, the
+  -- incarnation a new hash takes, the log stream and who acts, for an
+  -- operator action; nil for a script that never writes) and the
+  -- transitions committed so far, as reply text.
+  local function context(state_key, channel, name, inc, log_key, by)
     if inc ~= nil and not incarnation(inc) then
       error('dbreaker: malformed incarnation argument ' .. tostring(inc))
     end
-    return {state_key = state_key, channel = channel, name = name, inc = inc, count = 0, transitions = ''}
+    return {state_key = state_key, channel = channel, name = name, inc = inc, log_key = log_key, by = by or '',
+      count = 0, transitions = ''}
+  end
+
+  -- Appends a transition, or an operator action, to the breaker's log: a
+  -- stream capped at about 1000 entries (MAXLEN ~ trims whole nodes, so a
+  -- few more may stay). Each entry holds the Redis time, from, to,
+  -- incarnation, generation, open_until_ms, the last error (redacted by the
+  -- caller), and for an operator action the action and who did it.
+  local function log(ctx, s, from, to, now, override)
+    ensure_type(ctx.log_key, 'stream')
+    local entry = {'XADD', ctx.log_key, 'MAXLEN', '~', '1000', '*', 'at_ms', fmt(now), 'from', from, 'to', to,
+      'inc', s.inc, 'gen', fmt(s.gen), 'open_until_ms', fmt(s.open_until_ms), 'error', s.last_error}
+    if override ~= nil then
+      table.insert(entry, 'action')
+      table.insert(entry, override)
+      table.insert(entry, 'by')
+      table.insert(entry, ctx.by)
+    end
+    redis.call(unpack(entry))
   end
 
   -- Commits a transition: bumps the generation, rewrites the hash, publishes
   -- the event {breaker, from, to, inc, gen, open_until_ms, at_ms[, override]}
   -- (at_ms: the Redis time of the transition, so a replica can tell how long
   -- the breaker stays open without trusting its own clock; override: the
-  -- operator action that caused it) and adds it to the reply. The caller has
+  -- operator action that caused it), appends it to the log and adds it to
+  -- the reply. The caller has
   -- completed s. A generation that would leave the integers Redis and Lua
   -- represent exactly starts a new incarnation at generation 1.
   local function commit(ctx, s, from, now, override)
@@ -206,6 +227,7 @@ local function lib()
     local to = effective(s)
     redis.call('PUBLISH', ctx.channel, cjson.encode({breaker = ctx.name, from = from,
       to = to, inc = s.inc, gen = s.gen, open_until_ms = s.open_until_ms, at_ms = now, override = override}))
+    log(ctx, s, from, to, now, override)
     ctx.count = ctx.count + 1
     ctx.transitions = ctx.transitions .. string.format('|%s|%s|%d|%d', from, to, s.gen, s.open_until_ms)
   end
@@ -228,5 +250,5 @@ local function lib()
     return calls, fails, slow, expired
   end
 
-  return {now_ms = now_ms, fmt = fmt, int_field = int_field, fresh = fresh, corrupt_state = corrupt_state, load = load, complete = complete, save = save, effective = effective, reply = reply, ensure_type = ensure_type, context = context, commit = commit, window_sum = window_sum}
+  return {now_ms = now_ms, fmt = fmt, int_field = int_field, fresh = fresh, corrupt_state = corrupt_state, load = load, complete = complete, save = save, effective = effective, reply = reply, ensure_type = ensure_type, context = context, log = log, commit = commit, window_sum = window_sum}
 end

@@ -3,10 +3,12 @@
 -- KEYS[1]  state hash    <prefix>:{<name>}
 -- KEYS[2]  window hash   <prefix>:{<name>}:window
 -- KEYS[3]  probes zset   <prefix>:{<name>}:probes
+-- KEYS[4]  log stream    <prefix>:{<name>}:log
 -- ARGV[1]  events channel
 -- ARGV[2]  breaker name
 -- ARGV[3]  action: reset | forced_open | forced_closed | disabled
 -- ARGV[4]  incarnation for a hash this script would have to create anew
+-- ARGV[5]  who acts: the operator's name ('' when not given)
 --
 -- Reply (see lib.lua): no own fields, full.
 -- reset clears counters, leases, the window and any override (closed, as
@@ -14,12 +16,13 @@
 -- the state machine closed, so counting resumes from zero. Setting the
 -- override already in force changes nothing, but is announced all the same.
 -- The event of an override says so (its "override" field), and replicas
--- take the state it announces whatever they held before.
+-- take the state it announces whatever they held before. Every action is
+-- appended to the log with the operator's name, a change or not.
 
 local L = lib()
-local now_ms, fresh, load, complete, effective, reply, context, commit =
-  L.now_ms, L.fresh, L.load, L.complete, L.effective, L.reply, L.context, L.commit
-local ctx = context(KEYS[1], ARGV[1], ARGV[2], ARGV[4])
+local now_ms, fresh, load, complete, effective, reply, context, log, commit =
+  L.now_ms, L.fresh, L.load, L.complete, L.effective, L.reply, L.context, L.log, L.commit
+local ctx = context(KEYS[1], ARGV[1], ARGV[2], ARGV[4], KEYS[4], ARGV[5])
 local action = ARGV[3]
 if action ~= 'reset' and action ~= 'forced_open' and action ~= 'forced_closed' and action ~= 'disabled' then
   return redis.error_reply('ERR dbreaker: unknown override action ' .. tostring(action))
@@ -46,6 +49,7 @@ else
   complete(KEYS[1], s)
   redis.call('PUBLISH', ctx.channel, cjson.encode({breaker = ctx.name, from = from, to = from,
     inc = s.inc, gen = s.gen, open_until_ms = s.open_until_ms, at_ms = now, override = action}))
+  log(ctx, s, from, from, now, action)
 end
 
 return reply(s, now, '', ctx, true)

@@ -4,21 +4,25 @@
 -- KEYS[1]  state hash    <prefix>:{<name>}
 -- KEYS[2]  window hash   <prefix>:{<name>}:window
 -- KEYS[3]  probes zset   <prefix>:{<name>}:probes
+-- KEYS[4]  log stream    <prefix>:{<name>}:log
 -- ARGV[1]  events channel
 -- ARGV[2]  breaker name
--- ARGV[3]  consecutive failure threshold (0: policy off)
--- ARGV[4]  failure rate threshold (0: off)
--- ARGV[5]  slow-call rate threshold (0: off)
--- ARGV[6]  minimum calls in the window before a rate can trip
--- ARGV[7]  window length, ms
--- ARGV[8]  window buckets
--- ARGV[9]  open timeout, ms
--- ARGV[10] open timeout growth factor per repeated trip (1: none)
--- ARGV[11] maximum open timeout, ms
--- ARGV[12] probe successes needed to close
--- ARGV[13] text of the last failure in this batch
--- ARGV[14] incarnation for a hash this script would have to create anew
--- ARGV[15] n, the number of reports; then n groups of six:
+-- ARGV[3]  the policy, ten fields separated by '|':
+--            consecutive failure threshold (0: policy off),
+--            failure rate threshold (0: off),
+--            slow-call rate threshold (0: off),
+--            minimum calls in the window before a rate can trip,
+--            window length in ms, window buckets,
+--            open timeout in ms,
+--            open timeout growth factor per repeated trip (1: none),
+--            maximum open timeout in ms,
+--            probe successes needed to close
+--          (one argument, formatted once per policy by the caller: every
+--          argument costs Redis time on every call)
+-- ARGV[4]  1 when the policy uses the sliding window (a rate), else 0
+-- ARGV[5]  text of the last failure in this batch
+-- ARGV[6]  incarnation for a hash this script would have to create anew
+-- ARGV[7]  n, the number of reports; then n groups of six:
 --          incarnation and generation the call was admitted in, probe token
 --          ('' if none), outcome (s|f|i), slow (0|1), count (calls folded
 --          together)
@@ -34,14 +38,14 @@
 -- Fast path: one success reported to a closed breaker without an override,
 -- no failure to reset and no window (or to no hash at all): nothing to
 -- change, nothing to write.
-if ARGV[15] == '1' and ARGV[19] == 's' and ARGV[4] == '0' and ARGV[5] == '0' and ARGV[18] == '' then
+if ARGV[7] == '1' and ARGV[11] == 's' and ARGV[4] == '0' and ARGV[10] == '' then
   local hot = redis.pcall('HMGET', KEYS[1], 'state', 'gen', 'forced', 'failures', 'inc')
-  if hot[1] == 'closed' and (hot[3] == false or hot[3] == '') and hot[4] == '0' and hot[2] == ARGV[17]
-      and (hot[5] == ARGV[16] or ARGV[16] == '' and hot[2] == '0') and canonical(hot[2]) and incarnation(hot[5]) then
+  if hot[1] == 'closed' and (hot[3] == false or hot[3] == '') and hot[4] == '0' and hot[2] == ARGV[9]
+      and (hot[5] == ARGV[8] or ARGV[8] == '' and hot[2] == '0') and canonical(hot[2]) and incarnation(hot[5]) then
     return 'closed||' .. hot[2] .. '|0|0|0|0|0|' .. hot[5] .. '|1|0|0'
   end
   if hot[1] == false and hot[2] == false and hot[3] == false and hot[4] == false and hot[5] == false
-      and ARGV[16] == '' and ARGV[17] == '0' then
+      and ARGV[8] == '' and ARGV[9] == '0' then
     return 'closed||0|0|0|0|0|0||1|0|0'
   end
 end
@@ -49,15 +53,12 @@ end
 local L = lib()
 local now_ms, fmt, load, complete, save, reply, ensure_type, context, commit, window_sum =
   L.now_ms, L.fmt, L.load, L.complete, L.save, L.reply, L.ensure_type, L.context, L.commit, L.window_sum
-local ctx = context(KEYS[1], ARGV[1], ARGV[2], ARGV[14])
-local threshold = tonumber(ARGV[3])
-local failure_rate = tonumber(ARGV[4])
-local slow_rate = tonumber(ARGV[5])
-local min_calls = tonumber(ARGV[6])
-local window_ms = tonumber(ARGV[7])
-local buckets = tonumber(ARGV[8])
-local success_threshold = tonumber(ARGV[12])
-local n = tonumber(ARGV[15])
+local ctx = context(KEYS[1], ARGV[1], ARGV[2], ARGV[6], KEYS[4])
+local policy = {}
+for v in string.gmatch(ARGV[3], '[^|]+') do policy[#policy + 1] = tonumber(v) end
+local threshold, failure_rate, slow_rate, min_calls, window_ms, buckets = unpack(policy, 1, 6)
+local open_timeout, growth, max_open_timeout, success_threshold = unpack(policy, 7, 10)
+local n = tonumber(ARGV[7])
 local use_window = failure_rate > 0 or slow_rate > 0
 local width = math.floor(window_ms / buckets)
 
@@ -79,10 +80,9 @@ local function transition(to, from)
   s.successes = 0
   if to == 'open' then
     s.trips = s.trips + 1
-    local d = tonumber(ARGV[9])
-    local growth = tonumber(ARGV[10])
+    local d = open_timeout
     if growth > 1 and s.trips > 1 then d = d * math.pow(growth, s.trips - 1) end
-    d = math.min(d, tonumber(ARGV[11]))
+    d = math.min(d, max_open_timeout)
     s.opened_at_ms = clock()
     s.open_until_ms = now + math.floor(d)
   else
@@ -128,7 +128,7 @@ local function release(token)
 end
 
 for i = 0, n - 1 do
-  local base = 16 + i * 6
+  local base = 8 + i * 6
   local inc = ARGV[base]
   local gen = tonumber(ARGV[base + 1])
   local token = ARGV[base + 2]
@@ -144,7 +144,7 @@ for i = 0, n - 1 do
       local fails = 0
       if outcome == 'f' then
         s.failures = s.failures + count
-        s.last_error = ARGV[13]
+        s.last_error = ARGV[5]
         changed.failures, changed.last_error = true, true
         fails = count
       elseif s.failures ~= 0 then
@@ -162,7 +162,7 @@ for i = 0, n - 1 do
     else
       applied = applied + count
       if outcome == 'f' or (outcome == 's' and slow == 1 and slow_rate > 0) then
-        if outcome == 'f' then s.last_error = ARGV[13] end
+        if outcome == 'f' then s.last_error = ARGV[5] end
         transition('open', 'half_open')
       elseif outcome == 's' then
         s.successes = s.successes + 1
