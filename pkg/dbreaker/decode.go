@@ -32,15 +32,22 @@ func newReplyFields(s string) *replyFields { return &replyFields{rest: s, more: 
 // take reports whether one more field can be read, and counts it; a
 // missing one is the error.
 func (f *replyFields) take() bool {
-	if f.err != nil {
-		return false
+	if f.err == nil && f.more {
+		f.n++
+		return true
 	}
-	if !f.more {
+	f.missing()
+	return false
+}
+
+// missing records a missing field; kept out of take, so that take is
+// inlined on the path of every reply.
+//
+//go:noinline
+func (f *replyFields) missing() {
+	if f.err == nil {
 		f.err = replyErr("field %d missing", f.n+1)
-		return false
 	}
-	f.n++
-	return true
 }
 
 func (f *replyFields) next() string {
