@@ -113,11 +113,29 @@ type Rejection interface {
 	Rejected() bool
 }
 
-// IsRejection reports whether err, or an error it wraps, is a Rejection
-// that says it was refused.
+// IsRejection reports whether err, or an error it wraps (through Unwrap,
+// as errors.Is walks the tree), is a Rejection that says it was refused. It
+// allocates nothing: Execute asks it after every failed attempt.
 func IsRejection(err error) bool {
-	var r Rejection
-	return errors.As(err, &r) && r.Rejected()
+	for err != nil {
+		if r, ok := err.(Rejection); ok && r.Rejected() {
+			return true
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				if IsRejection(e) {
+					return true
+				}
+			}
+			return false
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // permanentError marks an error that must not be retried.

@@ -223,6 +223,9 @@ func (p *Policy) retrying(ctx context.Context, e RetryEvent) {
 	for _, o := range p.observers {
 		o.OnRetry(ctx, e)
 	}
+	if !p.logger.Enabled(ctx, slog.LevelWarn) {
+		return // the redaction below costs an allocation
+	}
 	p.logger.LogAttrs(ctx, slog.LevelWarn, "[RETRY] retrying after a failed attempt",
 		slog.String("upstream", e.Name),
 		slog.Int("attempt", e.Attempt),
@@ -233,11 +236,13 @@ func (p *Policy) retrying(ctx context.Context, e RetryEvent) {
 
 // giveUp logs and reports a stop with a retryable last error.
 func (p *Policy) giveUp(ctx context.Context, e *GiveUpError) error {
-	p.logger.LogAttrs(ctx, slog.LevelWarn, "[RETRY] giving up",
-		slog.String("upstream", p.name),
-		slog.Int("attempts", e.Attempts),
-		slog.String("reason", e.Reason.String()),
-		slog.String("error", redact.ErrorText(e.Err.Error())))
+	if p.logger.Enabled(ctx, slog.LevelWarn) {
+		p.logger.LogAttrs(ctx, slog.LevelWarn, "[RETRY] giving up",
+			slog.String("upstream", p.name),
+			slog.Int("attempts", e.Attempts),
+			slog.String("reason", e.Reason.String()),
+			slog.String("error", redact.ErrorText(e.Err.Error())))
+	}
 	return p.stop(ctx, e.Attempts, e.Reason, e)
 }
 
