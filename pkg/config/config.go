@@ -29,7 +29,7 @@ type Error struct {
 	// "retry"...); the message starts with it.
 	Package string
 	// Field names what is invalid: a field ("FailureThreshold",
-	// "USDAConfig.Timeout"), an option ("WithClock") or an argument.
+	// "steps[0].Guard"), an option ("WithClock") or an argument.
 	Field string
 	// Value is the value given (shortened or redacted where it could be
 	// long or hold a secret).
