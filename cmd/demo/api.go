@@ -23,6 +23,7 @@ import (
 	"github.com/healthagent/resilience/pkg/nutrition"
 	"github.com/healthagent/resilience/pkg/nutrition/meal"
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
+	"github.com/healthagent/resilience/pkg/redact"
 )
 
 // maxBody bounds request bodies (a photo in base64 included).
@@ -555,7 +556,7 @@ func viewOf(ctx context.Context, b *dbreaker.Breaker) breakerView {
 	v := breakerView{Name: b.Name(), Local: view.State.String(), Source: metrics.SourceOf(view.Local)}
 	snap, err := b.State(ctx)
 	if err != nil {
-		v.Error = dbreaker.RedactErrorText(err.Error())
+		v.Error = redact.ErrorText(err.Error())
 		v.State = v.Local
 		return v
 	}

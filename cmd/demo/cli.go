@@ -18,6 +18,7 @@ import (
 
 	"github.com/healthagent/resilience/internal/fakeupstream"
 	"github.com/healthagent/resilience/pkg/dbreaker"
+	"github.com/healthagent/resilience/pkg/redact"
 )
 
 // runUpstream serves the fake upstream alone (for docker-compose).
@@ -91,12 +92,12 @@ func runBreakers(ctx context.Context, args []string, getenv func(string) string,
 	}
 	if err := redisReachable(ctx, opts); err != nil {
 		fmt.Fprintf(stderr, "demo breakers: Redis at %s is not reachable (%v): breakers are shared through Redis only\n",
-			redactURL(redisURL), dbreaker.RedactErrorText(err.Error()))
+			redactURL(redisURL), redact.ErrorText(err.Error()))
 		return 1
 	}
 	client := redis.NewClient(opts)
 	defer client.Close()
-	store, err := dbreaker.NewRedisStore(client, dbreaker.WithStoreLogger(slog.New(slog.DiscardHandler)), dbreaker.WithKeyPrefix(prefix))
+	store, err := dbreaker.NewRedisStore(client, dbreaker.WithLogger(slog.New(slog.DiscardHandler)), dbreaker.WithKeyPrefix(prefix))
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -116,7 +117,7 @@ func runBreakers(ctx context.Context, args []string, getenv func(string) string,
 		fmt.Fprintln(stderr, "demo breakers:", err)
 		return 1
 	}
-	service := slices.Contains(upstreams, name)
+	service := slices.Contains(upstreamNames(), name)
 	if action == "delete" {
 		switch {
 		case service:
@@ -136,7 +137,7 @@ func runBreakers(ctx context.Context, args []string, getenv func(string) string,
 	}
 	if !service && stored == 0 && !*create {
 		fmt.Fprintf(stderr, "demo breakers: no breaker %s: it is not one of the service's (%s) and has no state in Redis; "+
-			"check the name, or add --create to make it\n", name, strings.Join(upstreams, ", "))
+			"check the name, or add --create to make it\n", name, strings.Join(upstreamNames(), ", "))
 		return 2
 	}
 	octx, err := withOperator(ctx, *by, getenv)
@@ -223,7 +224,7 @@ func breakerNames(ctx context.Context, store *dbreaker.RedisStore) ([]string, er
 	if err != nil {
 		return nil, err
 	}
-	names := slices.Clone(upstreams)
+	names := upstreamNames()
 	for _, name := range found {
 		if !slices.Contains(names, name) {
 			names = append(names, name)

@@ -11,7 +11,7 @@ import (
 
 	"github.com/healthagent/resilience/pkg/dbreaker"
 	"github.com/healthagent/resilience/pkg/dbreaker/console"
-	"github.com/healthagent/resilience/pkg/nutrition"
+	"github.com/healthagent/resilience/pkg/nutrition/postgres"
 )
 
 // config is the service's configuration, read from the environment. The
@@ -277,7 +277,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Upstreams:        e.oneOf("UPSTREAMS", "auto", "auto", "fake", "real"),
 		RequestTimeout:   e.duration("REQUEST_TIMEOUT", 3*time.Second, 100*time.Millisecond, 5*time.Minute),
 		DatabaseURL:      e.urlValue("DATABASE_URL", defaultDatabaseURL, "postgres", "postgresql"),
-		Schema:           e.str("NUTRITION_SCHEMA", nutrition.DefaultSchema),
+		Schema:           e.str("NUTRITION_SCHEMA", postgres.DefaultSchema),
 		OpenAIKey:        e.str("OPENAI_API_KEY", ""),
 		OpenAIBaseURL:    e.urlValue("OPENAI_BASE_URL", "", "http", "https"),
 		OpenAIModel:      e.str("OPENAI_MODEL", "gpt-4o-mini"),
@@ -297,12 +297,19 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if err := dbreaker.ValidateName(c.ReplicaName); err != nil {
 		e.fail("REPLICA_NAME", c.ReplicaName, "1 to 64 letters, digits or ._-:")
 	}
-	if err := nutrition.ValidateSchema(c.Schema); err != nil {
+	if err := postgres.ValidateSchema(c.Schema); err != nil {
 		e.fail("NUTRITION_SCHEMA", c.Schema, "a PostgreSQL identifier: lower-case letters, digits and _")
 	}
-	c.VisionPrimary, c.VisionPrimaryModel = e.visionModel("VISION_MODEL_PRIMARY", "openai", "openai", "anthropic")
-	other := map[string]string{"openai": "anthropic", "anthropic": "openai"}[c.VisionPrimary]
-	c.VisionFallback, c.VisionFallbackModel = e.visionModel("VISION_MODEL_FALLBACK", other, "openai", "anthropic", "none")
+	names := modelNames()
+	c.VisionPrimary, c.VisionPrimaryModel = e.visionModel("VISION_MODEL_PRIMARY", "openai", names...)
+	other := "none" // the fallback by default: the first other model
+	for _, n := range names {
+		if n != c.VisionPrimary {
+			other = n
+			break
+		}
+	}
+	c.VisionFallback, c.VisionFallbackModel = e.visionModel("VISION_MODEL_FALLBACK", other, append(names, "none")...)
 	if e.err == nil && c.VisionFallback == c.VisionPrimary {
 		e.fail("VISION_MODEL_FALLBACK", e.str("VISION_MODEL_FALLBACK", ""), "the other provider than VISION_MODEL_PRIMARY, or none")
 	}

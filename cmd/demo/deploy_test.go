@@ -119,8 +119,8 @@ func TestAlertRuleTestsUseRealLabelValues(t *testing.T) {
 		steps = append(steps, chain[1:]...)
 	}
 	known := map[string][]string{
-		"breaker":           upstreams,
-		"api":               upstreams,
+		"breaker":           upstreamNames(),
+		"api":               upstreamNames(),
 		"primary_api":       primaries,
 		"fallback_strategy": steps,
 		"component":         {degradedBreakerStore, degradedNutritionCache},

@@ -15,10 +15,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/healthagent/resilience/pkg/chain"
-	"github.com/healthagent/resilience/pkg/dbreaker"
 	"github.com/healthagent/resilience/pkg/nutrition"
 	"github.com/healthagent/resilience/pkg/nutrition/meal"
+	"github.com/healthagent/resilience/pkg/nutrition/postgres"
+	"github.com/healthagent/resilience/pkg/nutrition/refresh"
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
+	"github.com/healthagent/resilience/pkg/nutrition/usda"
+	"github.com/healthagent/resilience/pkg/nutrition/web"
+	"github.com/healthagent/resilience/pkg/redact"
 )
 
 // Nutrition facts: USDA → PostgreSQL cache → the embedded data → web search
@@ -36,6 +40,11 @@ type facts struct {
 	parser *meal.Parser
 	data   *sr24.Dataset
 	store  string // where the cache lives: "postgres" or "memory"
+
+	// The clients the chain's steps call.
+	usda  *usda.Client
+	cache *postgres.Store // nil without PostgreSQL
+	hc    *http.Client
 }
 
 // factsAnswer is what the API needs of an answer.
@@ -70,7 +79,7 @@ func (f *facts) embedded(ndb string) (factsAnswer, bool) {
 // seeded; else the embedded data alone, said in one log line) and builds
 // the chain and the meal parser.
 func (s *service) newFacts(ctx context.Context, hc *http.Client) (*facts, error) {
-	usda, err := nutrition.NewUSDAClient(nutrition.USDAConfig{APIKey: s.cfg.USDAKey, BaseURL: s.cfg.USDABaseURL, HTTPClient: hc})
+	client, err := usda.New(usda.Config{APIKey: s.cfg.USDAKey, BaseURL: s.cfg.USDABaseURL}, usda.WithHTTPClient(hc))
 	if err != nil {
 		return nil, err
 	}
@@ -78,39 +87,96 @@ func (s *service) newFacts(ctx context.Context, hc *http.Client) (*facts, error)
 	if err != nil {
 		return nil, err
 	}
-	f := &facts{store: "memory", parser: parser, data: s.data}
-	cfg := nutrition.ChainConfig{
-		USDA: usda, USDAGuard: s.guards["usda"],
-		Embedded: s.data,
-		Estimate: s.modelEstimate, EstimateGuard: s.guards["anthropic"],
-		Options: s.chainOptions,
-		Logger:  s.log,
-	}
-	if s.cfg.WebSearchURL != "" { // else the chain has no web step
-		web, err := nutrition.NewWebClient(s.cfg.WebSearchURL, hc)
-		if err != nil {
-			return nil, err
-		}
-		cfg.Web, cfg.WebGuard = web.Search, s.guards["web"]
-	}
+	f := &facts{store: "memory", parser: parser, data: s.data, usda: client, hc: hc}
+	s.facts = f
 	if store, err := s.openCache(ctx); err != nil {
 		s.log.Warn("[NUTRITION] PostgreSQL not reachable: nutrition comes from the embedded USDA data in memory",
-			"database", redactURL(s.cfg.DatabaseURL), "error", dbreaker.RedactErrorText(err.Error()))
+			"database", redactURL(s.cfg.DatabaseURL), "error", redact.ErrorText(err.Error()))
 	} else {
-		f.store, cfg.Cache, cfg.CacheGuard = "postgres", store, s.guards["postgres"]
+		f.store, f.cache = "postgres", store
 		if s.redis != nil {
-			s.startRefresher(store, usda)
+			s.startRefresher(store, client)
 		}
 	}
-	if f.chain, err = nutrition.NewChain(cfg); err != nil {
+	steps, err := s.nutritionSteps()
+	if err != nil {
+		return nil, err
+	}
+	var cfg nutrition.ChainConfig
+	if f.cache != nil {
+		cfg = nutrition.ChainConfig{Cache: f.cache, CacheGuard: s.guards["postgres"]}
+	}
+	if f.chain, err = nutrition.NewChain(steps, cfg, nutrition.WithLogger(s.log), nutrition.WithObserver(s.metrics.Fallbacks)); err != nil {
 		return nil, err
 	}
 	return f, nil
 }
 
+// nutritionSteps are the steps of the nutrition chain: the steps of the
+// sources in the order of the table of upstreams, then the first language
+// model's estimate (nutrition.NewChain adds the average dish).
+func (s *service) nutritionSteps() ([]nutrition.Step, error) {
+	var steps []nutrition.Step
+	for _, u := range upstreams {
+		if u.steps != nil {
+			more, err := u.steps(s)
+			if err != nil {
+				return nil, err
+			}
+			steps = append(steps, more...)
+		}
+	}
+	return append(steps, s.estimateStep()), nil
+}
+
+// usdaSteps is USDA FoodData Central's step; its answers are written
+// through to the cache.
+func (s *service) usdaSteps() ([]nutrition.Step, error) {
+	return []nutrition.Step{{Name: "usda", From: nutrition.FromUSDA, Guard: s.guards["usda"], Share: nutrition.DefaultRemoteShare,
+		Find: s.facts.usda.SearchFor, WriteThrough: true}}, nil
+}
+
+// cacheSteps are the cache's: PostgreSQL when it answered at start-up,
+// then the embedded USDA data in memory, which needs no I/O.
+func (s *service) cacheSteps() ([]nutrition.Step, error) {
+	var steps []nutrition.Step
+	if s.facts.store == "postgres" {
+		steps = append(steps, nutrition.Step{Name: "postgres", From: nutrition.FromCache, Guard: s.guards["postgres"],
+			Timeout: nutrition.DefaultCacheTimeout, Find: nutrition.ByText(s.facts.cache.Lookup)})
+	}
+	return append(steps, nutrition.EmbeddedStep(s.data)), nil
+}
+
+// webSteps is the web search's step, when WEB_SEARCH_URL is set; its
+// answers are written through to the cache.
+func (s *service) webSteps() ([]nutrition.Step, error) {
+	if s.cfg.WebSearchURL == "" {
+		return nil, nil
+	}
+	var opts []web.Option
+	if s.facts.hc != nil {
+		opts = append(opts, web.WithHTTPClient(s.facts.hc))
+	}
+	search, err := web.New(web.Config{BaseURL: s.cfg.WebSearchURL}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return []nutrition.Step{{Name: "web", From: nutrition.FromWeb, Guard: s.guards["web"], Share: nutrition.DefaultRemoteShare,
+		Find: nutrition.ByName(search.Search), WriteThrough: true}}, nil
+}
+
+// estimateStep is the first language model's estimate (see modelEstimate).
+func (s *service) estimateStep() nutrition.Step {
+	model := models()[0].name
+	return nutrition.Step{Name: "ai_estimate", From: nutrition.FromEstimate, Guard: s.guards[model], Share: nutrition.DefaultRemoteShare,
+		Find: nutrition.ByName(func(ctx context.Context, name string) (nutrition.Result, error) {
+			return s.modelEstimate(ctx, model, name)
+		}), Estimate: true}
+}
+
 // openCache connects to PostgreSQL, migrates and seeds the cache (several
 // replicas may do so at once: the store takes an advisory lock).
-func (s *service) openCache(ctx context.Context) (*nutrition.Store, error) {
+func (s *service) openCache(ctx context.Context) (*postgres.Store, error) {
 	db, err := sqlx.Open("postgres", s.cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
@@ -121,8 +187,8 @@ func (s *service) openCache(ctx context.Context) (*nutrition.Store, error) {
 	err = db.PingContext(pingCtx)
 	pingCancel()
 	if err == nil {
-		var store *nutrition.Store
-		if store, err = nutrition.NewStore(db, nutrition.Config{Schema: s.cfg.Schema}); err == nil {
+		var store *postgres.Store
+		if store, err = postgres.New(db, postgres.Config{Schema: s.cfg.Schema}); err == nil {
 			if _, err = store.Migrate(ctx); err == nil {
 				if _, err = store.Seed(ctx, s.data); err == nil {
 					s.registry.MustRegister(collectors.NewDBStatsCollector(db.DB, "nutrition"))
@@ -138,12 +204,12 @@ func (s *service) openCache(ctx context.Context) (*nutrition.Store, error) {
 
 // startRefresher refreshes cached USDA answers older than cacheTTL, one
 // replica at a time (a redsync mutex in Redis).
-func (s *service) startRefresher(store *nutrition.Store, usda *nutrition.USDAClient) {
+func (s *service) startRefresher(store *postgres.Store, client *usda.Client) {
 	fetch := func(ctx context.Context, query string) (nutrition.Result, error) {
-		return chain.Guarded(ctx, s.guards["usda"], func(ctx context.Context) (nutrition.Result, error) { return usda.Search(ctx, query) })
+		return chain.Execute(ctx, s.guards["usda"], func(ctx context.Context) (nutrition.Result, error) { return client.Search(ctx, query) })
 	}
-	r, err := nutrition.NewRefresher(store, redsync.New(goredis.NewPool(s.redis)), fetch,
-		nutrition.RefresherConfig{Source: nutrition.SourceUSDA, TTL: cacheTTL, Logger: s.log})
+	r, err := refresh.New(store, redsync.New(goredis.NewPool(s.redis)), fetch,
+		refresh.Config{Source: nutrition.SourceUSDA, TTL: cacheTTL}, refresh.WithLogger(s.log))
 	if err != nil {
 		s.log.Warn("[NUTRITION] no background refresh of cached answers", "error", err)
 		return
@@ -158,13 +224,13 @@ func (s *service) startRefresher(store *nutrition.Store, usda *nutrition.USDACli
 	s.stop = append(s.stop, func(context.Context) error { cancel(); ticker.Stop(); <-done; return nil })
 }
 
-// modelEstimate asks the text model for a food's nutrients per 100 g. An
-// answer that is not the JSON asked for is ErrNotFound: this step fails,
-// and the model's breaker (nutrition.Classify) does not count it.
-func (s *service) modelEstimate(ctx context.Context, name string) (nutrition.Result, error) {
+// modelEstimate asks a language model for a food's nutrients per 100 g.
+// An answer that is not the JSON asked for is ErrNotFound: this step
+// fails, and the model's breaker (nutrition.Classify) does not count it.
+func (s *service) modelEstimate(ctx context.Context, model, name string) (nutrition.Result, error) {
 	q := fmt.Sprintf(`Estimate the nutrients in 100 g of %q. Answer with JSON only: `+
 		`{"kcal":0,"protein_g":0,"carbohydrate_g":0,"fat_g":0}`, name)
-	answer, err := s.providers["anthropic"].ask(ctx, q, "")
+	answer, err := s.providers[model].ask(ctx, q, "")
 	if err != nil {
 		return nutrition.Result{}, err
 	}

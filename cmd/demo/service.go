@@ -21,25 +21,9 @@ import (
 	"github.com/healthagent/resilience/pkg/metrics"
 	"github.com/healthagent/resilience/pkg/nutrition"
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
+	"github.com/healthagent/resilience/pkg/redact"
 	"github.com/healthagent/resilience/pkg/retry"
 )
-
-// upstreams are the services the bot calls, one breaker and one Guard each
-// ("postgres" is the nutrition cache: its breaker skips it while it is down).
-var upstreams = []string{"openai", "anthropic", "usda", "web", "postgres"}
-
-// attemptTimeout bounds one call to an upstream: the plan's 5 s for USDA
-// and the web search, longer for the language models, short for the cache.
-func attemptTimeout(upstream string) time.Duration {
-	switch upstream {
-	case "openai", "anthropic":
-		return 20 * time.Second
-	case "postgres":
-		return nutrition.DefaultCacheTimeout
-	default:
-		return 5 * time.Second
-	}
-}
 
 // classify tells failures of an upstream from its answers, for the
 // breakers and the metrics alike: a food not found is an answer.
@@ -60,11 +44,10 @@ type service struct {
 	console  *console.Console     // the breaker console; nil when breakers are in process
 	guards   map[string]*chain.Guard
 
-	chainOptions []chain.Option
-	providers    map[string]provider
-	answers      *answerCache
-	data         *sr24.Dataset
-	facts        *facts
+	providers map[string]provider
+	answers   *answerCache
+	data      *sr24.Dataset
+	facts     *facts
 
 	fake *fakeupstream.Server // the in-process fake upstream, if any
 	stop []func(ctx context.Context) error
@@ -84,7 +67,6 @@ func newService(ctx context.Context, cfg config, log *slog.Logger) (_ *service, 
 	if s.metrics, err = metrics.New(s.registry); err != nil {
 		return nil, err
 	}
-	s.chainOptions = []chain.Option{chain.WithLogger(log), chain.WithObserver(s.metrics.Fallbacks)}
 	if s.data, err = sr24.Load(); err != nil {
 		return nil, err
 	}
@@ -118,24 +100,20 @@ func newService(ctx context.Context, cfg config, log *slog.Logger) (_ *service, 
 	return s, nil
 }
 
-// newProviders makes the language model clients: OPENAI_MODEL and
-// ANTHROPIC_MODEL answer questions; a model named in VISION_MODEL_PRIMARY
-// or VISION_MODEL_FALLBACK reads meals.
+// newProviders makes the language model clients: each model answers
+// questions with its own model (OPENAI_MODEL, ANTHROPIC_MODEL); a model
+// named in VISION_MODEL_PRIMARY or VISION_MODEL_FALLBACK reads meals.
 func (s *service) newProviders(hc *http.Client) map[string]provider {
 	c := s.cfg
-	newClient := map[string]func(model string) provider{
-		"openai":    func(m string) provider { return newOpenAI(c.OpenAIBaseURL, c.OpenAIKey, m, hc) },
-		"anthropic": func(m string) provider { return newAnthropic(c.AnthropicBaseURL, c.AnthropicKey, m, hc) },
-	}
-	text := map[string]string{"openai": c.OpenAIModel, "anthropic": c.AnthropicModel}
 	vision := map[string]string{c.VisionPrimary: c.VisionPrimaryModel, c.VisionFallback: c.VisionFallbackModel}
-	out := make(map[string]provider, len(text))
-	for name, model := range text {
-		p := newClient[name](model)
-		if vm := vision[name]; vm != "" && vm != model {
-			p = visionAndText{vision: newClient[name](vm), text: p}
+	out := make(map[string]provider)
+	for _, m := range models() {
+		model := m.model(c)
+		p := m.provider(c, model, hc)
+		if vm := vision[m.name]; vm != "" && vm != model {
+			p = visionAndText{vision: m.provider(c, vm, hc), text: p}
 		}
-		out[name] = p
+		out[m.name] = p
 	}
 	return out
 }
@@ -156,8 +134,8 @@ func (p visionAndText) ask(ctx context.Context, question, facts string) (string,
 // series of every chain at zero, so that the first failure or fallback of
 // each shows in rate() and increase().
 func (s *service) trackSeries() error {
-	for _, name := range upstreams {
-		if err := s.metrics.APIs.Track(name); err != nil {
+	for _, u := range upstreams {
+		if err := s.metrics.APIs.Track(u.name); err != nil {
 			return err
 		}
 	}
@@ -177,17 +155,13 @@ func (s *service) chainSteps() [][]string {
 		vision = append(vision, s.cfg.VisionFallback)
 	}
 	vision = append(vision, "estimate")
-	text := []string{"anthropic", "openai", "cached_answer", "friendly_error"}
-	facts := []string{"usda"}
-	if s.facts.store == "postgres" {
-		facts = append(facts, "postgres")
+	text := append(modelNames(), "cached_answer", "friendly_error")
+	var facts []string
+	steps, _ := s.nutritionSteps() // the service was built with them: no error
+	for _, st := range steps {
+		facts = append(facts, st.Name)
 	}
-	facts = append(facts, "embedded")
-	if s.cfg.WebSearchURL != "" {
-		facts = append(facts, "web")
-	}
-	facts = append(facts, "ai_estimate", "average_dish")
-	return [][]string{vision, text, facts}
+	return [][]string{vision, text, append(facts, "average_dish")}
 }
 
 // startFakeUpstream serves the fake upstream on a loopback port and points
@@ -229,7 +203,11 @@ func (s *service) startFakeUpstream(ctx context.Context) error {
 // Redis; then this replica joins the shared state.
 func (s *service) connectBreakers(ctx context.Context) error {
 	if s.cfg.BreakerStore == "memory" {
-		s.store = dbreaker.NewMemoryStore(nil)
+		store, err := dbreaker.NewMemoryStore()
+		if err != nil {
+			return err
+		}
+		s.store = store
 		s.log.Warn("[CIRCUIT_BREAKER] CIRCUIT_BREAKER_STORE=memory: breakers are per replica (in-process MemoryStore)")
 	} else if err := s.connectRedis(ctx); err != nil {
 		return err
@@ -242,12 +220,13 @@ func (s *service) connectBreakers(ctx context.Context) error {
 	if s.cfg.Consistency == "fast" {
 		consistency = dbreaker.Fast
 	}
-	for _, name := range upstreams {
+	for _, u := range upstreams {
+		name := u.name
 		b, err := dbreaker.New(name, s.store, dbreaker.Config{
 			FailureThreshold: s.cfg.FailureThreshold,
 			OpenTimeout:      s.cfg.OpenTimeout,
 			Consistency:      consistency,
-			ProbeLease:       attemptTimeout(name) + 10*time.Second,
+			ProbeLease:       u.attemptTimeout + 10*time.Second,
 			Classify:         classify,
 		}, dbreaker.WithLogger(s.log), dbreaker.WithObserver(s.metrics.Breakers))
 		if err != nil {
@@ -262,7 +241,7 @@ func (s *service) connectBreakers(ctx context.Context) error {
 		// the first scrape (scrapes read the breaker's view, never Redis).
 		if _, err := b.State(ctx); err != nil {
 			s.log.Warn("[CIRCUIT_BREAKER] could not read the shared state at start-up", "breaker", name,
-				"error", dbreaker.RedactErrorText(err.Error()))
+				"error", redact.ErrorText(err.Error()))
 		}
 	}
 	return nil
@@ -277,7 +256,7 @@ func (s *service) connectRedis(ctx context.Context) error {
 	}
 	client := redis.NewClient(opts)
 	s.redis = client
-	if s.rstore, err = dbreaker.NewRedisStore(client, dbreaker.WithStoreLogger(s.log), dbreaker.WithKeyPrefix(s.cfg.KeyPrefix),
+	if s.rstore, err = dbreaker.NewRedisStore(client, dbreaker.WithLogger(s.log), dbreaker.WithKeyPrefix(s.cfg.KeyPrefix),
 		dbreaker.WithPresence(s.cfg.ReplicaName)); err != nil {
 		client.Close()
 		return err
@@ -405,38 +384,40 @@ func (s *service) breaker(name string) *dbreaker.Breaker {
 // makeGuards wraps each upstream the same way: retry → breaker → timeout.
 func (s *service) makeGuards() error {
 	s.guards = make(map[string]*chain.Guard)
-	for _, name := range upstreams {
+	for _, u := range upstreams {
+		rc := retry.Config{MaxRetries: retry.NoRetries}
+		if u.retries {
+			rc = retry.Config{
+				MaxRetries: retry.Retries(s.cfg.RetryMax),
+				BaseDelay:  s.cfg.RetryBaseDelay,
+				MaxDelay:   max(30*time.Second, s.cfg.RetryBaseDelay),
+			}
+		}
 		budget, err := retry.NewBudget(retry.BudgetConfig{})
 		if err != nil {
 			return err
 		}
-		policy := &retry.Policy{
-			MaxRetries: s.cfg.RetryMax,
-			BaseDelay:  s.cfg.RetryBaseDelay,
-			MaxDelay:   max(30*time.Second, s.cfg.RetryBaseDelay),
-			Budget:     budget,
-			Logger:     s.log,
-		}
-		if s.cfg.RetryMax == 0 || name == "postgres" { // the cache is local: no retries
-			policy.MaxRetries = retry.NoRetries
-		}
-		cfg := chain.GuardConfig{
-			Name:           name,
-			Breaker:        s.breaker(name),
-			Retry:          policy,
-			AttemptTimeout: attemptTimeout(name),
-			Recorder:       s.metrics.APIs,
-		}
-		if cfg.Breaker == nil { // else the breaker's classifier counts, the same
-			cfg.Classify = classify
-		}
-		g, err := chain.NewGuard(cfg)
+		policy, err := retry.New(u.name, rc, retry.WithBudget(budget), retry.WithLogger(s.log))
 		if err != nil {
 			return err
 		}
-		s.guards[name] = g
+		cfg := chain.GuardConfig{Breaker: s.breaker(u.name), Retry: policy, AttemptTimeout: u.attemptTimeout}
+		if cfg.Breaker == nil { // else the breaker's classifier counts, the same
+			cfg.Classify = classify
+		}
+		g, err := chain.NewGuard(u.name, cfg, chain.WithObserver(s.metrics.APIs))
+		if err != nil {
+			return err
+		}
+		s.guards[u.name] = g
 	}
 	return nil
+}
+
+// chainOptions are the options of every chain: the service's logger and
+// the fallback metrics.
+func (s *service) chainOptions() []chain.Option {
+	return []chain.Option{chain.WithLogger(s.log), chain.WithObserver(s.metrics.Fallbacks)}
 }
 
 // close stops what the service started, in reverse order: breakers first

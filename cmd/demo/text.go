@@ -11,7 +11,8 @@ import (
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
 )
 
-// The text chain: Anthropic → OpenAI → a cached answer → a friendly error.
+// The text chain: the language models in the order of the table of
+// upstreams (Anthropic → OpenAI) → a cached answer → a friendly error.
 
 // friendlyError is the last step's answer: honest, and still an answer.
 const friendlyError = "Sorry, I can't reach my nutrition assistant right now. " +
@@ -99,21 +100,23 @@ func (s *service) ask(ctx context.Context, question string) (chatAnswer, error) 
 		step.Share = textShare
 		return step
 	}
-	steps := []chain.Step[string]{
-		llm("anthropic"),
-		llm("openai"),
-		{Name: "cached_answer", Degraded: true, Fn: func(context.Context) (string, error) { return s.answers.get(question) }},
-		{Name: "friendly_error", Degraded: true, Fn: func(context.Context) (string, error) { return friendlyError, nil }},
+	var steps []chain.Step[string]
+	for _, m := range models() { // in the order of the table of upstreams
+		steps = append(steps, llm(m.name))
 	}
-	c, err := chain.New("text", steps, s.chainOptions...)
+	steps = append(steps,
+		chain.Step[string]{Name: "cached_answer", Degraded: true, Fn: func(context.Context) (string, error) { return s.answers.get(question) }},
+		chain.Step[string]{Name: "friendly_error", Degraded: true, Fn: func(context.Context) (string, error) { return friendlyError, nil }},
+	)
+	c, err := chain.New("text", steps, s.chainOptions()...)
 	if err != nil {
 		return chatAnswer{}, err
 	}
-	res, err := c.Run(ctx)
+	res, err := c.Execute(ctx)
 	if err != nil {
 		return chatAnswer{}, err
 	}
-	if res.Index < 2 { // an LLM answered: keep it for when neither can
+	if res.Index < len(steps)-2 { // a model answered: keep it for when none can
 		s.answers.put(question, res.Value)
 	}
 	return chatAnswer{Answer: res.Value, ServedBy: res.Step, Degraded: res.Degraded}, nil

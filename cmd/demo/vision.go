@@ -78,11 +78,11 @@ func (s *service) see(ctx context.Context, photo []byte, mediaType, caption stri
 	steps = append(steps, chain.Step[mealVision]{Name: "estimate", Degraded: true, Fn: func(context.Context) (mealVision, error) {
 		return mealVision{Items: fromParser(items), Estimated: true}, nil
 	}})
-	c, err := chain.New("vision", steps, s.chainOptions...)
+	c, err := chain.New("vision", steps, s.chainOptions()...)
 	if err != nil {
 		return chain.Result[mealVision]{}, err
 	}
-	return c.Run(ctx)
+	return c.Execute(ctx)
 }
 
 // readModelMeal reads a model's meal JSON into items: each food's name is

@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/healthagent/resilience/pkg/retry"
+	"github.com/healthagent/resilience/pkg/clock"
 )
 
 // queries are the foods the virtual users ask about; each has a match in
@@ -27,7 +27,7 @@ type target interface {
 // reached. Each user sends a request, waits for the answer, pauses for a
 // think time drawn uniformly from [0.5, 1.5] × think, and starts again.
 type load struct {
-	clock   retry.Clock
+	clock   clock.Clock
 	think   time.Duration
 	seed    uint64
 	limit   int64 // 0: none
@@ -92,7 +92,7 @@ func (l *load) pause(ctx context.Context, stop <-chan struct{}, d time.Duration)
 }
 
 // every calls fn at each tick of period until stop closes.
-func every(clock retry.Clock, period time.Duration, stop <-chan struct{}, fn func(now time.Time)) {
+func every(clock clock.Clock, period time.Duration, stop <-chan struct{}, fn func(now time.Time)) {
 	for {
 		t := clock.NewTimer(period)
 		select {
@@ -106,7 +106,7 @@ func every(clock retry.Clock, period time.Duration, stop <-chan struct{}, fn fun
 }
 
 // at calls fn once when d has passed since start, unless stop closes first.
-func at(clock retry.Clock, start time.Time, d time.Duration, stop <-chan struct{}, fn func(now time.Time)) {
+func at(clock clock.Clock, start time.Time, d time.Duration, stop <-chan struct{}, fn func(now time.Time)) {
 	wait := d - clock.Now().Sub(start)
 	if wait > 0 {
 		t := clock.NewTimer(wait)

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/healthagent/resilience/pkg/retry"
+	"github.com/healthagent/resilience/pkg/clock"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/term"
 )
@@ -79,7 +79,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	stderr = &syncWriter{w: stderr} // the logger, the progress line and replica processes share it
 	e := &env{
 		cfg:      cfg,
-		clock:    retry.RealClock{},
+		clock:    clock.Real(),
 		stderr:   stderr,
 		logger:   slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 		progress: progress,

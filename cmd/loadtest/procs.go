@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/healthagent/resilience/pkg/retry"
+	"github.com/healthagent/resilience/pkg/clock"
 )
 
 // replicaEnv, when set, makes the tool a replica process: its value is the
@@ -216,7 +216,7 @@ func replicaProcess(ctx context.Context, raw string, in io.Reader, out, stderr i
 		fmt.Fprintf(stderr, "loadtest: %s: %v\n", replicaEnv, err)
 		return 2
 	}
-	clock := retry.RealClock{}
+	clock := clock.Real()
 	start := time.Unix(0, spec.Start)
 	level := slog.LevelWarn
 	if cfg.Verbose {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/healthagent/resilience/pkg/chain"
+	"github.com/healthagent/resilience/pkg/clock"
 	"github.com/healthagent/resilience/pkg/dbreaker"
 	"github.com/healthagent/resilience/pkg/retry"
 	"github.com/redis/go-redis/v9"
@@ -45,7 +46,7 @@ type crashHook func(r *replica, probeEnd time.Time) bool
 // guard and chain, as a separate process would have.
 type replica struct {
 	idx   int
-	clock retry.Clock
+	clock clock.Clock
 	start time.Time // the run's start: events are timed from it
 	sink  sink
 	crash crashHook
@@ -63,7 +64,7 @@ type replica struct {
 }
 
 // newReplica builds a replica. Close it when done.
-func newReplica(spec replicaSpec, clock retry.Clock, start time.Time, s sink, cache *answerCache, crash crashHook, logger *slog.Logger) (*replica, error) {
+func newReplica(spec replicaSpec, clock clock.Clock, start time.Time, s sink, cache *answerCache, crash crashHook, logger *slog.Logger) (*replica, error) {
 	c := &spec.Config
 	r := &replica{
 		idx: spec.Index, clock: clock, start: start, sink: s, crash: crash,
@@ -100,7 +101,10 @@ func newReplica(spec replicaSpec, clock retry.Clock, start time.Time, s sink, ca
 	switch spec.Mode {
 	case modeNone:
 	case modeLocal:
-		r.breaker, err = dbreaker.New(breakerName, dbreaker.NewMemoryStore(nil), bcfg, opts...)
+		var store *dbreaker.MemoryStore
+		if store, err = dbreaker.NewMemoryStore(); err == nil {
+			r.breaker, err = dbreaker.New(breakerName, store, bcfg, opts...)
+		}
 	case modeStrict, modeFast:
 		if spec.Mode == modeFast {
 			bcfg.Consistency = dbreaker.Fast
@@ -108,7 +112,7 @@ func newReplica(spec replicaSpec, clock retry.Clock, start time.Time, s sink, ca
 		r.client = redis.NewClient(&redis.Options{Addr: spec.RedisAddr, PoolSize: perHost, ContextTimeoutEnabled: true})
 		r.store, err = dbreaker.NewRedisStore(r.client,
 			dbreaker.WithKeyPrefix(spec.KeyPrefix),
-			dbreaker.WithStoreLogger(logger),
+			dbreaker.WithLogger(logger),
 			dbreaker.WithFlushInterval(c.FlushInterval),
 			dbreaker.WithHealthCheckInterval(250*time.Millisecond))
 		if err == nil {
@@ -122,29 +126,22 @@ func newReplica(spec replicaSpec, clock retry.Clock, start time.Time, s sink, ca
 		return nil, fmt.Errorf("loadtest: replica %d: %w", spec.Index, err)
 	}
 
-	policy := &retry.Policy{
-		MaxRetries: c.Retries,
-		BaseDelay:  c.RetryBase,
-		MaxDelay:   c.RetryMaxDelay,
-		Clock:      clock,
-		Rand:       lockedRand(c.Seed, uint64(spec.Index)+1<<32),
-	}
-	if c.Retries == 0 {
-		policy.MaxRetries = retry.NoRetries
-	}
-	// The next attempt's admission begins no sooner than the wait ends.
-	policy.OnRetry = func(ctx context.Context, e retry.RetryEvent) {
-		if tr := traceFrom(ctx); tr != nil {
-			tr.admitFrom = r.clock.Now().Add(e.Delay)
-		}
-	}
+	retryOpts := []retry.Option{retry.WithClock(clock), retry.WithRand(lockedRand(c.Seed, uint64(spec.Index)+1<<32)),
+		retry.WithLogger(quiet(logger)), retry.WithObserver(admission{r: r})}
 	if c.RetryBudget > 0 {
-		if policy.Budget, err = retry.NewBudget(retry.BudgetConfig{Ratio: c.RetryBudget, Clock: clock}); err != nil {
+		budget, err := retry.NewBudget(retry.BudgetConfig{Ratio: c.RetryBudget}, retry.WithClock(clock))
+		if err != nil {
 			r.Close(context.Background())
 			return nil, fmt.Errorf("loadtest: replica %d: %w", spec.Index, err)
 		}
+		retryOpts = append(retryOpts, retry.WithBudget(budget))
 	}
-	guard, err := chain.NewGuard(chain.GuardConfig{Name: breakerName, Breaker: r.breaker, Retry: policy, AttemptTimeout: c.AttemptTimeout, Clock: clock})
+	policy, err := retry.New(breakerName, retry.Config{MaxRetries: retry.Retries(c.Retries), BaseDelay: c.RetryBase, MaxDelay: c.RetryMaxDelay}, retryOpts...)
+	if err != nil {
+		r.Close(context.Background())
+		return nil, fmt.Errorf("loadtest: replica %d: %w", spec.Index, err)
+	}
+	guard, err := chain.NewGuard(breakerName, chain.GuardConfig{Breaker: r.breaker, Retry: policy, AttemptTimeout: c.AttemptTimeout}, chain.WithClock(clock))
 	if err != nil {
 		r.Close(context.Background())
 		return nil, fmt.Errorf("loadtest: replica %d: %w", spec.Index, err)
@@ -198,6 +195,19 @@ type trace struct {
 	admitFrom time.Time
 }
 
+// admission is a retry.Observer: the next attempt's admission begins no
+// sooner than the wait ends.
+type admission struct {
+	retry.NopObserver
+	r *replica
+}
+
+func (a admission) OnRetry(ctx context.Context, e retry.RetryEvent) {
+	if tr := traceFrom(ctx); tr != nil {
+		tr.admitFrom = a.r.clock.Now().Add(e.Delay)
+	}
+}
+
 type traceKey struct{}
 
 func traceFrom(ctx context.Context) *trace {
@@ -210,7 +220,7 @@ func (r *replica) serve(ctx context.Context, query string) {
 	tr := &trace{query: query}
 	ctx = context.WithValue(ctx, traceKey{}, tr)
 	t0 := r.clock.Now()
-	res, err := r.chain.Run(ctx)
+	res, err := r.chain.Execute(ctx)
 	e := event{Kind: kindRequest, Replica: r.idx, At: t0.Sub(r.start), Dur: r.clock.Now().Sub(t0),
 		Primary: tr.primary, CallDur: tr.callDur, Attempts: tr.attempts}
 	switch {

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/healthagent/resilience/internal/fakeupstream"
-	"github.com/healthagent/resilience/pkg/retry"
+	"github.com/healthagent/resilience/pkg/clock"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -25,7 +25,7 @@ const sampleEvery = 50 * time.Millisecond
 // env is what every run of one invocation shares.
 type env struct {
 	cfg      config
-	clock    retry.Clock
+	clock    clock.Clock
 	stderr   io.Writer
 	logger   *slog.Logger
 	progress bool   // print a progress line each second
@@ -57,7 +57,7 @@ func runAll(ctx context.Context, e *env) ([]modeRun, error) {
 }
 
 // runID names one invocation; the Redis keys of its runs start with it.
-func runID(clock retry.Clock) (string, error) {
+func runID(clock clock.Clock) (string, error) {
 	var b [4]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", fmt.Errorf("loadtest: run id: %w", err)
@@ -279,7 +279,7 @@ const stallPeriod = 10 * time.Millisecond
 // second or more tells of the machine, not of the breaker.
 type stallMeter struct{ worst atomic.Int64 }
 
-func (m *stallMeter) run(clock retry.Clock, stop <-chan struct{}) {
+func (m *stallMeter) run(clock clock.Clock, stop <-chan struct{}) {
 	for {
 		before := clock.Now()
 		t := clock.NewTimer(stallPeriod)

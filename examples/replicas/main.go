@@ -116,7 +116,10 @@ func storeFactory(ctx context.Context) (func() (dbreaker.Store, error), string, 
 	err = probe.Ping(pingCtx).Err()
 	probe.Close()
 	if err != nil {
-		shared := dbreaker.NewMemoryStore(nil)
+		shared, merr := dbreaker.NewMemoryStore()
+		if merr != nil {
+			return nil, "", merr
+		}
 		return func() (dbreaker.Store, error) { return shared, nil },
 			fmt.Sprintf("in-process MemoryStore (Redis at %s not reachable: %v)", opts.Addr, err), nil
 	}

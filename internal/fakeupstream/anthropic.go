@@ -134,12 +134,7 @@ func (s *Server) message(r *http.Request, c *call) reply {
 // readAnthropicContent reads a string or an array of blocks into in; on
 // invalid content it returns Anthropic's message, about path.
 func readAnthropicContent(in *chatInput, raw json.RawMessage, user bool, path string) (string, bool) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return "", true
-	}
-	var text string
-	if err := json.Unmarshal(raw, &text); err == nil {
-		in.addText(text, user)
+	if in.addPlain(raw, user) {
 		return "", true
 	}
 	var blocks []anthropicBlock

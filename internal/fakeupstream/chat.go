@@ -2,6 +2,7 @@ package fakeupstream
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"hash"
 	"hash/fnv"
 	"io"
@@ -45,6 +46,21 @@ func (in *chatInput) addText(text string, user bool) {
 		}
 		in.userText.WriteString(text)
 	}
+}
+
+// addPlain reads content that both APIs accept in the same form, none
+// (absent or null) or a plain string, and reports whether raw was such;
+// else the caller reads its own array of parts or blocks.
+func (in *chatInput) addPlain(raw json.RawMessage, user bool) bool {
+	if len(raw) == 0 || string(raw) == "null" {
+		return true
+	}
+	var text string
+	if err := json.Unmarshal(raw, &text); err != nil {
+		return false
+	}
+	in.addText(text, user)
+	return true
 }
 
 // addImageBase64 adds an image given as base64 and reports whether the

@@ -9,7 +9,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/healthagent/resilience/internal/clocktest"
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
 )
 
@@ -24,14 +26,14 @@ type testServer struct {
 	done chan string // the path of each request whose handler returned
 }
 
-func newTestServer(t *testing.T, cfg Config) *testServer {
+func newTestServer(t *testing.T, cfg Config, opts ...Option) *testServer {
 	t.Helper()
 	data, err := testData()
 	if err != nil {
 		t.Fatalf("loading sr24: %v", err)
 	}
 	cfg.Data = data
-	srv, err := New(cfg)
+	srv, err := New(cfg, opts...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -94,3 +96,33 @@ func decodeJSON(t *testing.T, body []byte, v any) {
 
 // tinyPNG is a 1×1 PNG, base64: an image for the AI upstreams.
 const tinyPNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+
+// waitLimit bounds every wait on a condition in these tests.
+const waitLimit = 10 * time.Second
+
+// waitDone waits until n more request handlers have returned.
+func (ts *testServer) waitDone(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.After(waitLimit)
+	for range n {
+		select {
+		case <-ts.done:
+		case <-deadline:
+			t.Fatalf("a request handler did not return within %v", waitLimit)
+		}
+	}
+}
+
+// drainDone forgets the requests finished so far.
+func (ts *testServer) drainDone() {
+	for {
+		select {
+		case <-ts.done:
+		default:
+			return
+		}
+	}
+}
+
+// newManualClock returns a clock whose time moves only on Advance.
+func newManualClock() *clocktest.Clock { return clocktest.New(time.Unix(1_700_000_000, 0)) }

@@ -92,12 +92,12 @@ func TestSeededErrorRateRepeats(t *testing.T) {
 func TestLatencyUsesTheClock(t *testing.T) {
 	run := func(t *testing.T) []time.Duration {
 		clock := newManualClock()
-		ts := newTestServer(t, Config{Seed: 9, Clock: clock, Faults: map[Upstream]Fault{USDA: {Latency: 2 * time.Second, Jitter: time.Second}}})
+		ts := newTestServer(t, Config{Seed: 9, Faults: map[Upstream]Fault{USDA: {Latency: 2 * time.Second, Jitter: time.Second}}}, WithClock(clock))
 		var delays []time.Duration
 		for range 5 {
 			result := make(chan httpResult, 1)
 			go func() { result <- ts.do(context.Background(), t, http.MethodGet, "/fdc/v1/food/5064", "", nil) }()
-			d := clock.waitTimer(t)
+			d := clock.AwaitTimer(t)
 			if d < 2*time.Second || d >= 3*time.Second {
 				t.Errorf("delay %v outside [2s, 3s)", d)
 			}
@@ -132,7 +132,7 @@ func TestLatencyUsesTheClock(t *testing.T) {
 
 func TestLatencyEndsWhenTheClientGivesUp(t *testing.T) {
 	clock := newManualClock()
-	ts := newTestServer(t, Config{Clock: clock, Faults: map[Upstream]Fault{Web: {Latency: time.Hour}}})
+	ts := newTestServer(t, Config{Faults: map[Upstream]Fault{Web: {Latency: time.Hour}}}, WithClock(clock))
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	res := ts.do(ctx, t, http.MethodGet, "/web/nutrition?q=egg", "", nil)

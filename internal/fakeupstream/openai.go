@@ -122,12 +122,7 @@ func (s *Server) chatCompletion(r *http.Request, c *call) reply {
 // readOpenAIContent reads a message's content, a string or an array of
 // parts, into in; on invalid content it returns OpenAI's message.
 func readOpenAIContent(in *chatInput, raw json.RawMessage, user bool) (string, bool) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return "", true
-	}
-	var text string
-	if err := json.Unmarshal(raw, &text); err == nil {
-		in.addText(text, user)
+	if in.addPlain(raw, user) {
 		return "", true
 	}
 	var parts []openAIPart

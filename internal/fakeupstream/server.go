@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/healthagent/resilience/pkg/clock"
+	"github.com/healthagent/resilience/pkg/config"
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
 )
 
@@ -42,9 +44,21 @@ type Config struct {
 
 	// Data is the food data behind every answer; nil means sr24.Load().
 	Data *sr24.Dataset
-	// Clock times the added latency and stamps answers; nil means
-	// SystemClock.
-	Clock Clock
+}
+
+// Option gives a Server a collaborator.
+type Option func(*options) error
+
+type options struct {
+	clock clock.Clock
+
+	given []string // the names of the options given, in order
+}
+
+// WithClock sets the clock that times the added latency and stamps
+// answers (default clock.Real()).
+func WithClock(c clock.Clock) Option {
+	return func(o *options) error { return config.Set("fakeupstream", &o.given, "WithClock", &o.clock, c) }
 }
 
 // Server is the fake upstream: an http.Handler serving the four wire
@@ -53,7 +67,7 @@ type Config struct {
 type Server struct {
 	keys     Config // only the API keys are read
 	data     *sr24.Dataset
-	clock    Clock
+	clock    clock.Clock
 	mux      *http.ServeMux
 	meals    *mealWriter
 	searches *searchCache
@@ -67,8 +81,12 @@ type Server struct {
 }
 
 // New returns a server configured by cfg, or an error naming the setting
-// at fault.
-func New(cfg Config) (*Server, error) {
+// at fault. It takes WithClock.
+func New(cfg Config, opts ...Option) (*Server, error) {
+	o := options{clock: clock.Real()}
+	if err := config.ApplyOptions("fakeupstream", "New", &o, &o.given, opts, "WithClock"); err != nil {
+		return nil, err
+	}
 	for u, f := range cfg.Faults {
 		if err := f.Validate(u); err != nil {
 			return nil, err
@@ -88,12 +106,9 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		keys:     Config{OpenAIKey: cfg.OpenAIKey, AnthropicKey: cfg.AnthropicKey, USDAKey: cfg.USDAKey},
 		data:     data,
-		clock:    cfg.Clock,
+		clock:    o.clock,
 		meals:    meals,
 		searches: newSearchCache(data),
-	}
-	if s.clock == nil {
-		s.clock = SystemClock{}
 	}
 	s.seed.Store(cfg.Seed)
 	for _, u := range Upstreams() {

@@ -59,6 +59,24 @@ func Open(t testing.TB) *sqlx.DB {
 	return connect(t, dsn)
 }
 
+// OpenAt returns a connection pool to the test database through another
+// address, such as a proxy's or one where nothing listens, without
+// pinging it; it is closed at cleanup.
+func OpenAt(t testing.TB, addr string) *sqlx.DB {
+	t.Helper()
+	u, err := url.Parse(DSN())
+	if err != nil {
+		t.Fatalf("testpg: %v", err)
+	}
+	u.Host = addr
+	db, err := sqlx.Open("postgres", u.String())
+	if err != nil {
+		t.Fatalf("testpg: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 // NewSchema creates a schema with a name unique to this test run and drops
 // it, with everything in it, at cleanup. It returns the schema's name,
 // which needs no quoting: lower-case letters, digits and underscores.

@@ -56,7 +56,7 @@ func BenchmarkChainFirstStepSucceeds(b *testing.B) {
 	ctx := context.Background()
 	c := threeSteps(b, answer)
 	for b.Loop() {
-		res, err := c.Run(ctx)
+		res, err := c.Execute(ctx)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -74,7 +74,7 @@ func BenchmarkChainFirstStepSucceedsWithMetrics(b *testing.B) {
 	}
 	c := threeSteps(b, answer, chain.WithObserver(m))
 	for b.Loop() {
-		res, err := c.Run(ctx)
+		res, err := c.Execute(ctx)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -95,7 +95,7 @@ func BenchmarkChainFirstStepSucceedsWithTimeouts(b *testing.B) {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		res, err := c.Run(ctx)
+		res, err := c.Execute(ctx)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -109,7 +109,7 @@ func BenchmarkChainFallback(b *testing.B) {
 	ctx := context.Background()
 	c := threeSteps(b, fails)
 	for b.Loop() {
-		res, err := c.Run(ctx)
+		res, err := c.Execute(ctx)
 		if err != nil || res.Index != 1 {
 			b.Fatal(res, err)
 		}
@@ -117,17 +117,21 @@ func BenchmarkChainFallback(b *testing.B) {
 	}
 }
 
-func newBenchGuard(b *testing.B, withBreaker bool, rec chain.Recorder) *chain.Guard {
+func newBenchGuard(b *testing.B, withBreaker bool, obs chain.Observer) *chain.Guard {
 	b.Helper()
-	cfg := chain.GuardConfig{Name: "openai", AttemptTimeout: 20 * time.Second, Retry: &retry.Policy{}, Recorder: rec}
+	cfg := chain.GuardConfig{AttemptTimeout: 20 * time.Second, Retry: newPolicy(b, "openai", retry.Config{})}
+	var opts []chain.Option
+	if obs != nil {
+		opts = append(opts, chain.WithObserver(obs))
+	}
 	if withBreaker {
-		br, err := dbreaker.New("openai", dbreaker.NewMemoryStore(nil), dbreaker.Config{}, dbreaker.WithLogger(discardLogger()))
+		br, err := dbreaker.New("openai", memStore(b), dbreaker.Config{}, dbreaker.WithLogger(discardLogger()))
 		if err != nil {
 			b.Fatal(err)
 		}
 		cfg.Breaker = br
 	}
-	g, err := chain.NewGuard(cfg)
+	g, err := chain.NewGuard("openai", cfg, opts...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -140,7 +144,7 @@ func BenchmarkGuardSuccess(b *testing.B) {
 	ctx := context.Background()
 	g := newBenchGuard(b, true, nil)
 	for b.Loop() {
-		v, err := chain.Guarded(ctx, g, answer)
+		v, err := chain.Execute(ctx, g, answer)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -148,7 +152,7 @@ func BenchmarkGuardSuccess(b *testing.B) {
 	}
 }
 
-// BenchmarkGuardSuccessWithMetrics adds the API metrics' Recorder.
+// BenchmarkGuardSuccessWithMetrics adds the API metrics' observer.
 func BenchmarkGuardSuccessWithMetrics(b *testing.B) {
 	ctx := context.Background()
 	m, err := metrics.NewAPIs(prometheus.NewRegistry())
@@ -157,7 +161,7 @@ func BenchmarkGuardSuccessWithMetrics(b *testing.B) {
 	}
 	g := newBenchGuard(b, true, m)
 	for b.Loop() {
-		v, err := chain.Guarded(ctx, g, answer)
+		v, err := chain.Execute(ctx, g, answer)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -170,7 +174,7 @@ func BenchmarkGuardSuccessNoBreaker(b *testing.B) {
 	ctx := context.Background()
 	g := newBenchGuard(b, false, nil)
 	for b.Loop() {
-		v, err := chain.Guarded(ctx, g, answer)
+		v, err := chain.Execute(ctx, g, answer)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -8,7 +8,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/healthagent/resilience/pkg/dbreaker"
+	"github.com/healthagent/resilience/pkg/clock"
+	"github.com/healthagent/resilience/pkg/config"
+	"github.com/healthagent/resilience/pkg/redact"
 )
 
 // Step is one way to produce a T: a call to an upstream, a cache lookup, an
@@ -60,7 +62,7 @@ type Chain[T any] struct {
 	stopOn  func(error) bool
 	logger  *slog.Logger
 	obs     []Observer
-	clock   dbreaker.Clock
+	clock   clock.Clock
 }
 
 type options struct {
@@ -68,79 +70,104 @@ type options struct {
 	stopOn    func(error) bool
 	logger    *slog.Logger
 	observers []Observer
-	clock     dbreaker.Clock
+	clock     clock.Clock
+
+	given []string // the names of the options given, in order
 }
 
-// Option configures a Chain.
-type Option func(*options)
+// Option configures a Chain (New) or a Guard (NewGuard): its collaborators
+// and, for a chain, its deadline and final errors. Each option's comment
+// names the constructors that take it; the others refuse it with a
+// *config.Error.
+type Option func(*options) error
 
 // WithTimeout bounds every run of the chain (default: none beyond the
 // caller's own deadline). Steps that have not started when it passes are
-// not tried.
-func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
+// not tried. For New.
+func WithTimeout(d time.Duration) Option {
+	return func(o *options) error {
+		o.given = append(o.given, "WithTimeout")
+		if d < 0 {
+			return invalid("WithTimeout", d, "negative timeout")
+		}
+		o.timeout = d
+		return nil
+	}
+}
 
 // WithStopOn makes the chain stop, without trying the next steps, when a step
 // fails with an error for which final returns true (default: every failure
-// falls through to the next step). IsBadRequest is a ready predicate.
-func WithStopOn(final func(error) bool) Option { return func(o *options) { o.stopOn = final } }
+// falls through to the next step). IsBadRequest is a ready predicate. For
+// New.
+func WithStopOn(final func(error) bool) Option {
+	return func(o *options) error { return config.Set("chain", &o.given, "WithStopOn", &o.stopOn, final) }
+}
 
 // WithLogger sets the logger (default slog.Default()). Messages start with
-// "[FALLBACK]".
-func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+// "[FALLBACK]". For New.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error { return config.Set("chain", &o.given, "WithLogger", &o.logger, l) }
+}
 
-// WithClock sets the clock that tells how much time is left for a step's
-// Share (default: the system clock).
-func WithClock(c dbreaker.Clock) Option { return func(o *options) { o.clock = c } }
+// WithClock sets the clock (default clock.Real()): a chain tells with it
+// how much time is left for a step's Share, a Guard times its attempts.
+// For New and NewGuard.
+func WithClock(c clock.Clock) Option {
+	return func(o *options) error { return config.Set("chain", &o.given, "WithClock", &o.clock, c) }
+}
 
 // WithObserver adds an observer (metrics, tests); it may be given several
-// times.
+// times. For New and NewGuard.
 func WithObserver(obs Observer) Option {
-	return func(o *options) { o.observers = append(o.observers, obs) }
+	return func(o *options) error { return config.Add("chain", &o.given, "WithObserver", &o.observers, obs) }
+}
+
+// resolve applies opts over the defaults for constructor what, which takes
+// the options named in accepted.
+func resolve(what string, opts []Option, accepted ...string) (options, error) {
+	o := options{logger: slog.Default(), clock: clock.Real()}
+	err := config.ApplyOptions("chain", what, &o, &o.given, opts, accepted...)
+	return o, err
+}
+
+// invalid returns the *config.Error of this package for field.
+func invalid(field string, value any, reason string) error {
+	return &config.Error{Package: "chain", Field: field, Value: value, Reason: reason}
 }
 
 // New returns a chain named name ("text", "vision") that tries steps in
-// order. It checks the name, every step and every option, and names what is
-// wrong.
+// order. It takes WithTimeout, WithStopOn, WithLogger, WithClock and
+// WithObserver. It checks the name, every step and every option, and names
+// what is wrong in a *config.Error.
 func New[T any](name string, steps []Step[T], opts ...Option) (*Chain[T], error) {
 	if name == "" {
-		return nil, errors.New("chain: New: empty chain name")
+		return nil, invalid("name", name, "New: empty chain name")
 	}
+	call := fmt.Sprintf("New(%q): ", name)
 	if len(steps) == 0 {
-		return nil, fmt.Errorf("chain: New(%q): no steps", name)
+		return nil, invalid("steps", len(steps), call+"no steps")
 	}
 	for i, s := range steps {
+		field := fmt.Sprintf("steps[%d]", i)
 		switch {
 		case s.Name == "":
-			return nil, fmt.Errorf("chain: New(%q): step %d has no name", name, i)
+			return nil, invalid(field+".Name", s.Name, call+fmt.Sprintf("step %d has no name", i))
 		case s.Fn == nil:
-			return nil, fmt.Errorf("chain: New(%q): step %d (%q) has a nil Fn", name, i, s.Name)
+			return nil, invalid(field+".Fn", nil, call+fmt.Sprintf("step %d (%q) has a nil Fn", i, s.Name))
 		case s.Timeout < 0:
-			return nil, fmt.Errorf("chain: New(%q): step %d (%q) has a negative Timeout %s", name, i, s.Name, s.Timeout)
+			return nil, invalid(field+".Timeout", s.Timeout, call+fmt.Sprintf("step %d (%q) has a negative Timeout", i, s.Name))
 		case !(s.Share >= 0 && s.Share <= 1):
-			return nil, fmt.Errorf("chain: New(%q): step %d (%q) has Share %v, want 0 to 1", name, i, s.Name, s.Share)
+			return nil, invalid(field+".Share", s.Share, call+fmt.Sprintf("step %d (%q): want 0 to 1", i, s.Name))
 		}
 		for j := range i {
 			if steps[j].Name == s.Name {
-				return nil, fmt.Errorf("chain: New(%q): steps %d and %d are both named %q", name, j, i, s.Name)
+				return nil, invalid(field+".Name", s.Name, call+fmt.Sprintf("steps %d and %d are both named %q", j, i, s.Name))
 			}
 		}
 	}
-	o := options{logger: slog.Default(), clock: dbreaker.SystemClock()}
-	for _, opt := range opts {
-		if opt == nil {
-			return nil, fmt.Errorf("chain: New(%q): nil option", name)
-		}
-		opt(&o)
-	}
-	switch {
-	case o.timeout < 0:
-		return nil, fmt.Errorf("chain: New(%q): negative timeout %s", name, o.timeout)
-	case o.logger == nil:
-		return nil, fmt.Errorf("chain: New(%q): nil logger", name)
-	case slices.Contains(o.observers, nil):
-		return nil, fmt.Errorf("chain: New(%q): nil observer", name)
-	case o.clock == nil:
-		return nil, fmt.Errorf("chain: New(%q): nil clock", name)
+	o, err := resolve(fmt.Sprintf("New(%q)", name), opts, "WithTimeout", "WithStopOn", "WithLogger", "WithClock", "WithObserver")
+	if err != nil {
+		return nil, err
 	}
 	return &Chain[T]{
 		name:    name,
@@ -153,24 +180,15 @@ func New[T any](name string, steps []Step[T], opts ...Option) (*Chain[T], error)
 	}, nil
 }
 
-// Run builds a chain of steps with the default options and runs it once.
-// Keep a Chain made with New for a chain that runs often.
-func Run[T any](ctx context.Context, name string, steps ...Step[T]) (Result[T], error) {
-	c, err := New(name, steps)
-	if err != nil {
-		return Result[T]{}, err
-	}
-	return c.Run(ctx)
-}
-
 // Name returns the chain's name.
 func (c *Chain[T]) Name() string { return c.name }
 
-// Run tries the steps in order and returns the first success. When no step
-// serves it returns an *Error: every step failed (ErrAllFailed), a step
-// failed with a final error (ErrFinal), the deadline passed
-// (context.DeadlineExceeded), or the caller cancelled ctx (context.Canceled).
-func (c *Chain[T]) Run(ctx context.Context) (Result[T], error) {
+// Execute tries the steps in order and returns the first success. When no
+// step serves it returns an *Error: every step failed (ErrAllFailed), a
+// step failed with a final error (ErrFinal), the deadline passed
+// (context.DeadlineExceeded), or the caller cancelled ctx
+// (context.Canceled).
+func (c *Chain[T]) Execute(ctx context.Context) (Result[T], error) {
 	runCtx := ctx
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
@@ -207,7 +225,7 @@ func (c *Chain[T]) Run(ctx context.Context) (Result[T], error) {
 				slog.String("step", s.Name),
 				slog.Int("index", i),
 				slog.String("next", c.steps[i+1].Name),
-				slog.String("error", dbreaker.RedactErrorText(err.Error())))
+				slog.String("error", redact.ErrorText(err.Error())))
 		}
 	}
 	return Result[T]{}, c.fail(ctx, &Error{Chain: c.name, Reason: ReasonAllFailed, Failures: failures})

@@ -281,7 +281,7 @@ func TestChainRun(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := c.Run(ctx)
+			res, err := c.Execute(ctx)
 			if got := k.calls.get(); !slices.Equal(got, tt.calls) {
 				t.Errorf("steps called %v, want %v", got, tt.calls)
 			}
@@ -317,7 +317,7 @@ func TestStepTimeoutErrorSaysSo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.Run(context.Background())
+	_, err = c.Execute(context.Background())
 	if err == nil {
 		t.Fatal("Run succeeded, want a timeout")
 	}
@@ -336,15 +336,15 @@ func TestNewChecksConfig(t *testing.T) {
 		want  string
 	}{
 		{"empty name", "", []chain.Step[int]{{Name: "a", Fn: fn}}, nil, "empty chain name"},
-		{"no steps", "text", nil, nil, `chain: New("text"): no steps`},
+		{"no steps", "text", nil, nil, `chain: invalid steps = 0: New("text"): no steps`},
 		{"unnamed step", "text", []chain.Step[int]{{Name: "a", Fn: fn}, {Fn: fn}}, nil, "step 1 has no name"},
 		{"nil Fn", "text", []chain.Step[int]{{Name: "a"}}, nil, `step 0 ("a") has a nil Fn`},
-		{"negative step timeout", "text", []chain.Step[int]{{Name: "a", Fn: fn, Timeout: -time.Second}}, nil, `step 0 ("a") has a negative Timeout -1s`},
+		{"negative step timeout", "text", []chain.Step[int]{{Name: "a", Fn: fn, Timeout: -time.Second}}, nil, `invalid steps[0].Timeout = -1s: New("text"): step 0 ("a") has a negative Timeout`},
 		{"duplicate names", "text", []chain.Step[int]{{Name: "a", Fn: fn}, {Name: "a", Fn: fn}}, nil, `steps 0 and 1 are both named "a"`},
-		{"negative chain timeout", "text", []chain.Step[int]{{Name: "a", Fn: fn}}, []chain.Option{chain.WithTimeout(-time.Second)}, "negative timeout -1s"},
-		{"nil logger", "text", []chain.Step[int]{{Name: "a", Fn: fn}}, []chain.Option{chain.WithLogger(nil)}, "nil logger"},
-		{"nil observer", "text", []chain.Step[int]{{Name: "a", Fn: fn}}, []chain.Option{chain.WithObserver(nil)}, "nil observer"},
-		{"nil option", "text", []chain.Step[int]{{Name: "a", Fn: fn}}, []chain.Option{nil}, "nil option"},
+		{"negative chain timeout", "text", []chain.Step[int]{{Name: "a", Fn: fn}}, []chain.Option{chain.WithTimeout(-time.Second)}, "invalid WithTimeout = -1s: negative timeout"},
+		{"nil logger", "text", []chain.Step[int]{{Name: "a", Fn: fn}}, []chain.Option{chain.WithLogger(nil)}, "invalid WithLogger = <nil>"},
+		{"nil observer", "text", []chain.Step[int]{{Name: "a", Fn: fn}}, []chain.Option{chain.WithObserver(nil)}, "invalid WithObserver = <nil>"},
+		{"nil option", "text", []chain.Step[int]{{Name: "a", Fn: fn}}, []chain.Option{nil}, "option 0 is nil"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -366,9 +366,9 @@ func TestNewCopiesSteps(t *testing.T) {
 		t.Fatal(err)
 	}
 	steps[0].Fn = func(context.Context) (int, error) { return 2, nil }
-	res, err := c.Run(context.Background())
+	res, err := c.Execute(context.Background())
 	if err != nil || res.Value != 1 {
-		t.Errorf("Run = %v, %v; want 1: the chain must not see later changes to the caller's slice", res.Value, err)
+		t.Errorf("Execute = %v, %v; want 1: the chain must not see later changes to the caller's slice", res.Value, err)
 	}
 }
 
@@ -439,7 +439,7 @@ func TestChainHooksAndLogs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, _ = c.Run(context.Background())
+			_, _ = c.Execute(context.Background())
 			if !slices.Equal(got.get(), tt.wantEvents) {
 				t.Errorf("events\n got %q\nwant %q", got.get(), tt.wantEvents)
 			}
@@ -533,9 +533,9 @@ func TestStepShareOfTheTimeLeft(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := clock.Now()
-	res, err := c.Run(ctx)
+	res, err := c.Execute(ctx)
 	if err != nil || res.Step != "last" {
-		t.Fatalf("Run = %v, %v", res, err)
+		t.Fatalf("Execute = %v, %v", res, err)
 	}
 	for name, want := range map[string]time.Time{
 		"primary":   start.Add(2 * time.Second),

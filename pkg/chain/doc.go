@@ -1,24 +1,36 @@
 // Package chain keeps the bot answering when an upstream fails: ordered
 // fallback chains, and the Guard that wraps every call to one upstream the
-// same way.
+// same way. Both live here because a chain's steps are Guarded calls:
+// GuardedStep makes one, and the metrics observe both through one Observer.
 //
 // Usage:
 //
+//	openAIGuard, _ := chain.NewGuard("openai", chain.GuardConfig{
+//		Breaker: openAIBreaker, Retry: openAIRetry, AttemptTimeout: 20 * time.Second,
+//	}, chain.WithObserver(m.APIs))
 //	text, _ := chain.New("text", []chain.Step[string]{
 //		chain.GuardedStep(anthropicGuard, askAnthropic),
 //		chain.GuardedStep(openAIGuard, askOpenAI),
 //		{Name: "cache", Degraded: true, Fn: cachedAnswer},
 //	}, chain.WithTimeout(20*time.Second))
-//	res, err := text.Run(ctx)
+//	res, err := text.Execute(ctx)
 //	if err == nil && res.Degraded { /* tell the user the answer is a fallback */ }
+//
+// Chain.Execute runs a chain; Execute and Guard.Do run one function through
+// a Guard, with a result or without. Build a Chain and a Guard once and use
+// them for every call: both are safe for concurrent use. Options give the
+// collaborators (WithClock, WithLogger, WithObserver) and a chain's
+// deadline (WithTimeout) and final errors (WithStopOn); invalid
+// configuration is a *config.Error.
 //
 // # Chains
 //
 // A Chain tries its steps in order and returns the first success, with the
 // name and index of the step that served and whether the answer is degraded
 // (served by a step after the first, or by a step flagged Degraded). When no
-// step serves, Run returns one *Error that names every step that failed and
-// unwraps to each of their errors, so errors.Is and errors.As see through it.
+// step serves, Execute returns one *Error that names every step that failed
+// and unwraps to each of their errors, so errors.Is and errors.As see
+// through it.
 //
 // A step that fails falls through to the next one, whatever the error: a 400
 // from one provider may well be accepted by the next, and a 401 means only
@@ -38,25 +50,28 @@
 // # Guard
 //
 // A Guard composes, outermost first: retry → breaker → per-attempt timeout →
-// call. Each attempt passes the breaker, so failed attempts count towards
-// opening it, and an attempt the open breaker rejects ends the retry at once
-// instead of sleeping (package retry never retries a rejection). Before
-// each wait the Guard asks its breaker too (retry.Policy.BeforeWait): one
-// that will still be open when the wait ends, because this very retry just
-// tripped it or a probe failed, ends the retry at once with
-// retry.ErrBlocked instead of a wait in vain. With a chain in front the full order reads chain → retry → breaker → timeout →
-// call. NewGuard refuses a breaker whose ProbeLease does not outlast the
-// AttemptTimeout, since a probe that outlives its lease lets a second probe
-// start. A nil Breaker makes the Guard pass straight to the call (breakers
-// switched off).
+// call, from a GuardConfig holding the upstream's breaker (package
+// dbreaker) and retry policy (package retry). Each attempt passes the
+// breaker, so failed attempts count towards opening it, and an attempt the
+// open breaker rejects ends the retry at once instead of sleeping (package
+// retry never retries a rejection). Before each wait the Guard asks its
+// breaker too (retry.WithBeforeWait): one that will still be open when the
+// wait ends, because this very retry just tripped it or a probe failed,
+// ends the retry at once with retry.ErrBlocked instead of a wait in vain.
+// With a chain in front the full order reads chain → retry → breaker →
+// timeout → call. NewGuard refuses a breaker whose ProbeLease does not
+// outlast the AttemptTimeout, since a probe that outlives its lease lets a
+// second probe start. A nil Breaker makes the Guard pass straight to the
+// call (breakers switched off); a nil Retry makes one attempt.
 //
 // # Observability
 //
-// Chains log with messages that start "[FALLBACK]" and tell each Observer
-// about every step that ran (fallback_executions_total). A Guard tells its
-// Recorder about every attempt and retry (api_calls_total,
-// api_call_duration_seconds, api_failures_total, api_retries_total);
-// package metrics implements both. Error text passed to logs, errors and
-// recorders has the query string and user info of every URL removed, so an
-// API key in a request URL never reaches a log.
+// Chains log with messages that start "[FALLBACK]". An Observer
+// (WithObserver) is told about every step a chain ran
+// (fallback_executions_total) and every attempt and retry a Guard made
+// (api_calls_total, api_call_duration_seconds, api_failures_total,
+// api_retries_total, labelled as Labels says); package metrics implements
+// it. Error text passed to logs, errors and observers has the query string
+// and user info of every URL removed (package redact), so an API key in a
+// request URL never reaches a log.
 package chain

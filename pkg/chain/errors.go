@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/healthagent/resilience/pkg/dbreaker"
+	"github.com/healthagent/resilience/pkg/redact"
 	"github.com/healthagent/resilience/pkg/retry"
 )
 
@@ -61,7 +61,7 @@ type StepError struct {
 // Error returns "step: error", with the query string and user info of every
 // URL in the error's text removed.
 func (e *StepError) Error() string {
-	return e.Step + ": " + dbreaker.RedactErrorText(e.Err.Error())
+	return e.Step + ": " + redact.ErrorText(e.Err.Error())
 }
 
 // Unwrap returns the step's error.

@@ -52,7 +52,11 @@ func Example() {
 
 	// 2. The breaker. Every replica uses the same name and Config; the store
 	// is a dbreaker.RedisStore in production, shared by every replica.
-	breaker, err := dbreaker.New("usda", dbreaker.NewMemoryStore(nil), dbreaker.Config{
+	store, err := dbreaker.NewMemoryStore() // NewRedisStore, to share the breaker among replicas
+	if err != nil {
+		panic(err)
+	}
+	breaker, err := dbreaker.New("usda", store, dbreaker.Config{
 		FailureThreshold: 5,
 		OpenTimeout:      time.Minute,
 		ProbeLease:       15 * time.Second, // outlasts AttemptTimeout below
@@ -69,16 +73,18 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	policy := &retry.Policy{MaxRetries: 3, BaseDelay: time.Second, Budget: budget, Logger: quiet}
+	policy, err := retry.New("usda", retry.Config{MaxRetries: 3, BaseDelay: time.Second},
+		retry.WithBudget(budget), retry.WithLogger(quiet))
+	if err != nil {
+		panic(err)
+	}
 
 	// 4. The Guard: retry → breaker → attempt timeout → call.
-	usda, err := chain.NewGuard(chain.GuardConfig{
-		Name:           "usda",
+	usda, err := chain.NewGuard("usda", chain.GuardConfig{
 		Breaker:        breaker,
 		Retry:          policy,
 		AttemptTimeout: 10 * time.Second,
-		Recorder:       m.APIs,
-	})
+	}, chain.WithObserver(m.APIs))
 	if err != nil {
 		panic(err)
 	}
@@ -97,7 +103,7 @@ func Example() {
 	}
 
 	for range 3 {
-		res, err := nutrition.Run(ctx)
+		res, err := nutrition.Execute(ctx)
 		if err != nil {
 			panic(err)
 		}
@@ -141,7 +147,7 @@ func searchFood(ctx context.Context, base, apiKey, query string) (string, error)
 	return fmt.Sprintf("%s: %d kcal", food.Description, food.Kcal), nil
 }
 
-func ExampleChain_Run() {
+func ExampleChain_Execute() {
 	text, err := chain.New("text", []chain.Step[string]{
 		{Name: "anthropic", Fn: func(ctx context.Context) (string, error) {
 			return "", &retry.HTTPError{Code: 529, Status: "529 Overloaded"}
@@ -153,7 +159,7 @@ func ExampleChain_Run() {
 	if err != nil {
 		panic(err)
 	}
-	res, err := text.Run(context.Background())
+	res, err := text.Execute(context.Background())
 	fmt.Println(res.Value)
 	fmt.Println(res.Step, res.Index, res.Degraded, err)
 	fmt.Println("failed before:", res.Failures[0])
@@ -163,24 +169,26 @@ func ExampleChain_Run() {
 	// failed before: anthropic: retry: HTTP status 529 Overloaded
 }
 
-func ExampleRun() {
-	res, err := chain.Run(context.Background(), "vision",
-		chain.Step[string]{Name: "mock", Degraded: true, Fn: func(context.Context) (string, error) {
+func ExampleStep_degraded() {
+	vision, _ := chain.New("vision", []chain.Step[string]{
+		{Name: "mock", Degraded: true, Fn: func(context.Context) (string, error) {
 			return "a plate of pasta, about 600 kcal", nil
 		}},
-	)
+	})
+	res, err := vision.Execute(context.Background())
 	fmt.Println(res.Value, res.Degraded, err)
 	// Output: a plate of pasta, about 600 kcal true <nil>
 }
 
 func ExampleError() {
 	errQuota := errors.New("quota exceeded")
-	_, err := chain.Run(context.Background(), "text",
-		chain.Step[string]{Name: "anthropic", Fn: func(context.Context) (string, error) { return "", errQuota }},
-		chain.Step[string]{Name: "openai", Fn: func(context.Context) (string, error) {
+	text, _ := chain.New("text", []chain.Step[string]{
+		{Name: "anthropic", Fn: func(context.Context) (string, error) { return "", errQuota }},
+		{Name: "openai", Fn: func(context.Context) (string, error) {
 			return "", &retry.HTTPError{Code: 503, Status: "503 Service Unavailable"}
 		}},
-	)
+	}, chain.WithLogger(slog.New(slog.DiscardHandler)))
+	_, err := text.Execute(context.Background())
 	fmt.Println(err)
 	var he *retry.HTTPError
 	fmt.Println(errors.Is(err, chain.ErrAllFailed), errors.Is(err, errQuota), errors.As(err, &he) && he.Code == 503)
@@ -195,16 +203,15 @@ func ExampleWithStopOn() {
 		calls++
 		return "", &retry.HTTPError{Code: 400, Status: "400 Bad Request"}
 	}
-	_, err := chain.Run(context.Background(), "text",
-		chain.Step[string]{Name: "anthropic", Fn: ask},
-		chain.Step[string]{Name: "openai", Fn: ask},
-	)
+	quiet := chain.WithLogger(slog.New(slog.DiscardHandler))
+	steps := []chain.Step[string]{{Name: "anthropic", Fn: ask}, {Name: "openai", Fn: ask}}
+	text, _ := chain.New("text", steps, quiet)
+	_, err := text.Execute(context.Background())
 	fmt.Println("default, steps called:", calls, errors.Is(err, chain.ErrAllFailed))
 
 	calls = 0
-	text, _ := chain.New("text", []chain.Step[string]{{Name: "anthropic", Fn: ask}, {Name: "openai", Fn: ask}},
-		chain.WithStopOn(chain.IsBadRequest), chain.WithLogger(slog.New(slog.DiscardHandler)))
-	_, err = text.Run(context.Background())
+	text, _ = chain.New("text", steps, chain.WithStopOn(chain.IsBadRequest), quiet)
+	_, err = text.Execute(context.Background())
 	fmt.Println("WithStopOn, steps called:", calls, errors.Is(err, chain.ErrFinal))
 	// Output:
 	// default, steps called: 2 true
@@ -212,28 +219,30 @@ func ExampleWithStopOn() {
 }
 
 func ExampleNewGuard() {
-	breaker, _ := dbreaker.New("openai", dbreaker.NewMemoryStore(nil), dbreaker.Config{ProbeLease: 30 * time.Second})
-	_, err := chain.NewGuard(chain.GuardConfig{Name: "openai", Breaker: breaker, AttemptTimeout: 45 * time.Second})
+	store, _ := dbreaker.NewMemoryStore()
+	breaker, _ := dbreaker.New("openai", store, dbreaker.Config{ProbeLease: 30 * time.Second})
+	_, err := chain.NewGuard("openai", chain.GuardConfig{Breaker: breaker, AttemptTimeout: 45 * time.Second})
 	fmt.Println(err)
 
-	g, err := chain.NewGuard(chain.GuardConfig{Name: "openai", Breaker: breaker, AttemptTimeout: 25 * time.Second})
+	g, err := chain.NewGuard("openai", chain.GuardConfig{Breaker: breaker, AttemptTimeout: 25 * time.Second})
 	fmt.Println(g.Name(), err)
 	// Output:
-	// chain: NewGuard("openai"): breaker "openai" ProbeLease 30s does not outlast AttemptTimeout 45s plus 2 × StoreTimeout 50ms (45.1s): a probe could lose its lease while it still runs and let a second probe start; raise ProbeLease or lower AttemptTimeout
+	// chain: invalid AttemptTimeout = 45s: NewGuard("openai"): breaker "openai" ProbeLease 30s does not outlast AttemptTimeout 45s plus 2 × StoreTimeout 50ms (45.1s): a probe could lose its lease while it still runs and let a second probe start; raise ProbeLease or lower AttemptTimeout
 	// openai <nil>
 }
 
-func ExampleGuarded() {
+func ExampleExecute() {
+	policy, err := retry.New("anthropic", retry.Config{MaxRetries: 2}, retry.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		panic(err)
+	}
 	// Breakers switched off (CIRCUIT_BREAKER_ENABLED=false): a nil Breaker.
-	g, err := chain.NewGuard(chain.GuardConfig{
-		Name:  "anthropic",
-		Retry: &retry.Policy{MaxRetries: 2},
-	})
+	g, err := chain.NewGuard("anthropic", chain.GuardConfig{Retry: policy})
 	if err != nil {
 		panic(err)
 	}
 	attempts := 0
-	answer, err := chain.Guarded(context.Background(), g, func(ctx context.Context) (string, error) {
+	answer, err := chain.Execute(context.Background(), g, func(ctx context.Context) (string, error) {
 		attempts++
 		if attempts == 1 {
 			return "", &retry.HTTPError{Code: 529, Status: "529 Overloaded", HasWait: true} // retry at once
@@ -244,14 +253,14 @@ func ExampleGuarded() {
 	// Output: Hello! 2 <nil>
 }
 
-func ExampleClassify() {
+func ExampleLabels() {
 	for _, err := range []error{
 		nil,
 		&retry.HTTPError{Code: 503},
 		fmt.Errorf("openai: %w", context.DeadlineExceeded),
 		errors.New("malformed JSON"),
 	} {
-		status, errorType := chain.Classify(err)
+		status, errorType := chain.Labels(err)
 		fmt.Printf("%q %q\n", status, errorType)
 	}
 	// Output:

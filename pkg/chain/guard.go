@@ -4,38 +4,37 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
+	"github.com/healthagent/resilience/pkg/clock"
 	"github.com/healthagent/resilience/pkg/dbreaker"
+	"github.com/healthagent/resilience/pkg/redact"
 	"github.com/healthagent/resilience/pkg/retry"
 )
 
-// GuardConfig configures a Guard for one upstream.
+// GuardConfig is what a Guard composes for one upstream. Its zero value
+// works: a Guard that calls straight through, without breaker, retry or
+// timeout.
 type GuardConfig struct {
-	// Name identifies the upstream: the api label of the metrics ("openai",
-	// "usda"). Required; the rules of dbreaker.ValidateName apply.
-	Name string
 	// Breaker guards each attempt. nil: no breaker, every attempt goes
 	// straight to the call (breakers switched off).
 	Breaker *dbreaker.Breaker
-	// Retry is the upstream's retry policy, copied by NewGuard (later
-	// changes to it are not seen). nil: a single attempt, no retry. An empty
-	// Retry.Name takes Name.
+	// Retry is the upstream's retry policy (retry.New). nil: a single
+	// attempt, no retry. The Guard adds its breaker's check before each
+	// wait and its observers to a copy (retry.Policy.With); the policy's
+	// own clock times the waits.
 	Retry *retry.Policy
 	// AttemptTimeout bounds each attempt. Required with a Breaker, and then
 	// shorter than the breaker's ProbeLease (see NewGuard); without one, 0
 	// means no per-attempt timeout.
 	AttemptTimeout time.Duration
-	// Recorder, if not nil, is told about every attempt and retry.
-	Recorder Recorder
 	// Classify decides which errors of a call are failures of the upstream
-	// for the Recorder when there is no Breaker (default
+	// for the observers when there is no Breaker (default
 	// dbreaker.DefaultClassify). With a Breaker it must be nil: the
 	// breaker's own Config().Classify decides, so the metrics count
 	// exactly what the breaker counts.
 	Classify func(error) dbreaker.Outcome
-	// Clock times attempts for the Recorder; nil: the system clock.
-	Clock dbreaker.Clock
 }
 
 // Guard wraps every call to one upstream the same way: retry (outermost) →
@@ -46,87 +45,86 @@ type Guard struct {
 	breaker *dbreaker.Breaker
 	policy  *retry.Policy
 	timeout time.Duration
-	rec     Recorder
+	obs     []Observer
 	outcome func(error) dbreaker.Outcome
-	clock   dbreaker.Clock
+	clock   clock.Clock
 }
 
-// NewGuard checks cfg and returns a Guard. With a Breaker it requires the
-// breaker's ProbeLease to outlast AttemptTimeout plus two StoreTimeouts (the
-// round trips that take and report the probe): a probe still running when
-// its lease lapses would let a second probe start.
-func NewGuard(cfg GuardConfig) (*Guard, error) {
-	if err := dbreaker.ValidateName(cfg.Name); err != nil {
-		return nil, fmt.Errorf("chain: NewGuard: invalid Name: %w", err)
+// NewGuard checks cfg and returns a Guard for the upstream name (the api
+// label of the metrics: "openai", "usda"; the rules of
+// dbreaker.ValidateName apply). It takes WithClock (which times attempts
+// for the observers) and WithObserver. With a Breaker it requires the
+// breaker's ProbeLease to outlast AttemptTimeout plus two StoreTimeouts
+// (the round trips that take and report the probe): a probe still running
+// when its lease lapses would let a second probe start. Invalid
+// configuration is a *config.Error.
+func NewGuard(name string, cfg GuardConfig, opts ...Option) (*Guard, error) {
+	if err := dbreaker.ValidateName(name); err != nil {
+		return nil, invalid("Name", name, "NewGuard: "+err.Error())
 	}
+	call := fmt.Sprintf("NewGuard(%q): ", name)
 	if cfg.AttemptTimeout < 0 {
-		return nil, fmt.Errorf("chain: NewGuard(%q): negative AttemptTimeout %s", cfg.Name, cfg.AttemptTimeout)
+		return nil, invalid("AttemptTimeout", cfg.AttemptTimeout, call+"negative")
 	}
 	outcome := cfg.Classify
 	if b := cfg.Breaker; b != nil {
 		bc := b.Config()
 		if cfg.Classify != nil {
-			return nil, fmt.Errorf("chain: NewGuard(%q): Classify is set, but breaker %q classifies the errors: set Classify in its dbreaker.Config instead", cfg.Name, b.Name())
+			return nil, invalid("Classify", "set", call+fmt.Sprintf("breaker %q classifies the errors: set Classify in its dbreaker.Config instead", b.Name()))
 		}
 		outcome = bc.Classify
 		if cfg.AttemptTimeout == 0 {
-			return nil, fmt.Errorf("chain: NewGuard(%q): AttemptTimeout is 0, but breaker %q needs attempts bounded below its ProbeLease %s", cfg.Name, b.Name(), bc.ProbeLease)
+			return nil, invalid("AttemptTimeout", cfg.AttemptTimeout, call+fmt.Sprintf("breaker %q needs attempts bounded below its ProbeLease %s", b.Name(), bc.ProbeLease))
 		}
 		if need := cfg.AttemptTimeout + 2*bc.StoreTimeout; bc.ProbeLease <= need {
-			return nil, fmt.Errorf("chain: NewGuard(%q): breaker %q ProbeLease %s does not outlast AttemptTimeout %s plus 2 × StoreTimeout %s (%s): a probe could lose its lease while it still runs and let a second probe start; raise ProbeLease or lower AttemptTimeout",
-				cfg.Name, b.Name(), bc.ProbeLease, cfg.AttemptTimeout, bc.StoreTimeout, need)
+			return nil, invalid("AttemptTimeout", cfg.AttemptTimeout, call+fmt.Sprintf("breaker %q ProbeLease %s does not outlast AttemptTimeout %s plus 2 × StoreTimeout %s (%s): a probe could lose its lease while it still runs and let a second probe start; raise ProbeLease or lower AttemptTimeout",
+				b.Name(), bc.ProbeLease, cfg.AttemptTimeout, bc.StoreTimeout, need))
 		}
 	}
-	p := retry.Policy{MaxRetries: retry.NoRetries}
-	if cfg.Retry != nil {
-		p = *cfg.Retry
+	o, err := resolve("NewGuard", opts, "WithClock", "WithObserver")
+	if err != nil {
+		return nil, err
 	}
-	if err := p.Validate(); err != nil {
-		return nil, fmt.Errorf("chain: NewGuard(%q): invalid Retry: %w", cfg.Name, err)
+	g := &Guard{name: name, breaker: cfg.Breaker, timeout: cfg.AttemptTimeout, obs: o.observers, outcome: outcome, clock: o.clock}
+	if g.outcome == nil {
+		g.outcome = dbreaker.DefaultClassify
 	}
-	if p.Name == "" {
-		p.Name = cfg.Name
-	}
+	var retryOpts []retry.Option
 	if b := cfg.Breaker; b != nil {
 		// Retrying makes sense only if the breaker will admit the attempt:
 		// one it would still reject when the wait ends is not waited for.
-		before := p.BeforeWait
-		p.BeforeWait = func(ctx context.Context, delay time.Duration) error {
-			if err := breakerBlocks(b, delay); err != nil {
-				return err
-			}
-			if before != nil {
-				return before(ctx, delay)
-			}
-			return nil
-		}
+		retryOpts = append(retryOpts, retry.WithBeforeWait(func(_ context.Context, delay time.Duration) error {
+			return breakerBlocks(b, delay)
+		}))
 	}
-	if rec := cfg.Recorder; rec != nil {
-		name, onRetry := cfg.Name, p.OnRetry
-		p.OnRetry = func(ctx context.Context, e retry.RetryEvent) {
-			rec.ObserveRetry(ctx, name, e)
-			if onRetry != nil {
-				onRetry(ctx, e)
-			}
-		}
+	if len(g.obs) > 0 {
+		retryOpts = append(retryOpts, retry.WithObserver(retryObserver{g}))
 	}
-	if outcome == nil {
-		outcome = dbreaker.DefaultClassify
+	if cfg.Retry == nil {
+		// A single attempt, which logs nothing: the Guard's observers see it.
+		retryOpts = append(retryOpts, retry.WithLogger(slog.New(slog.DiscardHandler)))
+		g.policy, err = retry.New(name, retry.Config{MaxRetries: retry.NoRetries}, retryOpts...)
+	} else {
+		g.policy, err = cfg.Retry.With(retryOpts...)
 	}
-	clock := cfg.Clock
-	if clock == nil {
-		clock = dbreaker.SystemClock()
+	if err != nil {
+		return nil, err
 	}
-	return &Guard{
-		name:    cfg.Name,
-		breaker: cfg.Breaker,
-		policy:  &p,
-		timeout: cfg.AttemptTimeout,
-		rec:     cfg.Recorder,
-		outcome: outcome,
-		clock:   clock,
-	}, nil
+	return g, nil
 }
+
+// retryObserver tells the Guard's observers of each retry, under the
+// Guard's name.
+type retryObserver struct{ g *Guard }
+
+func (r retryObserver) OnRetry(ctx context.Context, e retry.RetryEvent) {
+	e.Name = r.g.name
+	for _, o := range r.g.obs {
+		o.OnRetry(ctx, e)
+	}
+}
+
+func (retryObserver) OnStop(context.Context, retry.StopEvent) {}
 
 // breakerBlocks returns an error when the breaker, as this replica knows
 // it, will reject a call made after delay: forced open, or open for longer.
@@ -161,15 +159,15 @@ func (g *Guard) Do(ctx context.Context, fn func(ctx context.Context) error) erro
 	if fn == nil {
 		return errNilFunc
 	}
-	_, err := Guarded(ctx, g, func(ctx context.Context) (struct{}, error) {
+	_, err := Execute(ctx, g, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, fn(ctx)
 	})
 	return err
 }
 
-// Guarded calls fn through g and returns what the last attempt returned;
+// Execute calls fn through g and returns what the last attempt returned;
 // see Guard.Do for the errors.
-func Guarded[T any](ctx context.Context, g *Guard, fn func(ctx context.Context) (T, error)) (T, error) {
+func Execute[T any](ctx context.Context, g *Guard, fn func(ctx context.Context) (T, error)) (T, error) {
 	if g == nil || fn == nil {
 		var zero T
 		if g == nil {
@@ -177,7 +175,7 @@ func Guarded[T any](ctx context.Context, g *Guard, fn func(ctx context.Context) 
 		}
 		return zero, errNilFunc
 	}
-	return retry.Do(ctx, g.policy, func(ctx context.Context) (T, error) {
+	return retry.Execute(ctx, g.policy, func(ctx context.Context) (T, error) {
 		return attempt(ctx, g, fn)
 	})
 }
@@ -191,7 +189,7 @@ func GuardedStep[T any](g *Guard, fn func(ctx context.Context) (T, error)) Step[
 		}}
 	}
 	return Step[T]{Name: g.name, Fn: func(ctx context.Context) (T, error) {
-		return Guarded(ctx, g, fn)
+		return Execute(ctx, g, fn)
 	}}
 }
 
@@ -243,16 +241,16 @@ func call[T any](ctx context.Context, g *Guard, permit *dbreaker.Permit, fn func
 		if actx != ctx && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
 			err = &attemptTimeoutError{api: g.name, timeout: g.timeout, err: err}
 		}
-		err = redact(err)
+		err = redact.Error(err)
 	}
 	return v, err
 }
 
 func (g *Guard) record(ctx context.Context, called bool, d time.Duration, err error) {
-	if g.rec == nil {
+	if len(g.obs) == 0 {
 		return
 	}
-	status, errType := Classify(err)
+	status, errType := Labels(err)
 	if called && err != nil {
 		switch g.outcome(err) {
 		case dbreaker.Success: // an answer, such as "no such food"
@@ -264,7 +262,10 @@ func (g *Guard) record(ctx context.Context, called bool, d time.Duration, err er
 			errType = ""
 		}
 	}
-	g.rec.ObserveAttempt(ctx, Attempt{API: g.name, Status: status, ErrorType: errType, Called: called, Duration: d, Err: err})
+	a := Attempt{API: g.name, Status: status, ErrorType: errType, Called: called, Duration: d, Err: err}
+	for _, o := range g.obs {
+		o.OnAttempt(ctx, a)
+	}
 }
 
 // attemptTimeoutError says that one attempt ran out of AttemptTimeout. It
@@ -280,23 +281,3 @@ func (e *attemptTimeoutError) Error() string {
 }
 
 func (e *attemptTimeoutError) Unwrap() error { return e.err }
-
-// redactedError hides the query strings and user info of the URLs in an
-// error's text (an *url.Error names the request URL, API key included);
-// errors.Is and errors.As still see the error beneath.
-type redactedError struct {
-	text string
-	err  error
-}
-
-func (e *redactedError) Error() string { return e.text }
-func (e *redactedError) Unwrap() error { return e.err }
-
-// redact wraps err when its text holds something to hide.
-func redact(err error) error {
-	text := err.Error()
-	if r := dbreaker.RedactErrorText(text); r != text {
-		return &redactedError{text: r, err: err}
-	}
-	return err
-}

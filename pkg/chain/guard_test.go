@@ -26,7 +26,7 @@ var err503 = &retry.HTTPError{Code: 503, Status: "503 Service Unavailable"}
 // breaker and the retry.
 type guardKit struct {
 	clock      *clocktest.Clock
-	retryClock *retryClock
+	retryClock *clocktest.Clock
 	breaker    *dbreaker.Breaker
 	rec        *recorder
 	ev         *events
@@ -39,25 +39,18 @@ type guardKit struct {
 func newGuardKit(t *testing.T, maxRetries int, noBreaker bool) *guardKit {
 	t.Helper()
 	k := &guardKit{
-		clock:      clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)),
+		clock:      clocktest.New(start),
 		retryClock: newRetryClock(),
 		rec:        &recorder{},
 		ev:         &events{},
 	}
 	cfg := chain.GuardConfig{
-		Name:           "usda",
 		AttemptTimeout: 5 * time.Second,
-		Recorder:       k.rec,
-		Clock:          k.clock,
-		Retry: &retry.Policy{
-			MaxRetries: maxRetries,
-			BaseDelay:  time.Second,
-			Clock:      k.retryClock,
-			OnRetry:    func(context.Context, retry.RetryEvent) { k.ev.add("retry") },
-		},
+		Retry: newPolicy(t, "usda", retry.Config{MaxRetries: maxRetries, BaseDelay: time.Second},
+			retry.WithClock(k.retryClock), retry.WithObserver(retryEvents{ev: k.ev})),
 	}
 	if !noBreaker {
-		b, err := dbreaker.New("usda", dbreaker.NewMemoryStore(k.clock), dbreaker.Config{},
+		b, err := dbreaker.New("usda", memStore(t, dbreaker.WithClock(k.clock)), dbreaker.Config{},
 			dbreaker.WithClock(k.clock), dbreaker.WithLogger(discardLogger()),
 			dbreaker.WithObserver(breakerEvents{ev: k.ev}))
 		if err != nil {
@@ -65,7 +58,7 @@ func newGuardKit(t *testing.T, maxRetries int, noBreaker bool) *guardKit {
 		}
 		k.breaker, cfg.Breaker = b, b
 	}
-	g, err := chain.NewGuard(cfg)
+	g, err := chain.NewGuard("usda", cfg, chain.WithObserver(k.rec), chain.WithClock(k.clock))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +101,7 @@ func TestGuardComposition(t *testing.T) {
 			k := newGuardKit(t, 5, tt.noBreaker)
 			var n atomic.Int32
 			before := time.Now()
-			got, err := chain.Guarded(context.Background(), k.guard, func(ctx context.Context) (string, error) {
+			got, err := chain.Execute(context.Background(), k.guard, func(ctx context.Context) (string, error) {
 				k.ev.add("call")
 				// The per-attempt timeout is applied inside the breaker,
 				// around the call alone.
@@ -124,7 +117,7 @@ func TestGuardComposition(t *testing.T) {
 			var he *retry.HTTPError
 			switch {
 			case tt.wantCode == 0 && (err != nil || got != "apple"):
-				t.Errorf("Guarded = %q, %v; want apple", got, err)
+				t.Errorf("Execute = %q, %v; want apple", got, err)
 			case tt.wantCode != 0 && (!errors.As(err, &he) || he.Code != tt.wantCode):
 				t.Errorf("err = %v, want HTTP status %d", err, tt.wantCode)
 			}
@@ -143,15 +136,15 @@ func TestGuardComposition(t *testing.T) {
 
 func TestGuardAttemptTimeoutIsRetried(t *testing.T) {
 	k := newGuardKit(t, 3, false)
-	g, err := chain.NewGuard(chain.GuardConfig{
-		Name: "usda", Breaker: k.breaker, AttemptTimeout: 5 * time.Millisecond, Recorder: k.rec,
-		Retry: &retry.Policy{MaxRetries: 3, Clock: k.retryClock},
-	})
+	g, err := chain.NewGuard("usda", chain.GuardConfig{
+		Breaker: k.breaker, AttemptTimeout: 5 * time.Millisecond,
+		Retry: newPolicy(t, "usda", retry.Config{MaxRetries: 3}, retry.WithClock(k.retryClock)),
+	}, chain.WithObserver(k.rec))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var n atomic.Int32
-	got, err := chain.Guarded(context.Background(), g, func(ctx context.Context) (int, error) {
+	got, err := chain.Execute(context.Background(), g, func(ctx context.Context) (int, error) {
 		if n.Add(1) == 1 {
 			<-ctx.Done() // the first attempt hangs until its timeout
 			return 0, ctx.Err()
@@ -159,7 +152,7 @@ func TestGuardAttemptTimeoutIsRetried(t *testing.T) {
 		return 7, nil
 	})
 	if err != nil || got != 7 {
-		t.Fatalf("Guarded = %d, %v; want 7 after one timed-out attempt", got, err)
+		t.Fatalf("Execute = %d, %v; want 7 after one timed-out attempt", got, err)
 	}
 	if ev := k.ev.get(); !slices.Equal(ev, []string{"breaker:failure", "breaker:success"}) {
 		t.Errorf("breaker saw %v, want the timeout as a failure, then a success", ev)
@@ -206,19 +199,21 @@ func TestGuardOutageOpensBreakerAfterFiveAttemptsThenStops(t *testing.T) {
 // A breaker that will be open for less than the next wait does not stop
 // the retry: after the wait a probe may go through.
 func TestGuardRetriesWhenTheBreakerReopensBeforeTheWaitEnds(t *testing.T) {
-	k := newGuardKit(t, 10, false)
+	// One clock for the breaker and the retry: the retry's wait moves the
+	// breaker's time along.
+	clock := newRetryClock()
 	var calls atomic.Int32
-	b, err := dbreaker.New("short", dbreaker.NewMemoryStore(k.clock), dbreaker.Config{FailureThreshold: 1, OpenTimeout: 500 * time.Millisecond},
-		dbreaker.WithClock(k.clock), dbreaker.WithLogger(discardLogger()))
+	b, err := dbreaker.New("short", memStore(t, dbreaker.WithClock(clock)), dbreaker.Config{FailureThreshold: 1, OpenTimeout: 500 * time.Millisecond},
+		dbreaker.WithClock(clock), dbreaker.WithLogger(discardLogger()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := chain.NewGuard(chain.GuardConfig{Name: "short", Breaker: b, AttemptTimeout: time.Second, Clock: k.clock,
-		Retry: &retry.Policy{MaxRetries: 1, BaseDelay: time.Second, JitterFraction: 0, Jitter: retry.JitterNone, Clock: k.retryClock}})
+	g, err := chain.NewGuard("short", chain.GuardConfig{Breaker: b, AttemptTimeout: time.Second,
+		Retry: newPolicy(t, "short", retry.Config{MaxRetries: 1, BaseDelay: time.Second, JitterFraction: 0, Jitter: retry.JitterNone}, retry.WithClock(clock))},
+		chain.WithClock(clock))
 	if err != nil {
 		t.Fatal(err)
 	}
-	k.retryClock.onWait = func(d time.Duration) { k.clock.Advance(d) }
 	err = g.Do(context.Background(), func(context.Context) error {
 		if calls.Add(1) == 1 {
 			return err503
@@ -283,54 +278,54 @@ func TestGuardRejectionStopsRetryWithoutSleeping(t *testing.T) {
 
 func TestNewGuardChecksConfig(t *testing.T) {
 	breaker := func(lease, store time.Duration) *dbreaker.Breaker {
-		b, err := dbreaker.New("openai", dbreaker.NewMemoryStore(nil), dbreaker.Config{ProbeLease: lease, StoreTimeout: store})
+		b, err := dbreaker.New("openai", memStore(t), dbreaker.Config{ProbeLease: lease, StoreTimeout: store})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return b
 	}
 	tests := []struct {
-		name string
-		cfg  chain.GuardConfig
-		want []string // substrings of the error; none: valid
+		name  string
+		guard string
+		cfg   chain.GuardConfig
+		want  []string // substrings of the error; none: valid
 	}{
-		{"valid", chain.GuardConfig{Name: "openai", Breaker: breaker(30*time.Second, 0), AttemptTimeout: 20 * time.Second}, nil},
-		{"lease just long enough", chain.GuardConfig{Name: "openai", Breaker: breaker(time.Second, 50*time.Millisecond), AttemptTimeout: 899 * time.Millisecond}, nil},
-		{"no breaker, no timeout", chain.GuardConfig{Name: "openai"}, nil},
+		{"valid", "openai", chain.GuardConfig{Breaker: breaker(30*time.Second, 0), AttemptTimeout: 20 * time.Second}, nil},
+		{"lease just long enough", "openai", chain.GuardConfig{Breaker: breaker(time.Second, 50*time.Millisecond), AttemptTimeout: 899 * time.Millisecond}, nil},
+		{"no breaker, no timeout", "openai", chain.GuardConfig{}, nil},
 		{
 			"lease equal to the attempt timeout",
-			chain.GuardConfig{Name: "openai", Breaker: breaker(30*time.Second, 0), AttemptTimeout: 30 * time.Second},
-			[]string{`chain: NewGuard("openai")`, "ProbeLease 30s", "AttemptTimeout 30s", "StoreTimeout 50ms"},
+			"openai", chain.GuardConfig{Breaker: breaker(30*time.Second, 0), AttemptTimeout: 30 * time.Second},
+			[]string{`chain: invalid AttemptTimeout = 30s: NewGuard("openai")`, "ProbeLease 30s", "AttemptTimeout 30s", "StoreTimeout 50ms"},
 		},
 		{
 			"lease shorter than the attempt timeout",
-			chain.GuardConfig{Name: "openai", Breaker: breaker(10*time.Second, 0), AttemptTimeout: time.Minute},
+			"openai", chain.GuardConfig{Breaker: breaker(10*time.Second, 0), AttemptTimeout: time.Minute},
 			[]string{"ProbeLease 10s", "AttemptTimeout 1m0s"},
 		},
 		{
 			"no room for the store round trips",
-			chain.GuardConfig{Name: "openai", Breaker: breaker(time.Second, 50*time.Millisecond), AttemptTimeout: 900 * time.Millisecond},
+			"openai", chain.GuardConfig{Breaker: breaker(time.Second, 50*time.Millisecond), AttemptTimeout: 900 * time.Millisecond},
 			[]string{"ProbeLease 1s", "AttemptTimeout 900ms"},
 		},
 		{
 			"breaker without an attempt timeout",
-			chain.GuardConfig{Name: "openai", Breaker: breaker(30*time.Second, 0)},
-			[]string{"AttemptTimeout is 0", "ProbeLease 30s"},
+			"openai", chain.GuardConfig{Breaker: breaker(30*time.Second, 0)},
+			[]string{"invalid AttemptTimeout = 0s", "ProbeLease 30s"},
 		},
-		{"negative attempt timeout", chain.GuardConfig{Name: "openai", AttemptTimeout: -time.Second}, []string{"negative AttemptTimeout -1s"}},
-		{"empty name", chain.GuardConfig{}, []string{"chain: NewGuard: invalid Name"}},
-		{"name with braces", chain.GuardConfig{Name: "{x}"}, []string{"invalid Name"}},
-		{"invalid retry policy", chain.GuardConfig{Name: "openai", Retry: &retry.Policy{MaxRetries: -5}}, []string{"invalid Retry", "MaxRetries"}},
-		{"classifier without a breaker", chain.GuardConfig{Name: "openai", Classify: dbreaker.DefaultClassify}, nil},
+		{"negative attempt timeout", "openai", chain.GuardConfig{AttemptTimeout: -time.Second}, []string{"invalid AttemptTimeout = -1s", "negative"}},
+		{"empty name", "", chain.GuardConfig{}, []string{"chain: invalid Name", "NewGuard"}},
+		{"name with braces", "{x}", chain.GuardConfig{}, []string{"invalid Name"}},
+		{"classifier without a breaker", "openai", chain.GuardConfig{Classify: dbreaker.DefaultClassify}, nil},
 		{
 			"classifier next to a breaker",
-			chain.GuardConfig{Name: "openai", Breaker: breaker(30*time.Second, 0), AttemptTimeout: 20 * time.Second, Classify: dbreaker.DefaultClassify},
-			[]string{"Classify is set", "dbreaker.Config"},
+			"openai", chain.GuardConfig{Breaker: breaker(30*time.Second, 0), AttemptTimeout: 20 * time.Second, Classify: dbreaker.DefaultClassify},
+			[]string{"invalid Classify", "dbreaker.Config"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g, err := chain.NewGuard(tt.cfg)
+			g, err := chain.NewGuard(tt.guard, tt.cfg)
 			if len(tt.want) == 0 {
 				if err != nil || g == nil {
 					t.Fatalf("NewGuard: %v", err)
@@ -347,10 +342,18 @@ func TestNewGuardChecksConfig(t *testing.T) {
 			}
 		})
 	}
+	// A Guard takes the options of Guards only.
+	if _, err := chain.NewGuard("openai", chain.GuardConfig{}, chain.WithTimeout(time.Second)); err == nil || !strings.Contains(err.Error(), "NewGuard does not take it") {
+		t.Errorf("NewGuard with a chain's timeout: %v, want an error naming WithTimeout", err)
+	}
+	// A Guard takes a built retry policy: an invalid one never reaches it.
+	if _, err := retry.New("openai", retry.Config{MaxRetries: -5}); err == nil || !strings.Contains(err.Error(), "MaxRetries") {
+		t.Errorf("an invalid retry policy: %v, want an error naming MaxRetries", err)
+	}
 }
 
 func TestGuardNilRetryMakesOneAttempt(t *testing.T) {
-	g, err := chain.NewGuard(chain.GuardConfig{Name: "usda"})
+	g, err := chain.NewGuard("usda", chain.GuardConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,12 +365,14 @@ func TestGuardNilRetryMakesOneAttempt(t *testing.T) {
 }
 
 func TestGuardDoesNotChangeTheCallersPolicy(t *testing.T) {
-	p := &retry.Policy{MaxRetries: 1, Clock: newRetryClock()}
-	if _, err := chain.NewGuard(chain.GuardConfig{Name: "usda", Retry: p, Recorder: &recorder{}}); err != nil {
+	p := newPolicy(t, "", retry.Config{MaxRetries: 1}, retry.WithClock(newRetryClock()))
+	rec := &recorder{}
+	if _, err := chain.NewGuard("usda", chain.GuardConfig{Retry: p}, chain.WithObserver(rec)); err != nil {
 		t.Fatal(err)
 	}
-	if p.Name != "" || p.OnRetry != nil {
-		t.Errorf("NewGuard changed the caller's policy: Name %q, OnRetry set %v", p.Name, p.OnRetry != nil)
+	_ = p.Do(context.Background(), func(context.Context) error { return err503 }) // retried once
+	if p.Name() != "" || rec.retryCount() != 0 {
+		t.Errorf("NewGuard changed the caller's policy: Name %q, the Guard's observer saw %d retries", p.Name(), rec.retryCount())
 	}
 }
 
@@ -385,15 +390,15 @@ func TestGuardPanicCountsAsFailure(t *testing.T) {
 }
 
 func TestGuardNilArguments(t *testing.T) {
-	g, err := chain.NewGuard(chain.GuardConfig{Name: "usda"})
+	g, err := chain.NewGuard("usda", chain.GuardConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := g.Do(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "nil function") {
 		t.Errorf("Do(nil) = %v, want a nil function error", err)
 	}
-	if _, err := chain.Guarded[int](context.Background(), nil, func(context.Context) (int, error) { return 1, nil }); err == nil || !strings.Contains(err.Error(), "nil Guard") {
-		t.Errorf("Guarded(nil guard) = %v, want a nil Guard error", err)
+	if _, err := chain.Execute[int](context.Background(), nil, func(context.Context) (int, error) { return 1, nil }); err == nil || !strings.Contains(err.Error(), "nil Guard") {
+		t.Errorf("Execute(nil guard) = %v, want a nil Guard error", err)
 	}
 	if _, err := chain.New("text", []chain.Step[int]{chain.GuardedStep[int](nil, nil)}); err == nil {
 		t.Error("New accepted the step of a nil Guard")
@@ -406,9 +411,13 @@ func TestGuardedStepIsNamedAfterTheGuard(t *testing.T) {
 	if s.Name != "usda" || s.Degraded || s.Timeout != 0 {
 		t.Errorf("step %+v, want named usda, not degraded, no timeout", s)
 	}
-	res, err := chain.Run(context.Background(), "nutrition", s)
+	c, err := chain.New("nutrition", []chain.Step[string]{s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Execute(context.Background())
 	if err != nil || res.Value != "x" || res.Step != "usda" {
-		t.Errorf("Run = %+v, %v", res, err)
+		t.Errorf("Execute = %+v, %v", res, err)
 	}
 	if ev := k.ev.get(); !slices.Equal(ev, []string{"breaker:success"}) {
 		t.Errorf("breaker saw %v, want the step's call", ev)
@@ -427,7 +436,7 @@ var _ net.Error = timeoutErr{}
 // rejection returns what a breaker forced open returns.
 func rejection(t *testing.T) error {
 	t.Helper()
-	b, err := dbreaker.New("openai", dbreaker.NewMemoryStore(nil), dbreaker.Config{}, dbreaker.WithLogger(discardLogger()))
+	b, err := dbreaker.New("openai", memStore(t), dbreaker.Config{}, dbreaker.WithLogger(discardLogger()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -441,7 +450,7 @@ func rejection(t *testing.T) error {
 	return err
 }
 
-func TestClassify(t *testing.T) {
+func TestLabels(t *testing.T) {
 	tests := []struct {
 		name           string
 		err            error
@@ -465,7 +474,7 @@ func TestClassify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			status, errType := chain.Classify(tt.err)
+			status, errType := chain.Labels(tt.err)
 			if status != tt.status || errType != tt.errTyp {
 				t.Errorf("Classify = %q, %q; want %q, %q", status, errType, tt.status, tt.errTyp)
 			}
@@ -484,7 +493,7 @@ func countNoFoodAsSuccess(err error) dbreaker.Outcome {
 	return dbreaker.DefaultClassify(err)
 }
 
-// The Recorder counts as failures exactly what the breaker counts: an
+// The observer counts as failures exactly what the breaker counts: an
 // answer the classifier calls a success is no failure, with or without a
 // breaker.
 func TestGuardRecordsFailuresAsTheClassifierCountsThem(t *testing.T) {
@@ -504,9 +513,9 @@ func TestGuardRecordsFailuresAsTheClassifierCountsThem(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(fmt.Sprintf("%s/breaker=%v", tt.name, withBreaker), func(t *testing.T) {
 				rec, ev := &recorder{}, &events{}
-				cfg := chain.GuardConfig{Name: "openai", AttemptTimeout: time.Second, Recorder: rec}
+				cfg := chain.GuardConfig{AttemptTimeout: time.Second}
 				if withBreaker {
-					b, err := dbreaker.New("openai", dbreaker.NewMemoryStore(nil), dbreaker.Config{Classify: countNoFoodAsSuccess},
+					b, err := dbreaker.New("openai", memStore(t), dbreaker.Config{Classify: countNoFoodAsSuccess},
 						dbreaker.WithLogger(discardLogger()), dbreaker.WithObserver(breakerEvents{ev: ev}))
 					if err != nil {
 						t.Fatal(err)
@@ -515,7 +524,7 @@ func TestGuardRecordsFailuresAsTheClassifierCountsThem(t *testing.T) {
 				} else {
 					cfg.Classify = countNoFoodAsSuccess
 				}
-				g, err := chain.NewGuard(cfg)
+				g, err := chain.NewGuard("openai", cfg, chain.WithObserver(rec))
 				if err != nil {
 					t.Fatal(err)
 				}

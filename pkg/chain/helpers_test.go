@@ -11,56 +11,39 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/healthagent/resilience/internal/clocktest"
 	"github.com/healthagent/resilience/pkg/chain"
 	"github.com/healthagent/resilience/pkg/dbreaker"
 	"github.com/healthagent/resilience/pkg/retry"
 )
 
-// retryClock is a retry.Clock whose timers fire at once and move its time
+// start is when the tests' clocks start.
+var start = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// newRetryClock returns a clock whose timers fire at once and move its time
 // forward by their duration: retries run through their waits without
 // sleeping, and every wait is recorded.
-type retryClock struct {
-	mu    sync.Mutex
-	now   time.Time
-	waits []time.Duration
-	// onWait, if set before use, is called with each wait, as the timer
-	// fires: a test moves its other clocks along.
-	onWait func(time.Duration)
-}
+func newRetryClock() *clocktest.Clock { return clocktest.NewAuto(start) }
 
-func newRetryClock() *retryClock {
-	return &retryClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *retryClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *retryClock) NewTimer(d time.Duration) retry.Timer {
-	c.mu.Lock()
-	c.waits = append(c.waits, d)
-	c.now = c.now.Add(d)
-	t := firedTimer{c: make(chan time.Time, 1)}
-	t.c <- c.now
-	c.mu.Unlock()
-	if c.onWait != nil {
-		c.onWait(d)
+// newPolicy returns retry.New(name, cfg, opts...), logging nowhere unless
+// opts say otherwise, or fails the test.
+func newPolicy(t testing.TB, name string, cfg retry.Config, opts ...retry.Option) *retry.Policy {
+	t.Helper()
+	p, err := retry.New(name, cfg, append([]retry.Option{retry.WithLogger(discardLogger())}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return t
+	return p
 }
 
-func (c *retryClock) Waits() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.waits...)
+// retryEvents is a retry.Observer that adds "retry" to events at each
+// retry.
+type retryEvents struct {
+	retry.NopObserver
+	ev *events
 }
 
-type firedTimer struct{ c chan time.Time }
-
-func (t firedTimer) C() <-chan time.Time { return t.c }
-func (t firedTimer) Stop() bool          { return false }
+func (o retryEvents) OnRetry(context.Context, retry.RetryEvent) { o.ev.add("retry") }
 
 // logBuffer collects log output from several goroutines.
 type logBuffer struct {
@@ -114,23 +97,24 @@ type breakerEvents struct {
 
 func (o breakerEvents) OnCall(_ string, r dbreaker.CallResult) { o.ev.add("breaker:" + r.String()) }
 
-// recorder is a chain.Recorder that keeps everything.
+// recorder is a chain.Observer of Guards that keeps everything.
 type recorder struct {
+	chain.NopObserver
 	mu       sync.Mutex
 	attempts []chain.Attempt
 	retries  []string
 }
 
-func (r *recorder) ObserveAttempt(_ context.Context, a chain.Attempt) {
+func (r *recorder) OnAttempt(_ context.Context, a chain.Attempt) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.attempts = append(r.attempts, a)
 }
 
-func (r *recorder) ObserveRetry(_ context.Context, api string, _ retry.RetryEvent) {
+func (r *recorder) OnRetry(_ context.Context, e retry.RetryEvent) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.retries = append(r.retries, api)
+	r.retries = append(r.retries, e.Name)
 }
 
 // statuses lists the Status of every attempt, in order.
@@ -161,4 +145,14 @@ func histogramCount(t *testing.T, c prometheus.Collector) uint64 {
 		t.Fatal(err)
 	}
 	return m.GetHistogram().GetSampleCount()
+}
+
+// memStore returns a new MemoryStore made with opts.
+func memStore(t testing.TB, opts ...dbreaker.Option) *dbreaker.MemoryStore {
+	t.Helper()
+	s, err := dbreaker.NewMemoryStore(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

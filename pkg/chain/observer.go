@@ -1,6 +1,10 @@
 package chain
 
-import "context"
+import (
+	"context"
+
+	"github.com/healthagent/resilience/pkg/retry"
+)
 
 // StepEvent describes one step that ran: it served (Err nil) or failed. A
 // step interrupted by the caller's cancellation is not reported.
@@ -21,15 +25,36 @@ type StepEvent struct {
 // Fallback reports whether the step is a fallback: any step after the first.
 func (e StepEvent) Fallback() bool { return e.Index > 0 }
 
-// Observer is told about every step a chain runs. OnStep runs on the
-// caller's goroutine and must be quick and safe for concurrent use.
-// Package metrics implements it (fallback_executions_total).
+// Observer is told what chains and Guards do (WithObserver): a chain
+// reports every step that ran, a Guard every attempt and every retry. Its
+// methods run on the caller's goroutine and must be quick and safe for
+// concurrent use. Package metrics implements it (fallback_executions_total,
+// api_calls_total, api_call_duration_seconds, api_failures_total,
+// api_retries_total); embed NopObserver to implement part of it.
 type Observer interface {
+	// OnStep is called once per step a chain ran.
 	OnStep(ctx context.Context, e StepEvent)
+	// OnAttempt is called once per attempt a Guard made, rejected attempts
+	// included.
+	OnAttempt(ctx context.Context, a Attempt)
+	// OnRetry is called before the wait for each retry of a Guard; e.Name
+	// is the Guard's name.
+	OnRetry(ctx context.Context, e retry.RetryEvent)
 }
 
-// ObserverFunc adapts a function to an Observer.
+// NopObserver ignores everything; embed it to implement part of Observer.
+type NopObserver struct{}
+
+func (NopObserver) OnStep(context.Context, StepEvent)         {}
+func (NopObserver) OnAttempt(context.Context, Attempt)        {}
+func (NopObserver) OnRetry(context.Context, retry.RetryEvent) {}
+
+// ObserverFunc adapts a function to an Observer of a chain's steps: OnStep
+// calls it; OnAttempt and OnRetry do nothing.
 type ObserverFunc func(ctx context.Context, e StepEvent)
 
 // OnStep calls f.
 func (f ObserverFunc) OnStep(ctx context.Context, e StepEvent) { f(ctx, e) }
+
+func (ObserverFunc) OnAttempt(context.Context, Attempt)        {}
+func (ObserverFunc) OnRetry(context.Context, retry.RetryEvent) {}

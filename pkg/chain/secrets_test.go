@@ -62,20 +62,18 @@ func TestSecretsStayOutOfLogs(t *testing.T) {
 			base := tt.upstream(t)
 			var logs logBuffer
 			logger := newLogger(&logs)
-			clock := clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-			b, err := dbreaker.New("usda", dbreaker.NewMemoryStore(clock), dbreaker.Config{FailureThreshold: 2},
+			clock := clocktest.New(start)
+			b, err := dbreaker.New("usda", memStore(t, dbreaker.WithClock(clock)), dbreaker.Config{FailureThreshold: 2},
 				dbreaker.WithClock(clock), dbreaker.WithLogger(logger))
 			if err != nil {
 				t.Fatal(err)
 			}
 			rec := &recorder{}
-			g, err := chain.NewGuard(chain.GuardConfig{
-				Name:           "usda",
+			g, err := chain.NewGuard("usda", chain.GuardConfig{
 				Breaker:        b,
-				Retry:          &retry.Policy{MaxRetries: 3, Clock: newRetryClock(), Logger: logger},
+				Retry:          newPolicy(t, "usda", retry.Config{MaxRetries: 3}, retry.WithClock(newRetryClock()), retry.WithLogger(logger)),
 				AttemptTimeout: tt.attempt,
-				Recorder:       rec,
-			})
+			}, chain.WithObserver(rec))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -95,7 +93,7 @@ func TestSecretsStayOutOfLogs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, runErr := nutrition.Run(ctx)
+			_, runErr := nutrition.Execute(ctx)
 			if runErr == nil {
 				t.Fatal("Run succeeded against a failing upstream")
 			}

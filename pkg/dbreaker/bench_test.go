@@ -85,7 +85,7 @@ func benchBreaker(b *testing.B, client *redis.Client, cfg Config) *Breaker {
 // hash exists (a Reset wrote it), as for a breaker that has seen a failure;
 // else it has only ever seen successes and Redis holds nothing for it.
 func newBenchBreaker(b *testing.B, client *redis.Client, cfg Config, written bool) *Breaker {
-	store, err := NewRedisStore(client, WithKeyPrefix("bench"), WithStoreLogger(discardLogger()))
+	store, err := NewRedisStore(client, WithKeyPrefix("bench"), WithLogger(discardLogger()))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -259,7 +259,7 @@ func BenchmarkPropagation(b *testing.B) {
 }
 
 func BenchmarkMemoryStoreCall(b *testing.B) {
-	br, err := New("bench", NewMemoryStore(nil), Config{}, WithLogger(discardLogger()))
+	br, err := New("bench", memStore(b), Config{}, WithLogger(discardLogger()))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -425,7 +425,7 @@ func BenchmarkFastRecovery(b *testing.B) {
 	hook := &scriptFaults{}
 	client := srv.Client(func(o *redis.Options) { o.PoolSize = goroutines })
 	client.AddHook(hook)
-	store, err := NewRedisStore(client, WithKeyPrefix("recovery"), WithStoreLogger(discardLogger()), WithHealthCheckInterval(100*time.Millisecond))
+	store, err := NewRedisStore(client, WithKeyPrefix("recovery"), WithLogger(discardLogger()), WithHealthCheckInterval(100*time.Millisecond))
 	if err != nil {
 		b.Fatal(err)
 	}

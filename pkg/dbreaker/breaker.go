@@ -6,9 +6,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/healthagent/resilience/pkg/clock"
 )
 
 // Breaker guards calls to one upstream. Its state lives in a Store shared by
@@ -20,7 +21,7 @@ type Breaker struct {
 	store  Store
 	cfg    Config
 	policy Policy
-	clock  Clock
+	clock  clock.Clock
 	logger *slog.Logger
 	obs    observers
 
@@ -56,29 +57,6 @@ type Breaker struct {
 	confirmed   atomic.Int64
 }
 
-type options struct {
-	clock     Clock
-	logger    *slog.Logger
-	observers observers
-}
-
-// Option configures a Breaker.
-type Option func(*options)
-
-// WithClock sets the clock used to time calls and hold a known-open state
-// (default: the system clock).
-func WithClock(c Clock) Option { return func(o *options) { o.clock = c } }
-
-// WithLogger sets the logger (default slog.Default()). Messages start with
-// "[CIRCUIT_BREAKER]".
-func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
-
-// WithObserver adds an observer (metrics, tests); it may be given several
-// times.
-func WithObserver(o Observer) Option {
-	return func(opts *options) { opts.observers = append(opts.observers, o) }
-}
-
 // New returns a breaker named name on store. It validates the name and the
 // config (errors name the field and the value) and sends nothing to the
 // store; a RedisStore starts its event subscription for it.
@@ -87,18 +65,15 @@ func New(name string, store Store, cfg Config, opts ...Option) (*Breaker, error)
 		return nil, err
 	}
 	if store == nil {
-		return nil, fmt.Errorf("dbreaker: New(%q): nil store", name)
+		return nil, invalid("store", nil, fmt.Sprintf("New(%q) was given a nil store", name))
 	}
 	cfg, err := cfg.resolved()
 	if err != nil {
 		return nil, err
 	}
-	o := options{clock: SystemClock(), logger: slog.Default()}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if o.clock == nil || o.logger == nil || slices.Contains(o.observers, nil) {
-		return nil, fmt.Errorf("dbreaker: New(%q): nil clock, logger or observer option", name)
+	o, err := resolve("New", opts, "WithClock", "WithLogger", "WithObserver")
+	if err != nil {
+		return nil, err
 	}
 	var seed [6]byte
 	if _, err := rand.Read(seed[:]); err != nil {
@@ -117,7 +92,7 @@ func New(name string, store Store, cfg Config, opts ...Option) (*Breaker, error)
 	}
 	if _, inproc := store.(inProcess); !inproc {
 		b.remote = true
-		b.local = NewMemoryStore(o.clock)
+		b.local = newMemoryStore(o.clock)
 	}
 	b.confirmer = confirmer{b: b, spawn: func(fn func()) { fn() }}
 	if sp, ok := store.(spawner); ok {

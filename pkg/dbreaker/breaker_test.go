@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/healthagent/resilience/internal/clocktest"
+	"github.com/healthagent/resilience/internal/testredis"
+	"github.com/healthagent/resilience/pkg/config"
 )
 
 var errUpstream = errors.New("upstream said 503")
@@ -85,7 +88,7 @@ type fixture struct {
 func newFixture(t *testing.T, cfg Config) *fixture {
 	t.Helper()
 	clock := clocktest.New(time.UnixMilli(1_700_000_000_000))
-	f := &fixture{clock: clock, store: &countingStore{Store: NewMemoryStore(clock)}, obs: &recorder{}}
+	f := &fixture{clock: clock, store: &countingStore{Store: memStore(t, WithClock(clock))}, obs: &recorder{}}
 	b, err := New("openai", f.store, cfg, WithClock(clock), WithObserver(f.obs), WithLogger(discardLogger()))
 	if err != nil {
 		t.Fatal(err)
@@ -358,10 +361,10 @@ func TestNewRejectsMissingParts(t *testing.T) {
 	if _, err := New("x", nil, Config{}); err == nil || !strings.Contains(err.Error(), "nil store") {
 		t.Errorf("nil store: %v", err)
 	}
-	if _, err := New("x", NewMemoryStore(nil), Config{}, WithClock(nil)); err == nil {
+	if _, err := New("x", memStore(t), Config{}, WithClock(nil)); err == nil {
 		t.Error("nil clock accepted")
 	}
-	if _, err := New("x", NewMemoryStore(nil), Config{}, WithObserver(nil)); err == nil {
+	if _, err := New("x", memStore(t), Config{}, WithObserver(nil)); err == nil {
 		t.Error("nil observer accepted")
 	}
 }
@@ -369,7 +372,7 @@ func TestNewRejectsMissingParts(t *testing.T) {
 func TestCorruptStateIsLoggedOnce(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
-	corrupt := &corruptingStore{Store: NewMemoryStore(nil)}
+	corrupt := &corruptingStore{Store: memStore(t)}
 	b, err := New("usda", corrupt, Config{}, WithLogger(logger))
 	if err != nil {
 		t.Fatal(err)
@@ -390,4 +393,115 @@ func (s *corruptingStore) Acquire(ctx context.Context, name string, p Policy, to
 	d, err := s.Store.Acquire(ctx, name, p, token)
 	d.Snapshot.Corrupt = true
 	return d, err
+}
+
+// memStore returns a new MemoryStore made with opts.
+func memStore(t testing.TB, opts ...Option) *MemoryStore {
+	t.Helper()
+	s, err := NewMemoryStore(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// Every rejection is a *RejectedError matching exactly one sentinel (and
+// ErrOpen besides, for a forced-open breaker), failing closed included, and
+// says it is a rejection through its Rejected method.
+func TestEveryRejectionMatchesExactlyOneSentinel(t *testing.T) {
+	sentinels := []error{ErrOpen, ErrForcedOpen, ErrTooManyProbes, ErrStoreUnavailable}
+	tests := []struct {
+		name string
+		make func(t *testing.T) *Breaker
+		want []error // the sentinels it matches
+	}{
+		{"open", func(t *testing.T) *Breaker {
+			b, _ := New("a", memStore(t), Config{FailureThreshold: 1}, WithLogger(discardLogger()))
+			_ = b.Do(context.Background(), failing)
+			return b
+		}, []error{ErrOpen}},
+		{"forced open", func(t *testing.T) *Breaker {
+			b, _ := New("a", memStore(t), Config{}, WithLogger(discardLogger()))
+			if _, err := b.ForceOpen(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}, []error{ErrOpen, ErrForcedOpen}},
+		{"probes busy", func(t *testing.T) *Breaker {
+			clock := clocktest.New(time.UnixMilli(1_700_000_000_000))
+			b, _ := New("a", memStore(t, WithClock(clock)), Config{FailureThreshold: 1}, WithClock(clock), WithLogger(discardLogger()))
+			_ = b.Do(context.Background(), failing)
+			clock.Advance(DefaultOpenTimeout)
+			if _, err := b.Allow(context.Background()); err != nil { // the one probe, never done
+				t.Fatal(err)
+			}
+			return b
+		}, []error{ErrTooManyProbes}},
+		{"failing closed", func(t *testing.T) *Breaker {
+			b, _ := New("a", failingStore{errors.New("connection refused")}, Config{OnStoreFailure: FailClosed}, WithLogger(discardLogger()))
+			return b
+		}, []error{ErrStoreUnavailable}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.make(t).Do(context.Background(), succeeding)
+			var rej *RejectedError
+			if !errors.As(err, &rej) || !IsRejected(err) {
+				t.Fatalf("err = %v, want a *RejectedError", err)
+			}
+			for _, s := range sentinels {
+				if got, want := errors.Is(err, s), slices.Contains(tt.want, s); got != want {
+					t.Errorf("errors.Is(err, %v) = %v, want %v", s, got, want)
+				}
+			}
+			var r interface{ Rejected() bool }
+			if !errors.As(fmt.Errorf("wrapped: %w", err), &r) || !r.Rejected() {
+				t.Errorf("no Rejected method found on %v", err)
+			}
+		})
+	}
+	if IsRejected(errUpstream) {
+		t.Error("an upstream error is taken for a rejection")
+	}
+}
+
+// Each constructor takes the options that concern what it builds, and
+// names the one it does not take.
+func TestConstructorsRefuseOptionsTheyDoNotTake(t *testing.T) {
+	client := testredis.Client(t)
+	tests := []struct {
+		name string
+		make func() error
+		want string
+	}{
+		{"New with a key prefix", func() error {
+			_, err := New("x", memStore(t), Config{}, WithKeyPrefix("p"))
+			return err
+		}, "WithKeyPrefix"},
+		{"NewMemoryStore with a logger", func() error {
+			_, err := NewMemoryStore(WithLogger(discardLogger()))
+			return err
+		}, "WithLogger"},
+		{"NewRedisStore with a clock", func() error {
+			_, err := NewRedisStore(client, WithClock(clocktest.New(time.Unix(0, 0))))
+			return err
+		}, "WithClock"},
+		{"NewMemoryStore with a nil clock", func() error {
+			_, err := NewMemoryStore(WithClock(nil))
+			return err
+		}, "WithClock"},
+		{"a nil option", func() error {
+			_, err := NewMemoryStore(nil)
+			return err
+		}, "option"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.make()
+			var ce *config.Error
+			if !errors.As(err, &ce) || ce.Field != tt.want || !strings.HasPrefix(err.Error(), "dbreaker: invalid "+tt.want) {
+				t.Fatalf("err = %v, want a *config.Error for %s", err, tt.want)
+			}
+		})
+	}
 }

@@ -40,7 +40,7 @@ func TestRedisCluster(t *testing.T) {
 	t.Run("breakers spread over every master", func(t *testing.T) {
 		client := cluster.Client(t)
 		prefix := testredis.Prefix(t, client)
-		store, err := NewRedisStore(client, WithKeyPrefix(prefix), WithStoreLogger(discardLogger()))
+		store, err := NewRedisStore(client, WithKeyPrefix(prefix), WithLogger(discardLogger()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +86,7 @@ func TestRedisCluster(t *testing.T) {
 			r := &replica{commands: &testredis.CommandCounter{}}
 			client := cluster.Client(t)
 			var err error
-			if r.store, err = NewRedisStore(client, WithKeyPrefix(prefix), WithStoreLogger(discardLogger())); err != nil {
+			if r.store, err = NewRedisStore(client, WithKeyPrefix(prefix), WithLogger(discardLogger())); err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { r.store.Close(context.Background()) })

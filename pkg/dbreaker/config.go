@@ -208,7 +208,7 @@ func (p Policy) openTimeout(trips int64) time.Duration {
 }
 
 // resolved returns the config with defaults applied, or the first invalid
-// field as a *ConfigError.
+// field as a *config.Error.
 func (c Config) resolved() (Config, error) {
 	intField := func(name string, v *int, def, max int, offAllowed bool) error {
 		switch {
@@ -220,9 +220,9 @@ func (c Config) resolved() (Config, error) {
 			if offAllowed {
 				want += " or dbreaker.Off (-1)"
 			}
-			return &ConfigError{name, *v, want}
+			return invalid(name, *v, want)
 		case max > 0 && *v > max:
-			return &ConfigError{name, *v, "want at most " + strconv.Itoa(max)}
+			return invalid(name, *v, "want at most "+strconv.Itoa(max))
 		}
 		return nil
 	}
@@ -231,15 +231,15 @@ func (c Config) resolved() (Config, error) {
 		case *v == 0:
 			*v = def
 		case *v < time.Millisecond:
-			return &ConfigError{name, *v, "want at least 1ms (or 0 for the default)"}
+			return invalid(name, *v, "want at least 1ms (or 0 for the default)")
 		case *v > maxDuration:
-			return &ConfigError{name, *v, "want at most 8760h"}
+			return invalid(name, *v, "want at most 8760h")
 		}
 		return nil
 	}
 	rateField := func(name string, v float64) error {
 		if math.IsNaN(v) || v < 0 || v > 1 {
-			return &ConfigError{name, v, "want a share in (0, 1], or 0 to disable"}
+			return invalid(name, v, "want a share in (0, 1], or 0 to disable")
 		}
 		return nil
 	}
@@ -267,25 +267,25 @@ func (c Config) resolved() (Config, error) {
 	case g == 0:
 		c.OpenTimeoutGrowth = 1
 	case math.IsNaN(g) || math.IsInf(g, 0) || g < 1 || g > 100:
-		return c, &ConfigError{"OpenTimeoutGrowth", g, "want a factor in [1, 100], or 0 for no growth"}
+		return c, invalid("OpenTimeoutGrowth", g, "want a factor in [1, 100], or 0 for no growth")
 	}
 	if c.MaxOpenTimeout == 0 {
 		c.MaxOpenTimeout = min(10*c.OpenTimeout, maxDuration)
 	}
 	if c.MaxOpenTimeout < c.OpenTimeout {
-		return c, &ConfigError{"MaxOpenTimeout", c.MaxOpenTimeout, "want at least OpenTimeout (" + c.OpenTimeout.String() + ")"}
+		return c, invalid("MaxOpenTimeout", c.MaxOpenTimeout, "want at least OpenTimeout ("+c.OpenTimeout.String()+")")
 	}
 	if c.Window < time.Duration(c.WindowBuckets)*time.Millisecond {
-		return c, &ConfigError{"Window", c.Window, "want at least 1ms per bucket (" + strconv.Itoa(c.WindowBuckets) + " buckets)"}
+		return c, invalid("Window", c.Window, "want at least 1ms per bucket ("+strconv.Itoa(c.WindowBuckets)+" buckets)")
 	}
 	if c.FailureThreshold == Off && c.FailureRate == 0 && c.SlowCallRate == 0 {
-		return c, &ConfigError{"FailureThreshold", "Off", "no trip policy is left: set FailureRate or SlowCallRate too"}
+		return c, invalid("FailureThreshold", c.FailureThreshold, "Off leaves no trip policy: set FailureRate or SlowCallRate too")
 	}
 	if c.Consistency > Fast {
-		return c, &ConfigError{"Consistency", int(c.Consistency), "want dbreaker.Strict or dbreaker.Fast"}
+		return c, invalid("Consistency", int(c.Consistency), "want dbreaker.Strict or dbreaker.Fast")
 	}
 	if c.OnStoreFailure > FailClosed {
-		return c, &ConfigError{"OnStoreFailure", int(c.OnStoreFailure), "want FallbackLocal, FailOpen or FailClosed"}
+		return c, invalid("OnStoreFailure", int(c.OnStoreFailure), "want FallbackLocal, FailOpen or FailClosed")
 	}
 	if c.Classify == nil {
 		c.Classify = DefaultClassify

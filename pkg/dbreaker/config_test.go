@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/healthagent/resilience/pkg/config"
 )
 
 func TestConfigDefaults(t *testing.T) {
@@ -59,10 +61,10 @@ func TestConfigRejectsInvalidFields(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := New("b", NewMemoryStore(nil), tt.cfg)
-			var ce *ConfigError
+			_, err := New("b", memStore(t), tt.cfg)
+			var ce *config.Error
 			if !errors.As(err, &ce) {
-				t.Fatalf("New: err = %v, want a *ConfigError", err)
+				t.Fatalf("New: err = %v, want a *config.Error", err)
 			}
 			if ce.Field != tt.field || !strings.Contains(err.Error(), tt.field) || !strings.HasPrefix(err.Error(), "dbreaker: ") {
 				t.Fatalf("err = %q (field %q), want field %q", err, ce.Field, tt.field)
@@ -110,25 +112,8 @@ func TestValidateName(t *testing.T) {
 		if err != nil && !strings.HasPrefix(err.Error(), "dbreaker: invalid breaker name") {
 			t.Errorf("error %q does not say what was wrong", err)
 		}
-		if _, nerr := New(tt.name, NewMemoryStore(nil), Config{}); (nerr == nil) != tt.ok {
+		if _, nerr := New(tt.name, memStore(t), Config{}); (nerr == nil) != tt.ok {
 			t.Errorf("New(%q) = %v, want ok=%v", tt.name, nerr, tt.ok)
-		}
-	}
-}
-
-func TestRedactErrorText(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"plain error", "plain error"},
-		{`Get "https://api.nal.usda.gov/fdc/v1/foods/search?api_key=SECRET&query=egg": EOF`,
-			`Get "https://api.nal.usda.gov/fdc/v1/foods/search?REDACTED": EOF`},
-		{"dial redis://user:hunter2@10.0.0.1:6379/0 failed", "dial redis://REDACTED@10.0.0.1:6379/0 failed"},
-		{"http://host/path/a@b?x=1", "http://host/path/a@b?REDACTED"},
-		{"two: http://a/?k=1 and http://b/#frag", "two: http://a/?REDACTED and http://b/?REDACTED"},
-		{"://", "://"},
-	}
-	for _, tt := range tests {
-		if got := RedactErrorText(tt.in); got != tt.want {
-			t.Errorf("RedactErrorText(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

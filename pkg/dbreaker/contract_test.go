@@ -28,7 +28,7 @@ type storeHarness struct {
 func memoryHarness(t *testing.T) storeHarness {
 	clock := clocktest.New(time.UnixMilli(1_700_000_000_000))
 	return storeHarness{
-		store:   NewMemoryStore(clock),
+		store:   memStore(t, WithClock(clock)),
 		advance: func(_ *testing.T, d time.Duration) { clock.Advance(d) },
 		unit:    time.Second,
 	}

@@ -29,15 +29,31 @@ type replyFields struct {
 
 func newReplyFields(s string) *replyFields { return &replyFields{rest: s, more: true} }
 
-func (f *replyFields) next() string {
-	if f.err != nil {
-		return ""
+// take reports whether one more field can be read, and counts it; a
+// missing one is the error.
+func (f *replyFields) take() bool {
+	if f.err == nil && f.more {
+		f.n++
+		return true
 	}
-	if !f.more {
+	f.missing()
+	return false
+}
+
+// missing records a missing field; kept out of take, so that take is
+// inlined on the path of every reply.
+//
+//go:noinline
+func (f *replyFields) missing() {
+	if f.err == nil {
 		f.err = replyErr("field %d missing", f.n+1)
+	}
+}
+
+func (f *replyFields) next() string {
+	if !f.take() {
 		return ""
 	}
-	f.n++
 	v, rest, found := strings.Cut(f.rest, "|")
 	f.rest, f.more = rest, found
 	return v
@@ -70,14 +86,9 @@ func (f *replyFields) state() State {
 // remainder returns the rest of the reply as the last field (which may
 // itself contain '|').
 func (f *replyFields) remainder() string {
-	if f.err != nil {
+	if !f.take() {
 		return ""
 	}
-	if !f.more {
-		f.err = replyErr("field %d missing", f.n+1)
-		return ""
-	}
-	f.n++
 	v := f.rest
 	f.rest, f.more = "", false
 	return v

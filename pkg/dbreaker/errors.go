@@ -6,22 +6,40 @@ import (
 	"time"
 )
 
-// Sentinel errors. Every rejection returned by a Breaker is a *RejectedError
-// that matches exactly one of ErrOpen, ErrForcedOpen or ErrTooManyProbes with
-// errors.Is; an ErrForcedOpen rejection also matches ErrOpen, because a breaker
+// The sentinels of a rejection. Every call a Breaker refuses returns a
+// *RejectedError that matches exactly one of them with errors.Is, as its
+// Reason: ErrOpen, ErrForcedOpen, ErrTooManyProbes, or ErrStoreUnavailable
+// when the store cannot be reached and the breaker fails closed. A
+// rejection for ErrForcedOpen matches ErrOpen as well, because a breaker
 // forced open is open.
+//
+// A rejected call never reached the upstream: the sentinels and
+// *RejectedError have a Rejected method that returns true, by which
+// package retry (and any caller) tells a rejection from a failure without
+// importing this package.
 var (
-	// ErrOpen: the breaker is open; no call is made until a probe may be tried.
-	ErrOpen = errors.New("dbreaker: breaker is open")
-	// ErrForcedOpen: an operator forced the breaker open for every replica.
-	ErrForcedOpen = errors.New("dbreaker: breaker is forced open")
-	// ErrTooManyProbes: the breaker is half-open and every probe slot in the
-	// cluster is taken.
-	ErrTooManyProbes = errors.New("dbreaker: too many half-open probes")
-	// ErrStoreUnavailable: the shared store could not be reached and the
-	// breaker is configured to fail closed.
-	ErrStoreUnavailable = errors.New("dbreaker: store unavailable")
+	// ErrOpen is returned when the breaker is open: no call is made until a
+	// probe may be tried.
+	ErrOpen error = &rejection{"dbreaker: breaker is open"}
+	// ErrForcedOpen is returned when an operator forced the breaker open for
+	// every replica.
+	ErrForcedOpen error = &rejection{"dbreaker: breaker is forced open"}
+	// ErrTooManyProbes is returned when the breaker is half-open and every
+	// probe slot in the cluster is taken.
+	ErrTooManyProbes error = &rejection{"dbreaker: too many half-open probes"}
+	// ErrStoreUnavailable is returned when the shared store cannot be
+	// reached and the breaker fails closed (OnStoreFailure FailClosed). A
+	// store call that fails wraps it too.
+	ErrStoreUnavailable error = &rejection{"dbreaker: store unavailable"}
 )
+
+// rejection is the type of the sentinels of a rejection.
+type rejection struct{ msg string }
+
+func (e *rejection) Error() string { return e.msg }
+
+// Rejected reports that the call was refused before it started.
+func (e *rejection) Rejected() bool { return true }
 
 // RejectedError is returned when a breaker refuses a call. RetryAfter says how
 // long until a probe may be tried (zero when unknown, as for a forced open
@@ -53,19 +71,13 @@ func (e *RejectedError) Is(target error) bool {
 	return target == ErrOpen && e.reason == ErrForcedOpen
 }
 
+// Rejected reports that the call was refused before it started: it never
+// reached the upstream and must not be retried.
+func (e *RejectedError) Rejected() bool { return true }
+
 // IsRejected reports whether err says a breaker refused the call, for any
-// reason: such a call never reached the upstream and must not be retried.
+// reason (it matches one of the four sentinels): such a call never reached
+// the upstream and must not be retried.
 func IsRejected(err error) bool {
 	return errors.Is(err, ErrOpen) || errors.Is(err, ErrForcedOpen) || errors.Is(err, ErrTooManyProbes) || errors.Is(err, ErrStoreUnavailable)
-}
-
-// ConfigError names the configuration field that is invalid and why.
-type ConfigError struct {
-	Field  string
-	Value  any
-	Reason string
-}
-
-func (e *ConfigError) Error() string {
-	return fmt.Sprintf("dbreaker: invalid %s = %v: %s", e.Field, e.Value, e.Reason)
 }

@@ -30,7 +30,7 @@ type replica struct {
 	commands *testredis.CommandCounter
 }
 
-func newReplica(t *testing.T, addr, prefix, name string, cfg Config, storeOpts ...RedisOption) *replica {
+func newReplica(t *testing.T, addr, prefix, name string, cfg Config, storeOpts ...Option) *replica {
 	t.Helper()
 	return newObservedReplica(t, addr, prefix, name, cfg, nil, storeOpts...)
 }
@@ -39,7 +39,7 @@ func newReplica(t *testing.T, addr, prefix, name string, cfg Config, storeOpts .
 // none). Without a StoreTimeout of its own, the breaker gets a roomy one:
 // on a busy machine a store call that times out is decided locally, and
 // only the tests about timeouts want that.
-func newObservedReplica(t *testing.T, addr, prefix, name string, cfg Config, obs Observer, storeOpts ...RedisOption) *replica {
+func newObservedReplica(t *testing.T, addr, prefix, name string, cfg Config, obs Observer, storeOpts ...Option) *replica {
 	t.Helper()
 	if cfg.StoreTimeout == 0 {
 		cfg.StoreTimeout = roomy // tests about the store timeout set their own
@@ -48,7 +48,7 @@ func newObservedReplica(t *testing.T, addr, prefix, name string, cfg Config, obs
 	r.client = redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, ContextTimeoutEnabled: true})
 	r.client.AddHook(r.commands)
 	t.Cleanup(func() { r.client.Close() })
-	opts := append([]RedisOption{WithKeyPrefix(prefix), WithStoreLogger(discardLogger()), WithHealthCheckInterval(20 * time.Millisecond)}, storeOpts...)
+	opts := append([]Option{WithKeyPrefix(prefix), WithLogger(discardLogger()), WithHealthCheckInterval(20 * time.Millisecond)}, storeOpts...)
 	var err error
 	if r.store, err = NewRedisStore(r.client, opts...); err != nil {
 		t.Fatal(err)

@@ -17,7 +17,10 @@ import (
 var quiet = dbreaker.WithLogger(slog.New(slog.DiscardHandler))
 
 func Example() {
-	store := dbreaker.NewMemoryStore(nil)
+	store, err := dbreaker.NewMemoryStore() // in process; NewRedisStore shares it among replicas
+	if err != nil {
+		panic(err)
+	}
 	b, err := dbreaker.New("usda", store, dbreaker.Config{FailureThreshold: 3}, quiet)
 	if err != nil {
 		panic(err)
@@ -41,7 +44,8 @@ func Example() {
 }
 
 func ExampleExecute() {
-	b, _ := dbreaker.New("anthropic", dbreaker.NewMemoryStore(nil), dbreaker.Config{}, quiet)
+	store, _ := dbreaker.NewMemoryStore()
+	b, _ := dbreaker.New("anthropic", store, dbreaker.Config{}, quiet)
 	answer, err := dbreaker.Execute(context.Background(), b, func(ctx context.Context) (string, error) {
 		return "a banana has about 105 kcal", nil
 	})
@@ -75,7 +79,8 @@ func ExampleBreaker_Allow() {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}))
 	defer upstream.Close()
-	b, _ := dbreaker.New("web", dbreaker.NewMemoryStore(nil), dbreaker.Config{FailureThreshold: 2}, quiet)
+	store, _ := dbreaker.NewMemoryStore()
+	b, _ := dbreaker.New("web", store, dbreaker.Config{FailureThreshold: 2}, quiet)
 	client := &http.Client{Transport: breakerTransport{b: b, next: http.DefaultTransport}}
 	for i := 0; i < 3; i++ {
 		resp, err := client.Get(upstream.URL)
@@ -93,7 +98,7 @@ func ExampleBreaker_Allow() {
 }
 
 func ExampleBreaker_ForceOpen() {
-	store := dbreaker.NewMemoryStore(nil)
+	store, _ := dbreaker.NewMemoryStore()
 	replicaA, _ := dbreaker.New("openai", store, dbreaker.Config{}, quiet)
 	replicaB, _ := dbreaker.New("openai", store, dbreaker.Config{}, quiet)
 	ctx := context.Background()

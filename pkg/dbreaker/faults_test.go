@@ -11,9 +11,8 @@ import (
 	"time"
 
 	toxiproxy "github.com/Shopify/toxiproxy/v2"
+	"github.com/healthagent/resilience/internal/testproxy"
 	"github.com/healthagent/resilience/internal/testredis"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/rs/zerolog"
 )
 
 // Faults of Redis itself, on redis-server processes of the tests' own.
@@ -158,22 +157,6 @@ func TestRedisKilledMidRun(t *testing.T) {
 	}
 }
 
-// newToxiproxy starts an in-process TCP proxy to upstream.
-func newToxiproxy(t *testing.T, upstream string) *toxiproxy.Proxy {
-	t.Helper()
-	port, err := testredis.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	server := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(prometheus.NewRegistry()), zerolog.Nop())
-	proxy := toxiproxy.NewProxy(server, "redis", "127.0.0.1:"+strconv.Itoa(port), upstream)
-	if err := proxy.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(proxy.Stop)
-	return proxy
-}
-
 func TestNetworkFaultBetweenOneReplicaAndRedis(t *testing.T) {
 	faults := []struct {
 		name      string
@@ -197,7 +180,7 @@ func TestNetworkFaultBetweenOneReplicaAndRedis(t *testing.T) {
 	for _, fault := range faults {
 		t.Run(fault.name, func(t *testing.T) {
 			srv := testredis.StartServer(t)
-			proxy := newToxiproxy(t, srv.Addr)
+			proxy := testproxy.New(t, "redis", srv.Addr)
 			// The lag (3 s) outlasts the store timeout and the health check
 			// (1 s); the healthy replicas get room on a busy machine.
 			cfg := Config{OpenTimeout: time.Hour, StoreTimeout: 250 * time.Millisecond}

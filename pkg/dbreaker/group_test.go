@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/healthagent/resilience/internal/testproxy"
 	"github.com/healthagent/resilience/internal/testredis"
 	"github.com/redis/go-redis/v9"
 )
@@ -48,7 +49,7 @@ func (c *scriptCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redi
 // acquire and report runs, not 64, and every outcome is recorded.
 func TestGroupCommitBatchesConcurrentCalls(t *testing.T) {
 	srv := testredis.StartServer(t)
-	proxy := newToxiproxy(t, srv.Addr)
+	proxy := testproxy.New(t, "redis", srv.Addr)
 	if _, err := proxy.Toxics.AddToxicJson(strings.NewReader(`{"name":"lag","type":"latency","stream":"downstream","attributes":{"latency":100}}`)); err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +121,7 @@ func TestAcquireBatchTakesOnlyTheFreeProbeSlots(t *testing.T) {
 // back instead of waiting out its lease.
 func TestGroupCommitCallerGivesUp(t *testing.T) {
 	srv := testredis.StartServer(t)
-	proxy := newToxiproxy(t, srv.Addr)
+	proxy := testproxy.New(t, "redis", srv.Addr)
 	client := redis.NewClient(&redis.Options{Addr: proxy.Listen, ContextTimeoutEnabled: true, PoolSize: 8})
 	t.Cleanup(func() { client.Close() })
 	admin := srv.Client()

@@ -86,7 +86,7 @@ func TestInjectedScriptFaultsNeverPanicOrFailCalls(t *testing.T) {
 				client.AddHook(hook)
 				t.Cleanup(func() { client.Close() })
 				prefix := testredis.Prefix(t, client)
-				store, err := NewRedisStore(client, WithKeyPrefix(prefix), WithStoreLogger(discardLogger()),
+				store, err := NewRedisStore(client, WithKeyPrefix(prefix), WithLogger(discardLogger()),
 					WithHealthCheckInterval(5*time.Millisecond), WithFlushInterval(time.Millisecond))
 				if err != nil {
 					t.Fatal(err)

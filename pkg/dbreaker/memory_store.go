@@ -5,15 +5,17 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+
+	"github.com/healthagent/resilience/pkg/clock"
 )
 
 // MemoryStore keeps breaker state in process, with the same behaviour as
-// RedisStore (one contract test suite runs against both) and time from an
-// injected Clock. It is the embedded default when no Redis is configured; a
+// RedisStore (one contract test suite runs against both) and time from its
+// clock. It is the embedded default when no Redis is configured; a
 // breaker on it is shared by the goroutines of one process only. Safe for
 // concurrent use.
 type MemoryStore struct {
-	clock    Clock
+	clock    clock.Clock
 	incs     *incarnations
 	mu       sync.Mutex
 	breakers map[string]*memBreaker
@@ -24,17 +26,23 @@ type MemoryStore struct {
 
 func (*MemoryStore) inProcess() {}
 
-// NewMemoryStore returns an empty store reading time from clock (nil: the
-// system clock).
-func NewMemoryStore(clock Clock) *MemoryStore {
-	if clock == nil {
-		clock = SystemClock()
+// NewMemoryStore returns an empty store. It takes WithClock (default
+// clock.Real()).
+func NewMemoryStore(opts ...Option) (*MemoryStore, error) {
+	o, err := resolve("NewMemoryStore", opts, "WithClock")
+	if err != nil {
+		return nil, err
 	}
+	return newMemoryStore(o.clock), nil
+}
+
+// newMemoryStore returns an empty store reading time from c.
+func newMemoryStore(c clock.Clock) *MemoryStore {
 	incs, err := newIncarnations()
 	if err != nil {
 		panic(err) // crypto/rand never fails on the platforms Go supports
 	}
-	return &MemoryStore{clock: clock, incs: incs, breakers: make(map[string]*memBreaker), watchers: make(map[string][]*Breaker)}
+	return &MemoryStore{clock: c, incs: incs, breakers: make(map[string]*memBreaker), watchers: make(map[string][]*Breaker)}
 }
 
 // watch implements watchable: breakers on one MemoryStore learn of each

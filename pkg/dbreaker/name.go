@@ -17,10 +17,10 @@ func ValidateName(name string) error {
 
 func validateIdent(what, s string) error {
 	if s == "" {
-		return fmt.Errorf("dbreaker: invalid %s: empty", what)
+		return invalid(what, s, "empty")
 	}
 	if len(s) > MaxNameLen {
-		return fmt.Errorf("dbreaker: invalid %s %.20q…: %d bytes, want at most %d", what, s, len(s), MaxNameLen)
+		return invalid(what, truncateText(s, 20)+"…", fmt.Sprintf("%d bytes, want at most %d", len(s), MaxNameLen))
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -28,7 +28,7 @@ func validateIdent(what, s string) error {
 			continue
 		}
 		r, _ := utf8.DecodeRuneInString(s[i:])
-		return fmt.Errorf("dbreaker: invalid %s %q: character %q at byte %d; allowed are letters, digits and \"._-:\" only", what, s, r, i)
+		return invalid(what, s, fmt.Sprintf("character %q at byte %d; allowed are letters, digits and \"._-:\" only", r, i))
 	}
 	return nil
 }

@@ -6,13 +6,16 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/healthagent/resilience/pkg/redact"
 )
 
 // Permit is one admitted call. Call Done exactly once with the call's error;
-// later calls of Done do nothing.
+// later calls of Done do nothing. It holds what its report needs (the
+// breaker, the incarnation and generation of the admission, the probe
+// token, the start time), not the call's context.
 type Permit struct {
 	b     *Breaker
-	ctx   context.Context
 	inc   string
 	gen   int64
 	token string // set for a probe only
@@ -70,9 +73,9 @@ func (b *Breaker) Allow(ctx context.Context) (*Permit, error) {
 			if v.state == Closed && b.unseenFailuresReached() {
 				return nil, b.reject(Open, 0, ErrOpen)
 			}
-			return &Permit{b: b, ctx: ctx, inc: v.inc, gen: v.gen, state: v.state, start: now, by: byView}, nil
+			return &Permit{b: b, inc: v.inc, gen: v.gen, state: v.state, start: now, by: byView}, nil
 		case Disabled:
-			return &Permit{b: b, ctx: ctx, inc: v.inc, gen: v.gen, state: v.state, start: now, by: passThrough}, nil
+			return &Permit{b: b, inc: v.inc, gen: v.gen, state: v.state, start: now, by: passThrough}, nil
 		case ForcedOpen:
 			return nil, b.reject(ForcedOpen, 0, ErrForcedOpen)
 		}
@@ -91,7 +94,7 @@ func (b *Breaker) Allow(ctx context.Context) (*Permit, error) {
 	if !d.Allowed {
 		return nil, b.reject(d.Snapshot.State, d.Snapshot.RetryAfter(), d.Reason)
 	}
-	p := &Permit{b: b, ctx: ctx, inc: d.Snapshot.Incarnation, gen: d.Snapshot.Generation, state: d.Snapshot.State, start: now, by: byStore}
+	p := &Permit{b: b, inc: d.Snapshot.Incarnation, gen: d.Snapshot.Generation, state: d.Snapshot.State, start: now, by: byStore}
 	if d.Snapshot.State == Disabled {
 		p.by = passThrough
 	}
@@ -123,7 +126,7 @@ func (b *Breaker) allowWithoutStore(ctx context.Context, now time.Time) (*Permit
 	b.fallbacks.Add(1)
 	switch b.cfg.OnStoreFailure {
 	case FailOpen:
-		return &Permit{b: b, ctx: ctx, start: now, by: passThrough}, nil
+		return &Permit{b: b, start: now, by: passThrough}, nil
 	case FailClosed:
 		return nil, b.reject(Closed, 0, ErrStoreUnavailable)
 	}
@@ -133,7 +136,7 @@ func (b *Breaker) allowWithoutStore(ctx context.Context, now time.Time) (*Permit
 	if !d.Allowed {
 		return nil, b.reject(d.Snapshot.State, d.Snapshot.RetryAfter(), d.Reason)
 	}
-	p := &Permit{b: b, ctx: ctx, inc: d.Snapshot.Incarnation, gen: d.Snapshot.Generation, state: d.Snapshot.State, start: now, by: byLocal}
+	p := &Permit{b: b, inc: d.Snapshot.Incarnation, gen: d.Snapshot.Generation, state: d.Snapshot.State, start: now, by: byLocal}
 	if d.Probe {
 		p.token = token
 	}
@@ -143,8 +146,8 @@ func (b *Breaker) allowWithoutStore(ctx context.Context, now time.Time) (*Permit
 // Done reports the call's outcome (classified by Config.Classify, timed from
 // the start of Allow). In Strict mode the report reaches the store before
 // Done returns; in Fast mode it is queued, except a probe's. The report
-// outlives a cancelled call context: it uses the context given to Allow
-// without its cancellation, bounded by StoreTimeout.
+// outlives the call's context, which may be cancelled by then: it is sent
+// under a context of its own, bounded by StoreTimeout.
 func (p *Permit) Done(err error) {
 	if p == nil || !p.done.CompareAndSwap(false, true) {
 		return
@@ -165,27 +168,27 @@ func (p *Permit) Done(err error) {
 		Count:       1,
 	}
 	if outcome == Failure && err != nil {
-		r.Error = RedactErrorText(err.Error())
+		r.Error = redact.ErrorText(err.Error())
 	}
 	switch {
 	case p.by == byLocal:
-		res, _ := b.local.Report(p.ctx, b.name, b.policy, []Report{r})
+		res, _ := b.local.Report(context.Background(), b.name, b.policy, []Report{r})
 		b.noteStale(res.Stale)
 		b.transitionedLocally(res.Transitions)
 	case p.by == byView && b.queue != nil && !b.closed.Load():
 		b.queue.push(r)
 	default:
-		b.reportNow(p.ctx, r)
+		b.reportNow(r)
 	}
 }
 
 // reportNow sends one report to the store and waits for its reply.
-func (b *Breaker) reportNow(ctx context.Context, r Report) {
+func (b *Breaker) reportNow(r Report) {
 	if b.degraded() {
 		b.recordLocally([]Report{r})
 		return
 	}
-	ctx = context.WithoutCancel(ctx)
+	ctx := context.Background()
 	if b.grouped != nil {
 		_ = b.reports.submit(ctx, &member[Report]{req: r}) // without cancellation: never gives up
 		return

@@ -35,12 +35,14 @@ const (
 // port), from its first Breaker until Close (default: none). Its cost is
 // a background goroutine and, per replica, one SET and one PUBLISH a
 // second plus one per change of a view; the call path does nothing more.
-func WithPresence(replica string) RedisOption {
-	return func(s *RedisStore) error {
+// For NewRedisStore.
+func WithPresence(replica string) Option {
+	return func(o *options) error {
+		o.given = append(o.given, "WithPresence")
 		if err := validateIdent("replica name", replica); err != nil {
 			return err
 		}
-		s.replica = replica
+		o.replica = replica
 		return nil
 	}
 }

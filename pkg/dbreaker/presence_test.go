@@ -14,7 +14,7 @@ import (
 // breaker per name on it.
 func presenceStore(t *testing.T, client redis.UniversalClient, prefix, replica string, cfg Config, names ...string) (*RedisStore, []*Breaker) {
 	t.Helper()
-	store, err := NewRedisStore(client, WithKeyPrefix(prefix), WithStoreLogger(discardLogger()), WithPresence(replica))
+	store, err := NewRedisStore(client, WithKeyPrefix(prefix), WithLogger(discardLogger()), WithPresence(replica))
 	if err != nil {
 		t.Fatal(err)
 	}

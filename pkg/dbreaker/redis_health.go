@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync/atomic"
 	"time"
+
+	"github.com/healthagent/resilience/pkg/redact"
 )
 
 // errDegraded is returned at once, without I/O, while Redis is known to be
@@ -124,7 +126,7 @@ func (s *RedisStore) markDown(err error) {
 		return
 	}
 	s.logger.Warn("[CIRCUIT_BREAKER] Redis is unavailable; breakers decide locally until it answers again",
-		"error", RedactErrorText(err.Error()), "health_check_interval", s.healthInterval)
+		"error", redact.ErrorText(err.Error()), "health_check_interval", s.healthInterval)
 	_ = s.background(s.healthLoop)
 }
 

@@ -56,81 +56,10 @@ type RedisStore struct {
 	keys     sync.Map // breaker name → *breakerKeys
 }
 
-// RedisOption configures a RedisStore.
-type RedisOption func(*RedisStore) error
-
-// WithKeyPrefix sets the prefix of every key and of the events channel
-// (default "dbreaker": keys "dbreaker:{name}", channel "dbreaker:events").
-// The same rules as for breaker names apply.
-func WithKeyPrefix(prefix string) RedisOption {
-	return func(s *RedisStore) error {
-		if err := validateIdent("key prefix", prefix); err != nil {
-			return err
-		}
-		s.prefix = prefix
-		return nil
-	}
-}
-
-// WithStoreLogger sets the store's logger (default slog.Default()), which
-// says once when Redis becomes unreachable and once when it is back.
-func WithStoreLogger(l *slog.Logger) RedisOption {
-	return func(s *RedisStore) error {
-		if l == nil {
-			return fmt.Errorf("dbreaker: WithStoreLogger: nil logger")
-		}
-		s.logger = l
-		return nil
-	}
-}
-
-func positiveDuration(name string, d time.Duration, dst *time.Duration) error {
-	if d < time.Millisecond || d > time.Hour {
-		return &ConfigError{name, d, "want a duration from 1ms to 1h"}
-	}
-	*dst = d
-	return nil
-}
-
-// WithFlushInterval sets how often queued Fast-mode reports are flushed
-// (default 5ms).
-func WithFlushInterval(d time.Duration) RedisOption {
-	return func(s *RedisStore) error { return positiveDuration("FlushInterval", d, &s.flushInterval) }
-}
-
-// WithFlushBatch flushes a breaker's queue early once it holds n reports
-// (default 64).
-func WithFlushBatch(n int) RedisOption {
-	return func(s *RedisStore) error {
-		if n < 1 || n > 100000 {
-			return &ConfigError{"FlushBatch", n, "want 1 to 100000"}
-		}
-		s.flushBatch = n
-		return nil
-	}
-}
-
-// WithMaxQueue bounds a breaker's queue of Fast-mode reports (default
-// 1024). When it is full, the oldest successes are folded into a count;
-// failures are never dropped.
-func WithMaxQueue(n int) RedisOption {
-	return func(s *RedisStore) error {
-		if n < 2 || n > 1000000 {
-			return &ConfigError{"MaxQueue", n, "want 2 to 1000000"}
-		}
-		s.maxQueue = n
-		return nil
-	}
-}
-
-// WithHealthCheckInterval sets how often an unreachable Redis is pinged
-// (default 1s); the first answer ends the degraded mode.
-func WithHealthCheckInterval(d time.Duration) RedisOption {
-	return func(s *RedisStore) error { return positiveDuration("HealthCheckInterval", d, &s.healthInterval) }
-}
-
 // NewRedisStore returns a store on client. It sends nothing to Redis. The
-// client stays the caller's to close, after the store's Close.
+// client stays the caller's to close, after the store's Close. It takes
+// WithLogger, WithKeyPrefix, WithFlushInterval, WithFlushBatch,
+// WithMaxQueue, WithHealthCheckInterval and WithPresence.
 //
 // The client must let a context's deadline bound each command
 // (ContextTimeoutEnabled in go-redis' options): that is how StoreTimeout
@@ -138,9 +67,14 @@ func WithHealthCheckInterval(d time.Duration) RedisOption {
 // (3 s by default) on a Redis that stopped answering, so NewRedisStore
 // refuses a *redis.Client, *redis.ClusterClient or *redis.Ring built
 // without it. A client of another type is taken as it is.
-func NewRedisStore(client redis.UniversalClient, opts ...RedisOption) (*RedisStore, error) {
+func NewRedisStore(client redis.UniversalClient, opts ...Option) (*RedisStore, error) {
 	if client == nil {
-		return nil, fmt.Errorf("dbreaker: NewRedisStore: nil client")
+		return nil, invalid("client", nil, "NewRedisStore needs a Redis client")
+	}
+	o, err := resolve("NewRedisStore", opts, "WithLogger", "WithKeyPrefix", "WithFlushInterval", "WithFlushBatch", "WithMaxQueue",
+		"WithHealthCheckInterval", "WithPresence")
+	if err != nil {
+		return nil, err
 	}
 	if err := checkClientTimeouts(client); err != nil {
 		return nil, err
@@ -154,14 +88,9 @@ func NewRedisStore(client redis.UniversalClient, opts ...RedisOption) (*RedisSto
 		return nil, err
 	}
 	s := &RedisStore{
-		client: client, prefix: DefaultKeyPrefix, scripts: scripts, logger: slog.Default(), incs: incs,
-		flushInterval: 5 * time.Millisecond, flushBatch: 64, maxQueue: 1024, healthInterval: time.Second,
-		stop: make(chan struct{}),
-	}
-	for _, opt := range opts {
-		if err := opt(s); err != nil {
-			return nil, err
-		}
+		client: client, prefix: o.prefix, scripts: scripts, logger: o.logger, incs: incs,
+		flushInterval: o.flushInterval, flushBatch: o.flushBatch, maxQueue: o.maxQueue, healthInterval: o.healthInterval,
+		replica: o.replica, stop: make(chan struct{}),
 	}
 	s.channel = s.prefix + ":events"
 	s.sub.watchers = make(map[string][]*Breaker)

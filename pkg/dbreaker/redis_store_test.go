@@ -20,7 +20,7 @@ func newRedisBreaker(t *testing.T, client redis.UniversalClient, prefix, name st
 	if cfg.StoreTimeout == 0 {
 		cfg.StoreTimeout = roomy // as newObservedReplica
 	}
-	store, err := NewRedisStore(client, WithKeyPrefix(prefix), WithStoreLogger(discardLogger()))
+	store, err := NewRedisStore(client, WithKeyPrefix(prefix), WithLogger(discardLogger()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -132,7 +132,7 @@ func newScaleFleet(b *testing.B, target scaleTarget, cfg Config, prefix string, 
 	f := &scaleFleet{}
 	for r := 0; r < replicas; r++ {
 		client := target.newClient(pool)
-		store, err := NewRedisStore(client, WithKeyPrefix(prefix), WithStoreLogger(discardLogger()))
+		store, err := NewRedisStore(client, WithKeyPrefix(prefix), WithLogger(discardLogger()))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -230,7 +230,7 @@ func runScale(b *testing.B, target scaleTarget, mode Consistency, replicas, name
 func runEvents(b *testing.B, target scaleTarget, replicas, names int) {
 	prefix := "events-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	f := newScaleFleet(b, target, Config{StoreTimeout: 5 * time.Second}, prefix, replicas, names, 2)
-	admin, err := NewRedisStore(target.newClient(8), WithKeyPrefix(prefix), WithStoreLogger(discardLogger()))
+	admin, err := NewRedisStore(target.newClient(8), WithKeyPrefix(prefix), WithLogger(discardLogger()))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -282,7 +282,7 @@ func runEvents(b *testing.B, target scaleTarget, replicas, names int) {
 func memoryPerBreaker(b *testing.B, srv *testredis.Server) {
 	client := srv.Client()
 	ctx := context.Background()
-	store, err := NewRedisStore(client, WithKeyPrefix("memory"), WithStoreLogger(discardLogger()))
+	store, err := NewRedisStore(client, WithKeyPrefix("memory"), WithLogger(discardLogger()))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	toxiproxy "github.com/Shopify/toxiproxy/v2"
+	"github.com/healthagent/resilience/internal/testproxy"
 	"github.com/healthagent/resilience/internal/testredis"
 	"github.com/redis/go-redis/v9"
 )
@@ -189,7 +190,7 @@ func TestFaultSchedule(t *testing.T) {
 
 	srv := testredis.StartServer(t, "--maxmemory-policy", "noeviction")
 	admin := srv.Client(func(o *redis.Options) { o.MaxRetries = -1 })
-	proxy := newToxiproxy(t, srv.Addr)
+	proxy := testproxy.New(t, "redis", srv.Addr)
 	h := &scheduleHistory{trips: map[tripKey]int64{}, probes: map[tripKey]int{}, maxProbes: map[tripKey]int{}}
 
 	var replicas []*scheduleReplica
@@ -200,7 +201,7 @@ func TestFaultSchedule(t *testing.T) {
 		}
 		client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true, MaxRetries: -1})
 		t.Cleanup(func() { client.Close() })
-		store, err := NewRedisStore(client, WithKeyPrefix("sched"), WithStoreLogger(discardLogger()),
+		store, err := NewRedisStore(client, WithKeyPrefix("sched"), WithLogger(discardLogger()),
 			WithHealthCheckInterval(50*time.Millisecond))
 		if err != nil {
 			t.Fatal(err)
@@ -217,7 +218,7 @@ func TestFaultSchedule(t *testing.T) {
 		replicas = append(replicas, r)
 	}
 	adminStore, err := NewRedisStore(redis.NewClient(&redis.Options{Addr: srv.Addr, ContextTimeoutEnabled: true, MaxRetries: -1}),
-		WithKeyPrefix("sched"), WithStoreLogger(discardLogger()))
+		WithKeyPrefix("sched"), WithLogger(discardLogger()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,7 +75,7 @@ func storeFromURL(t *testing.T, url string, tlsConf *tls.Config, prefix string) 
 	opts.ContextTimeoutEnabled = true
 	client := redis.NewClient(opts)
 	t.Cleanup(func() { client.Close() })
-	store, err := NewRedisStore(client, WithKeyPrefix(prefix), WithStoreLogger(discardLogger()))
+	store, err := NewRedisStore(client, WithKeyPrefix(prefix), WithLogger(discardLogger()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func TestRedisWithACLUserOverTLS(t *testing.T) {
 
 	// The heartbeat, under the same user.
 	ctx := context.Background()
-	present, err := NewRedisStore(clientA, WithKeyPrefix(prefix), WithStoreLogger(discardLogger()), WithPresence("acl-replica"))
+	present, err := NewRedisStore(clientA, WithKeyPrefix(prefix), WithLogger(discardLogger()), WithPresence("acl-replica"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,7 @@ func TestSentinelFailover(t *testing.T) {
 	ctx := context.Background()
 	var bs []*Breaker
 	for i := 0; i < 2; i++ {
-		store, err := NewRedisStore(newClient(), WithKeyPrefix("sentinel"), WithStoreLogger(discardLogger()), WithHealthCheckInterval(50*time.Millisecond))
+		store, err := NewRedisStore(newClient(), WithKeyPrefix("sentinel"), WithLogger(discardLogger()), WithHealthCheckInterval(50*time.Millisecond))
 		if err != nil {
 			t.Fatal(err)
 		}

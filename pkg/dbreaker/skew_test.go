@@ -6,15 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/healthagent/resilience/internal/clocktest"
 	"github.com/healthagent/resilience/internal/testredis"
 	"github.com/redis/go-redis/v9"
 )
-
-// skewedClock is the system clock off by a fixed offset, as on a replica
-// whose clock is wrong by minutes.
-type skewedClock time.Duration
-
-func (c skewedClock) Now() time.Time { return time.Now().Add(time.Duration(c)) }
 
 // Replicas whose clocks disagree by minutes share one breaker exactly as
 // replicas with true clocks do: every decision is taken on Redis' clock,
@@ -30,11 +25,11 @@ func TestReplicaClockSkewChangesNothing(t *testing.T) {
 		r.client.AddHook(r.commands)
 		t.Cleanup(func() { r.client.Close() })
 		var err error
-		if r.store, err = NewRedisStore(r.client, WithKeyPrefix(prefix), WithStoreLogger(discardLogger())); err != nil {
+		if r.store, err = NewRedisStore(r.client, WithKeyPrefix(prefix), WithLogger(discardLogger())); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { r.store.Close(context.Background()) })
-		if r.b, err = New("usda", r.store, Config{OpenTimeout: openTimeout, StoreTimeout: roomy}, WithClock(skewedClock(skew)), WithLogger(discardLogger())); err != nil {
+		if r.b, err = New("usda", r.store, Config{OpenTimeout: openTimeout, StoreTimeout: roomy}, WithClock(clocktest.Offset(skew)), WithLogger(discardLogger())); err != nil {
 			t.Fatal(err)
 		}
 		r.current(t)

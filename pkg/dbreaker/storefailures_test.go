@@ -313,7 +313,7 @@ func TestStartWithRedisDown(t *testing.T) {
 	srv := testredis.StartServer(t)
 	srv.Stop()
 	client := srv.Client(func(o *redis.Options) { o.MaxRetries = -1 })
-	store, err := NewRedisStore(client, WithKeyPrefix("late"), WithStoreLogger(discardLogger()), WithHealthCheckInterval(20*time.Millisecond))
+	store, err := NewRedisStore(client, WithKeyPrefix("late"), WithLogger(discardLogger()), WithHealthCheckInterval(20*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 // end of a known open period later; an earlier one brings it forward.
 func TestViewKeepsTheEarliestOpenUntil(t *testing.T) {
 	clock := clocktest.New(time.UnixMilli(1_700_000_000_000))
-	b, err := New("v", NewMemoryStore(clock), Config{}, WithClock(clock), WithLogger(discardLogger()))
+	b, err := New("v", memStore(t, WithClock(clock)), Config{}, WithClock(clock), WithLogger(discardLogger()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,21 +10,24 @@ import (
 	"github.com/healthagent/resilience/pkg/retry"
 )
 
-// APIs holds the api_* metrics. It is a chain.Recorder: give it to every
-// Guard as GuardConfig.Recorder, and Track every upstream so that its
-// series exist from the start. Safe for concurrent use.
+// APIs holds the api_* metrics. It is a chain.Observer of Guards: give it
+// to every Guard with chain.WithObserver, and Track every upstream so that
+// its series exist from the start. Safe for concurrent use.
 type APIs struct {
+	chain.NopObserver
+
 	calls    *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	failures *prometheus.CounterVec
 	retries  *prometheus.CounterVec
 }
 
-var _ chain.Recorder = (*APIs)(nil)
+var _ chain.Observer = (*APIs)(nil)
 
-// NewAPIs creates the api_* metrics and registers them with reg.
+// NewAPIs creates the api_* metrics and registers them with reg. It takes
+// WithDurationBuckets.
 func NewAPIs(reg prometheus.Registerer, opts ...Option) (*APIs, error) {
-	o, err := resolve(opts)
+	o, err := resolve("NewAPIs", opts, "WithDurationBuckets")
 	if err != nil {
 		return nil, err
 	}
@@ -77,10 +80,10 @@ func (m *APIs) Track(api string) error {
 	return nil
 }
 
-// ObserveAttempt implements chain.Recorder: api_calls_total,
+// OnAttempt implements chain.Observer: api_calls_total,
 // api_call_duration_seconds (calls that reached the upstream only) and
 // api_failures_total.
-func (m *APIs) ObserveAttempt(_ context.Context, a chain.Attempt) {
+func (m *APIs) OnAttempt(_ context.Context, a chain.Attempt) {
 	m.calls.WithLabelValues(a.API, a.Status).Inc()
 	if a.Called {
 		m.duration.WithLabelValues(a.API).Observe(a.Duration.Seconds())
@@ -90,26 +93,19 @@ func (m *APIs) ObserveAttempt(_ context.Context, a chain.Attempt) {
 	}
 }
 
-// ObserveRetry implements chain.Recorder: api_retries_total.
-func (m *APIs) ObserveRetry(_ context.Context, api string, _ retry.RetryEvent) {
-	m.retries.WithLabelValues(api).Inc()
+// OnRetry implements chain.Observer: api_retries_total, by the Guard's
+// name.
+func (m *APIs) OnRetry(_ context.Context, e retry.RetryEvent) {
+	m.retries.WithLabelValues(e.Name).Inc()
 }
 
 // Describe implements prometheus.Collector.
-func (m *APIs) Describe(ch chan<- *prometheus.Desc) {
-	m.calls.Describe(ch)
-	m.duration.Describe(ch)
-	m.failures.Describe(ch)
-	m.retries.Describe(ch)
-}
+func (m *APIs) Describe(ch chan<- *prometheus.Desc) { m.all().Describe(ch) }
 
 // Collect implements prometheus.Collector.
-func (m *APIs) Collect(ch chan<- prometheus.Metric) {
-	m.calls.Collect(ch)
-	m.duration.Collect(ch)
-	m.failures.Collect(ch)
-	m.retries.Collect(ch)
-}
+func (m *APIs) Collect(ch chan<- prometheus.Metric) { m.all().Collect(ch) }
+
+func (m *APIs) all() group { return group{m.calls, m.duration, m.failures, m.retries} }
 
 // The series accessors below return one series as a prometheus.Collector,
 // for tests and checks (testutil.ToFloat64, testutil.CollectAndCount). Like

@@ -28,11 +28,11 @@ func newAPIs(t *testing.T, opts ...metrics.Option) *metrics.APIs {
 
 // attempt builds the Attempt a Guard reports for err.
 func attempt(api string, err error, called bool, d time.Duration) chain.Attempt {
-	status, errType := chain.Classify(err)
+	status, errType := chain.Labels(err)
 	return chain.Attempt{API: api, Status: status, ErrorType: errType, Called: called, Duration: d, Err: err}
 }
 
-func TestAPIsObserveAttempt(t *testing.T) {
+func TestAPIsOnAttempt(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name         string
@@ -78,7 +78,7 @@ func TestAPIsObserveAttempt(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := newAPIs(t)
 			for _, a := range tt.attempts {
-				m.ObserveAttempt(ctx, a)
+				m.OnAttempt(ctx, a)
 			}
 			for status, want := range tt.wantCalls {
 				if got := testutil.ToFloat64(m.CallsCounter("openai", status)); got != want {
@@ -105,8 +105,8 @@ func TestAPIsObserveAttempt(t *testing.T) {
 
 func TestAPIsDurationBuckets(t *testing.T) {
 	m := newAPIs(t, metrics.WithDurationBuckets([]float64{0.5, 1, 5}))
-	m.ObserveAttempt(context.Background(), attempt("usda", nil, true, 300*time.Millisecond))
-	m.ObserveAttempt(context.Background(), attempt("usda", nil, true, 2*time.Second))
+	m.OnAttempt(context.Background(), attempt("usda", nil, true, 300*time.Millisecond))
+	m.OnAttempt(context.Background(), attempt("usda", nil, true, 2*time.Second))
 	want := `
 # HELP api_call_duration_seconds Duration of the calls that reached each upstream API (attempts rejected by the breaker excluded).
 # TYPE api_call_duration_seconds histogram
@@ -122,10 +122,10 @@ api_call_duration_seconds_count{api="usda"} 2
 	}
 }
 
-func TestAPIsObserveRetry(t *testing.T) {
+func TestAPIsOnRetry(t *testing.T) {
 	m := newAPIs(t)
 	for range 3 {
-		m.ObserveRetry(context.Background(), "anthropic", retry.RetryEvent{Name: "anthropic", Err: errors.New("529")})
+		m.OnRetry(context.Background(), retry.RetryEvent{Name: "anthropic", Err: errors.New("529")})
 	}
 	if got := testutil.ToFloat64(m.RetriesCounter("anthropic")); got != 3 {
 		t.Errorf("api_retries_total = %v, want 3", got)
@@ -157,7 +157,7 @@ func TestAPIsTrackCreatesEverySeriesAtZero(t *testing.T) {
 		t.Errorf("api_failures_total{error_type=timeout} = %v, want 0", got)
 	}
 	// A rare error now moves a series that already existed.
-	m.ObserveAttempt(context.Background(), attempt("usda", context.DeadlineExceeded, true, time.Second))
+	m.OnAttempt(context.Background(), attempt("usda", context.DeadlineExceeded, true, time.Second))
 	if n := testutil.CollectAndCount(m, "api_failures_total"); n != len(chain.ErrorTypes()) {
 		t.Errorf("a tracked error type added a series: %d, want %d", n, len(chain.ErrorTypes()))
 	}
@@ -168,8 +168,8 @@ func TestAPIsTrackCreatesEverySeriesAtZero(t *testing.T) {
 
 func TestDefaultDurationBucketsStartAtOneMillisecond(t *testing.T) {
 	m := newAPIs(t)
-	m.ObserveAttempt(context.Background(), attempt("postgres", nil, true, 800*time.Microsecond))
-	m.ObserveAttempt(context.Background(), attempt("postgres", nil, true, 3*time.Millisecond))
+	m.OnAttempt(context.Background(), attempt("postgres", nil, true, 800*time.Microsecond))
+	m.OnAttempt(context.Background(), attempt("postgres", nil, true, 3*time.Millisecond))
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(m)
 	mfs, err := reg.Gather()

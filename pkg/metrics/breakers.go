@@ -60,8 +60,11 @@ type DegradedReporter interface {
 var _ dbreaker.Observer = (*Breakers)(nil)
 
 // NewBreakers creates the circuit_breaker_* metrics and registers them with
-// reg.
-func NewBreakers(reg prometheus.Registerer) (*Breakers, error) {
+// reg. It takes no option yet.
+func NewBreakers(reg prometheus.Registerer, opts ...Option) (*Breakers, error) {
+	if _, err := resolve("NewBreakers", opts); err != nil {
+		return nil, err
+	}
 	m := newBreakers()
 	if err := register(reg, m); err != nil {
 		return nil, err
@@ -173,24 +176,14 @@ func (m *Breakers) OnStoreError(_, op string, _ error) {
 }
 
 // Describe implements prometheus.Collector.
-func (m *Breakers) Describe(ch chan<- *prometheus.Desc) {
-	m.transitions.Describe(ch)
-	m.calls.Describe(ch)
-	m.stale.Describe(ch)
-	m.storeErrors.Describe(ch)
-	m.degraded.Describe(ch)
-	m.state.Describe(ch)
-}
+func (m *Breakers) Describe(ch chan<- *prometheus.Desc) { m.all().Describe(ch) }
 
 // Collect implements prometheus.Collector. It reads the state of every
 // tracked breaker from the breaker's view: a scrape never calls the store.
-func (m *Breakers) Collect(ch chan<- prometheus.Metric) {
-	m.transitions.Collect(ch)
-	m.calls.Collect(ch)
-	m.stale.Collect(ch)
-	m.storeErrors.Collect(ch)
-	m.degraded.Collect(ch)
-	m.state.Collect(ch)
+func (m *Breakers) Collect(ch chan<- prometheus.Metric) { m.all().Collect(ch) }
+
+func (m *Breakers) all() group {
+	return group{m.transitions, m.calls, m.stale, m.storeErrors, m.degraded, m.state}
 }
 
 // stateCollector exports circuit_breaker_state from the view of each

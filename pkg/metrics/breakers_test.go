@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/healthagent/resilience/internal/clocktest"
+	"github.com/healthagent/resilience/pkg/clock"
 	"github.com/healthagent/resilience/pkg/dbreaker"
 	"github.com/healthagent/resilience/pkg/metrics"
 )
@@ -136,11 +137,11 @@ type replica struct {
 	m *metrics.Breakers
 }
 
-func newReplica(t *testing.T, store dbreaker.Store, clock dbreaker.Clock) replica {
+func newReplica(t *testing.T, store dbreaker.Store, c clock.Clock) replica {
 	t.Helper()
 	m := newBreakers(t)
 	b, err := dbreaker.New("openai", store, dbreaker.Config{OpenTimeout: time.Minute},
-		dbreaker.WithClock(clock), dbreaker.WithObserver(m), dbreaker.WithLogger(quiet()))
+		dbreaker.WithClock(c), dbreaker.WithObserver(m), dbreaker.WithLogger(quiet()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +174,7 @@ func (downStore) Degraded() bool { return true }
 func TestBreakerStateIsTheStateTheReplicaApplies(t *testing.T) {
 	ctx := context.Background()
 	clock := clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-	store := &countingStore{MemoryStore: dbreaker.NewMemoryStore(clock)}
+	store := &countingStore{MemoryStore: memStore(t, dbreaker.WithClock(clock))}
 	a, b := newReplica(t, store, clock), newReplica(t, store, clock)
 	fail := func(context.Context) error { return errors.New("503") }
 	scrape := func(t *testing.T, want dbreaker.State, source string) {
@@ -239,7 +240,7 @@ func TestBreakerStateIsTheStateTheReplicaApplies(t *testing.T) {
 func TestLocalTripsShowAsLocal(t *testing.T) {
 	ctx := context.Background()
 	clock := clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-	store := downStore{dbreaker.NewMemoryStore(clock)}
+	store := downStore{memStore(t, dbreaker.WithClock(clock))}
 	a, b := newReplica(t, store, clock), newReplica(t, store, clock)
 	for range 5 {
 		_ = a.b.Do(ctx, func(context.Context) error { return errors.New("503") })
@@ -309,3 +310,13 @@ func (r *fakeReader) View() dbreaker.View { return r.view }
 type fakeStore bool
 
 func (f fakeStore) Degraded() bool { return bool(f) }
+
+// memStore returns a new MemoryStore made with opts.
+func memStore(t *testing.T, opts ...dbreaker.Option) *dbreaker.MemoryStore {
+	t.Helper()
+	s, err := dbreaker.NewMemoryStore(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}

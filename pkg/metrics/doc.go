@@ -8,7 +8,7 @@
 //	m, _ := metrics.New(reg)
 //	b, _ := dbreaker.New("openai", store, dbreaker.Config{}, dbreaker.WithObserver(m.Breakers))
 //	_ = m.Breakers.Track(b) // circuit_breaker_state, from the breaker's view at scrape time
-//	g, _ := chain.NewGuard(chain.GuardConfig{Name: "openai", Breaker: b, AttemptTimeout: 20 * time.Second, Recorder: m.APIs})
+//	g, _ := chain.NewGuard("openai", chain.GuardConfig{Breaker: b, AttemptTimeout: 20 * time.Second}, chain.WithObserver(m.APIs))
 //	_ = m.APIs.Track("openai") // every api_* series of openai, at zero
 //	text, _ := chain.New("text", steps, chain.WithObserver(m.Fallbacks))
 //	_ = m.Fallbacks.Track("anthropic", "openai", "cached_answer") // the chain's fallback series, at zero

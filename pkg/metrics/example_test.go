@@ -26,11 +26,12 @@ func ExampleNew() {
 	quiet := slog.New(slog.DiscardHandler)
 
 	// A breaker reports to m.Breakers, and is tracked for circuit_breaker_state.
-	b, _ := dbreaker.New("openai", dbreaker.NewMemoryStore(nil), dbreaker.Config{},
+	store, _ := dbreaker.NewMemoryStore()
+	b, _ := dbreaker.New("openai", store, dbreaker.Config{},
 		dbreaker.WithObserver(m.Breakers), dbreaker.WithLogger(quiet))
 	_ = m.Breakers.Track(b)
 	// A Guard reports to m.APIs.
-	g, _ := chain.NewGuard(chain.GuardConfig{Name: "openai", Breaker: b, AttemptTimeout: 20 * time.Second, Recorder: m.APIs})
+	g, _ := chain.NewGuard("openai", chain.GuardConfig{Breaker: b, AttemptTimeout: 20 * time.Second}, chain.WithObserver(m.APIs))
 
 	for range 5 {
 		_ = g.Do(context.Background(), func(context.Context) error {
@@ -52,7 +53,7 @@ func ExampleNew() {
 func ExampleBreakers_Track() {
 	reg := prometheus.NewRegistry()
 	m, _ := metrics.NewBreakers(reg)
-	store := dbreaker.NewMemoryStore(nil)
+	store, _ := dbreaker.NewMemoryStore()
 	quiet := dbreaker.WithLogger(slog.New(slog.DiscardHandler))
 	here, _ := dbreaker.New("usda", store, dbreaker.Config{}, dbreaker.WithObserver(m), quiet)
 	_ = m.Track(here)
@@ -96,7 +97,7 @@ func ExampleFallbacks() {
 		{Name: "anthropic", Fn: func(context.Context) (string, error) { return "", errors.New("overloaded") }},
 		{Name: "openai", Fn: func(context.Context) (string, error) { return "hi", nil }},
 	}, chain.WithObserver(m), chain.WithLogger(slog.New(slog.DiscardHandler)))
-	_, _ = text.Run(context.Background())
+	_, _ = text.Execute(context.Background())
 	fmt.Println(testutil.ToFloat64(m.ExecutionsCounter("anthropic", "openai", "success")))
 	// Output: 1
 }

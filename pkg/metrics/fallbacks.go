@@ -10,17 +10,23 @@ import (
 	"github.com/healthagent/resilience/pkg/chain"
 )
 
-// Fallbacks holds fallback_executions_total. It is a chain.Observer: give it
-// to every chain with chain.WithObserver, and Track every chain so that its
-// series exist from the start. Safe for concurrent use.
+// Fallbacks holds fallback_executions_total. It is a chain.Observer of
+// chains: give it to every chain with chain.WithObserver, and Track every
+// chain so that its series exist from the start. Safe for concurrent use.
 type Fallbacks struct {
+	chain.NopObserver
+
 	executions *prometheus.CounterVec
 }
 
 var _ chain.Observer = (*Fallbacks)(nil)
 
-// NewFallbacks creates fallback_executions_total and registers it with reg.
-func NewFallbacks(reg prometheus.Registerer) (*Fallbacks, error) {
+// NewFallbacks creates fallback_executions_total and registers it with
+// reg. It takes no option yet.
+func NewFallbacks(reg prometheus.Registerer, opts ...Option) (*Fallbacks, error) {
+	if _, err := resolve("NewFallbacks", opts); err != nil {
+		return nil, err
+	}
 	m := newFallbacks()
 	if err := register(reg, m); err != nil {
 		return nil, err

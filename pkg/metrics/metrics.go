@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -11,14 +10,15 @@ import (
 // together.
 type Metrics struct {
 	Breakers  *Breakers  // circuit_breaker_*: a dbreaker.Observer
-	APIs      *APIs      // api_*: a chain.Recorder
-	Fallbacks *Fallbacks // fallback_executions_total: a chain.Observer
+	APIs      *APIs      // api_*: a chain.Observer of Guards
+	Fallbacks *Fallbacks // fallback_executions_total: a chain.Observer of chains
 }
 
 // New creates every metric of the package and registers them with reg. If
-// one cannot be registered, none stays registered.
+// one cannot be registered, none stays registered. It takes
+// WithDurationBuckets.
 func New(reg prometheus.Registerer, opts ...Option) (*Metrics, error) {
-	o, err := resolve(opts)
+	o, err := resolve("New", opts, "WithDurationBuckets")
 	if err != nil {
 		return nil, err
 	}
@@ -32,7 +32,7 @@ func New(reg prometheus.Registerer, opts ...Option) (*Metrics, error) {
 // register registers every collector with reg, or none of them.
 func register(reg prometheus.Registerer, cs ...prometheus.Collector) error {
 	if reg == nil {
-		return errors.New("metrics: nil Registerer (use prometheus.NewRegistry())")
+		return invalid("Registerer", nil, "nil Registerer (use prometheus.NewRegistry())")
 	}
 	for i, c := range cs {
 		if err := reg.Register(c); err != nil {
@@ -43,4 +43,19 @@ func register(reg prometheus.Registerer, cs ...prometheus.Collector) error {
 		}
 	}
 	return nil
+}
+
+// group is collectors described and collected together.
+type group []prometheus.Collector
+
+func (g group) Describe(ch chan<- *prometheus.Desc) {
+	for _, c := range g {
+		c.Describe(ch)
+	}
+}
+
+func (g group) Collect(ch chan<- prometheus.Metric) {
+	for _, c := range g {
+		c.Collect(ch)
+	}
 }

@@ -21,7 +21,7 @@ import (
 // rejection returns what a breaker forced open returns.
 func rejection(t *testing.T) error {
 	t.Helper()
-	b, err := dbreaker.New("openai", dbreaker.NewMemoryStore(nil), dbreaker.Config{}, dbreaker.WithLogger(quiet()))
+	b, err := dbreaker.New("openai", memStore(t), dbreaker.Config{}, dbreaker.WithLogger(quiet()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ var allNames = []string{
 func exercise(t *testing.T, m *metrics.Metrics) {
 	t.Helper()
 	ctx := context.Background()
-	b, err := dbreaker.New("openai", dbreaker.NewMemoryStore(nil), dbreaker.Config{}, dbreaker.WithObserver(m.Breakers), dbreaker.WithLogger(quiet()))
+	b, err := dbreaker.New("openai", memStore(t), dbreaker.Config{}, dbreaker.WithObserver(m.Breakers), dbreaker.WithLogger(quiet()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,8 +80,8 @@ func exercise(t *testing.T, m *metrics.Metrics) {
 	m.Breakers.OnTransition(dbreaker.Transition{Breaker: "openai", From: dbreaker.Closed, To: dbreaker.Open})
 	m.Breakers.OnStale("openai", 1)
 	_ = m.Breakers.TrackStore(fakeStore(true))
-	m.APIs.ObserveAttempt(ctx, attempt("openai", &retry.HTTPError{Code: 503}, true, time.Second))
-	m.APIs.ObserveRetry(ctx, "openai", retry.RetryEvent{})
+	m.APIs.OnAttempt(ctx, attempt("openai", &retry.HTTPError{Code: 503}, true, time.Second))
+	m.APIs.OnRetry(ctx, retry.RetryEvent{Name: "openai"})
 	m.Fallbacks.OnStep(ctx, chain.StepEvent{Primary: "anthropic", Step: "openai", Index: 1})
 }
 
@@ -137,7 +137,7 @@ func TestLint(t *testing.T) {
 
 func TestRegistrationErrors(t *testing.T) {
 	t.Run("nil registerer", func(t *testing.T) {
-		if _, err := metrics.New(nil); err == nil || !strings.Contains(err.Error(), "metrics: nil Registerer") {
+		if _, err := metrics.New(nil); err == nil || !strings.Contains(err.Error(), "metrics: invalid Registerer") || !strings.Contains(err.Error(), "nil Registerer") {
 			t.Errorf("New(nil) = %v", err)
 		}
 		if _, err := metrics.NewBreakers(nil); err == nil {
@@ -196,7 +196,7 @@ func TestOptionErrors(t *testing.T) {
 		{"unsorted buckets", metrics.WithDurationBuckets([]float64{1, 0.5}), "not strictly increasing at 1"},
 		{"repeated bucket", metrics.WithDurationBuckets([]float64{1, 1}), "not strictly increasing"},
 		{"NaN bucket", metrics.WithDurationBuckets([]float64{math.NaN()}), "bucket 0 is NaN"},
-		{"nil option", nil, "nil option"},
+		{"nil option", nil, "option 0 is nil"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -205,5 +205,9 @@ func TestOptionErrors(t *testing.T) {
 				t.Errorf("New = %v, want an error containing %q", err, tt.want)
 			}
 		})
+	}
+	if _, err := metrics.NewBreakers(prometheus.NewRegistry(), metrics.WithDurationBuckets([]float64{1})); err == nil ||
+		!strings.Contains(err.Error(), "NewBreakers does not take it") {
+		t.Errorf("NewBreakers with buckets = %v, want an error naming WithDurationBuckets", err)
 	}
 }

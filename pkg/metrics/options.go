@@ -1,10 +1,11 @@
 package metrics
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/healthagent/resilience/pkg/config"
 )
 
 // DefaultDurationBuckets returns the buckets of api_call_duration_seconds, in
@@ -16,35 +17,45 @@ func DefaultDurationBuckets() []float64 {
 
 type options struct {
 	buckets []float64
+
+	given []string // the names of the options given, in order
 }
 
-// Option configures the collectors.
-type Option func(*options)
+// Option configures the collectors. Each option's comment names the
+// constructors that take it; the others refuse it with a *config.Error.
+type Option func(*options) error
 
 // WithDurationBuckets sets the buckets of api_call_duration_seconds
-// (default DefaultDurationBuckets): at least one, strictly increasing.
+// (default DefaultDurationBuckets): at least one, strictly increasing. For
+// New and NewAPIs.
 func WithDurationBuckets(buckets []float64) Option {
-	return func(o *options) { o.buckets = slices.Clone(buckets) }
+	return func(o *options) error {
+		o.given = append(o.given, "WithDurationBuckets")
+		if len(buckets) == 0 {
+			return invalid("WithDurationBuckets", buckets, "no buckets")
+		}
+		for i, b := range buckets {
+			if math.IsNaN(b) {
+				return invalid("WithDurationBuckets", buckets, fmt.Sprintf("bucket %d is NaN", i))
+			}
+			if i > 0 && !(b > buckets[i-1]) {
+				return invalid("WithDurationBuckets", buckets, fmt.Sprintf("buckets not strictly increasing at %d", i))
+			}
+		}
+		o.buckets = slices.Clone(buckets)
+		return nil
+	}
 }
 
-func resolve(opts []Option) (options, error) {
+// resolve applies opts over the defaults for constructor what, which takes
+// the options named in accepted.
+func resolve(what string, opts []Option, accepted ...string) (options, error) {
 	o := options{buckets: DefaultDurationBuckets()}
-	for _, opt := range opts {
-		if opt == nil {
-			return o, errors.New("metrics: nil option")
-		}
-		opt(&o)
-	}
-	if len(o.buckets) == 0 {
-		return o, errors.New("metrics: WithDurationBuckets: no buckets")
-	}
-	for i, b := range o.buckets {
-		if math.IsNaN(b) {
-			return o, fmt.Errorf("metrics: WithDurationBuckets: bucket %d is NaN", i)
-		}
-		if i > 0 && !(b > o.buckets[i-1]) {
-			return o, fmt.Errorf("metrics: WithDurationBuckets: buckets not strictly increasing at %d: %v", i, o.buckets)
-		}
-	}
-	return o, nil
+	err := config.ApplyOptions("metrics", what, &o, &o.given, opts, accepted...)
+	return o, err
+}
+
+// invalid returns the *config.Error of this package for field.
+func invalid(field string, value any, reason string) error {
+	return &config.Error{Package: "metrics", Field: field, Value: value, Reason: reason}
 }

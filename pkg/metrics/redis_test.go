@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/healthagent/resilience/internal/testredis"
+	"github.com/healthagent/resilience/pkg/clock"
 	"github.com/healthagent/resilience/pkg/dbreaker"
 	"github.com/healthagent/resilience/pkg/metrics"
 )
@@ -29,12 +30,12 @@ func TestOverrideReachesEveryReplicasMetricsWithoutAScrapeCallingRedis(t *testin
 		t.Cleanup(func() { client.Close() })
 		counter := &testredis.CommandCounter{}
 		client.AddHook(counter)
-		store, err := dbreaker.NewRedisStore(client, dbreaker.WithKeyPrefix(prefix), dbreaker.WithStoreLogger(quiet()))
+		store, err := dbreaker.NewRedisStore(client, dbreaker.WithKeyPrefix(prefix), dbreaker.WithLogger(quiet()))
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { store.Close(context.Background()) })
-		r := newReplica(t, store, dbreaker.SystemClock())
+		r := newReplica(t, store, clock.Real())
 		if _, err := r.b.State(ctx); err != nil { // as the service does at start-up
 			t.Fatal(err)
 		}

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/lib/pq"
 
 	"github.com/healthagent/resilience/pkg/chain"
+	"github.com/healthagent/resilience/pkg/clock"
+	"github.com/healthagent/resilience/pkg/config"
 	"github.com/healthagent/resilience/pkg/dbreaker"
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
 )
@@ -23,11 +26,12 @@ const (
 	FromEstimate = "estimate"    // a model's estimate, or an average dish
 )
 
-// DefaultCacheTimeout bounds a cache step, so a PostgreSQL outage costs a
-// request that much at most before the chain moves on.
+// DefaultCacheTimeout bounds a cache step and a write-through, so a
+// PostgreSQL outage costs a request that much at most before the chain
+// moves on.
 const DefaultCacheTimeout = 300 * time.Millisecond
 
-// DefaultRemoteShare is ChainConfig.RemoteShare's default: a remote step
+// DefaultRemoteShare is the Step.Share of a remote step (an upstream): it
 // may use half the time left.
 const DefaultRemoteShare = 0.5
 
@@ -44,78 +48,185 @@ type Answer struct {
 	Degraded bool
 }
 
-// ChainConfig assembles the lookup chain: USDA → PostgreSQL cache → the
-// embedded data → web search → estimate. Every part is optional but the
-// last: an average dish is always an answer.
+// Step is one source of the lookup chain.
+type Step struct {
+	// Name names the step in answers, logs and metrics ("usda",
+	// "postgres"); unique within a chain.
+	Name string
+	// From says where its answers come from: FromUSDA, FromCache, FromWeb
+	// or FromEstimate. A step that is not FromCache asks an upstream, so it
+	// must have a Guard.
+	From string
+	// Guard wraps each lookup in the upstream's retry, breaker and attempt
+	// timeout; nil for a step without I/O.
+	Guard *chain.Guard
+	// Timeout and Share bound the step as chain.Step's do: an upstream
+	// gets a Share of the time left (DefaultRemoteShare), the cache a
+	// Timeout (DefaultCacheTimeout).
+	Timeout time.Duration
+	Share   float64
+	// Find looks a Query up (see ByText and ByName for a lookup of a name).
+	Find func(ctx context.Context, q Query) (Result, error)
+	// WriteThrough: an answer is written through to the chain's cache,
+	// when the query is Sure.
+	WriteThrough bool
+	// Estimate: the step knows no food, it estimates; a Strict query skips
+	// it.
+	Estimate bool
+}
+
+// ByText adapts a lookup of a name to Step.Find: it looks up what the
+// query names, its SR24 description when the name was matched (Query.Text).
+func ByText(fn func(ctx context.Context, name string) (Result, error)) func(context.Context, Query) (Result, error) {
+	return func(ctx context.Context, q Query) (Result, error) { return fn(ctx, q.Text()) }
+}
+
+// ByName adapts a lookup of a name to Step.Find: it looks up the name as
+// written (Query.Name).
+func ByName(fn func(ctx context.Context, name string) (Result, error)) func(context.Context, Query) (Result, error) {
+	return func(ctx context.Context, q Query) (Result, error) { return fn(ctx, q.Name) }
+}
+
+// Cache is where the chain writes answers through (postgres.Store is one).
+type Cache interface {
+	SaveAnswer(ctx context.Context, r Result) error
+}
+
+// ChainConfig says where the lookup chain writes answers through. Its zero
+// value works: no write-through.
 type ChainConfig struct {
-	// USDA is searched first, through USDAGuard (retry, breaker, timeout).
-	USDA      *USDAClient
-	USDAGuard *chain.Guard
-	// Cache is consulted next, through CacheGuard (typically a breaker
-	// without retries, so that a PostgreSQL outage is skipped at once), each
-	// lookup bounded by CacheTimeout (default DefaultCacheTimeout). A USDA
-	// or web answer is written through to it.
-	Cache        *Store
+	// Cache receives the answers of the steps marked WriteThrough, through
+	// CacheGuard (typically a breaker without retries, so that a PostgreSQL
+	// outage is skipped at once), each write bounded by CacheTimeout
+	// (default DefaultCacheTimeout).
+	Cache        Cache
 	CacheGuard   *chain.Guard
 	CacheTimeout time.Duration
-	// Embedded answers from the embedded SR24 data in memory when the cache
-	// does not (no PostgreSQL, or PostgreSQL down).
-	Embedded *sr24.Dataset
-	// Web is a web nutrition search, through WebGuard.
-	Web      func(ctx context.Context, name string) (Result, error)
-	WebGuard *chain.Guard
-	// Estimate asks a model for an estimate, through EstimateGuard; when it
-	// fails too, the answer is an average dish.
-	Estimate      func(ctx context.Context, name string) (Result, error)
-	EstimateGuard *chain.Guard
-	// RemoteShare is the part of the time left before the caller's deadline
-	// that each remote step (USDA, the web search, the model estimate) may
-	// use, so that the steps after it keep time to answer: from 0 to 1, 0
-	// meaning DefaultRemoteShare.
-	RemoteShare float64
-	// Options are the chain's (logger, observer, timeout).
-	Options []chain.Option
-	// Logger logs failed write-throughs (default: discard).
-	Logger *slog.Logger
 }
 
 // Chain is the nutrition lookup chain. Safe for concurrent use.
 type Chain struct {
-	cfg ChainConfig
+	steps  []Step
+	full   *chain.Chain[Answer] // every step
+	strict *chain.Chain[Answer] // the steps that know foods, for a Strict query; nil: none
+	cfg    ChainConfig
+	logger *slog.Logger
 }
 
-// NewChain checks cfg and returns the chain.
-func NewChain(cfg ChainConfig) (*Chain, error) {
-	pairs := []struct {
-		name  string
-		fn    bool
-		guard *chain.Guard
-	}{
-		{"USDA", cfg.USDA != nil, cfg.USDAGuard},
-		{"Web", cfg.Web != nil, cfg.WebGuard},
-		{"Estimate", cfg.Estimate != nil, cfg.EstimateGuard},
+// Option configures the lookup chain: its collaborators, given to the
+// chain.Chain beneath it.
+type Option func(*options) error
+
+type options struct {
+	logger    *slog.Logger
+	observers []chain.Observer
+	clock     clock.Clock
+
+	given []string // the names of the options given, in order
+}
+
+// WithLogger sets the logger (default slog.Default()): the chain's
+// "[FALLBACK]" messages, and failed write-throughs ("[NUTRITION]").
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error { return config.Set("nutrition", &o.given, "WithLogger", &o.logger, l) }
+}
+
+// WithObserver adds an observer of the chain's steps (metrics, tests); it
+// may be given several times.
+func WithObserver(obs chain.Observer) Option {
+	return func(o *options) error { return config.Add("nutrition", &o.given, "WithObserver", &o.observers, obs) }
+}
+
+// WithClock sets the clock the chain tells the time left with, for the
+// steps' Share (default clock.Real()).
+func WithClock(c clock.Clock) Option {
+	return func(o *options) error { return config.Set("nutrition", &o.given, "WithClock", &o.clock, c) }
+}
+
+// NewChain checks the steps and cfg and builds the lookup chain once: the
+// steps in order, then the last resort, an average dish (AverageDish), so
+// that the chain always answers. It takes WithLogger, WithObserver and
+// WithClock. Invalid configuration is a *config.Error naming the field.
+func NewChain(steps []Step, cfg ChainConfig, opts ...Option) (*Chain, error) {
+	o := options{logger: slog.Default(), clock: clock.Real()}
+	if err := config.ApplyOptions("nutrition", "NewChain", &o, &o.given, opts, "WithLogger", "WithObserver", "WithClock"); err != nil {
+		return nil, err
 	}
-	for _, p := range pairs {
-		if p.fn && p.guard == nil {
-			return nil, &ConfigError{Field: p.name + "Guard", Value: nil, Reason: "every upstream goes through a Guard (retry, breaker, timeout)"}
+	for i, s := range steps {
+		field := fmt.Sprintf("steps[%d]", i)
+		switch {
+		case s.Find == nil:
+			return nil, invalid(field+".Find", nil, fmt.Sprintf("step %q has nothing to find with", s.Name))
+		case s.From != FromUSDA && s.From != FromCache && s.From != FromWeb && s.From != FromEstimate:
+			return nil, invalid(field+".From", s.From, "want FromUSDA, FromCache, FromWeb or FromEstimate")
+		case s.From != FromCache && s.Guard == nil:
+			return nil, invalid(field+".Guard", nil, fmt.Sprintf("step %q asks an upstream: it goes through a Guard (retry, breaker, timeout)", s.Name))
 		}
 	}
 	if cfg.CacheTimeout < 0 {
-		return nil, &ConfigError{Field: "CacheTimeout", Value: cfg.CacheTimeout, Reason: "must not be negative"}
+		return nil, invalid("CacheTimeout", cfg.CacheTimeout, "must not be negative")
 	}
 	if cfg.CacheTimeout == 0 {
 		cfg.CacheTimeout = DefaultCacheTimeout
 	}
-	if !(cfg.RemoteShare >= 0 && cfg.RemoteShare <= 1) {
-		return nil, &ConfigError{Field: "RemoteShare", Value: cfg.RemoteShare, Reason: "want a fraction from 0 to 1"}
+	c := &Chain{steps: append(steps[:len(steps):len(steps)], averageDishStep), cfg: cfg, logger: o.logger}
+	chainOpts := []chain.Option{chain.WithLogger(o.logger), chain.WithClock(o.clock)}
+	for _, obs := range o.observers {
+		chainOpts = append(chainOpts, chain.WithObserver(obs))
 	}
-	if cfg.RemoteShare == 0 {
-		cfg.RemoteShare = DefaultRemoteShare
+	var err error
+	if c.full, err = c.build(false, chainOpts); err != nil {
+		return nil, err
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
+	if slices.ContainsFunc(steps, func(s Step) bool { return !s.Estimate }) {
+		if c.strict, err = c.build(true, chainOpts); err != nil {
+			return nil, err
+		}
 	}
-	return &Chain{cfg: cfg}, nil
+	return c, nil
+}
+
+// averageDishStep is the chain's last resort.
+var averageDishStep = Step{Name: "average_dish", From: FromEstimate, Estimate: true, Find: func(_ context.Context, q Query) (Result, error) {
+	return AverageDish(q.Name), nil
+}}
+
+// queryKey carries the Query of one lookup to the steps of the chain,
+// which is built once for all lookups.
+type queryKey struct{}
+
+// build makes the chain.Chain of the steps, without the estimates for a
+// Strict query.
+func (c *Chain) build(strict bool, opts []chain.Option) (*chain.Chain[Answer], error) {
+	var steps []chain.Step[Answer]
+	for _, s := range c.steps {
+		if strict && s.Estimate {
+			continue
+		}
+		find := func(ctx context.Context) (Answer, error) {
+			q, _ := ctx.Value(queryKey{}).(Query)
+			r, err := s.Find(ctx, q)
+			if err != nil {
+				return Answer{}, err
+			}
+			if q.Strict && !knows(q, r) {
+				return Answer{}, NotFound(q.Name, fmt.Sprintf("%s answered %q, which is not the food named", s.Name, r.Description))
+			}
+			if r.Query == "" {
+				r.Query = q.Text()
+			}
+			return Answer{Result: r, From: s.From, Step: s.Name}, nil
+		}
+		step := chain.Step[Answer]{Name: s.Name, Fn: find}
+		if s.Guard != nil {
+			step = chain.GuardedStep(s.Guard, find)
+			step.Name = s.Name
+		}
+		step.Timeout, step.Share = s.Timeout, s.Share
+		step.Degraded = s.From != FromUSDA
+		steps = append(steps, step)
+	}
+	return chain.New("nutrition", steps, opts...)
 }
 
 // AverageDish is the chain's last resort, for a food named name: the
@@ -127,59 +238,22 @@ func AverageDish(name string) Result {
 		Unknown: sr24.NutrientSet(0).With(sr24.Fiber).With(sr24.Sodium)}
 }
 
-// step is one source in the chain.
-type step struct {
-	name, from string
-	guard      *chain.Guard
-	timeout    time.Duration
-	share      float64
-	find       func(ctx context.Context, q Query) (Result, error)
-	saveTo     bool // write a success through to the cache
-	estimate   bool // no source that knows the food: skipped for a Strict query
-}
-
-// byName adapts a lookup of a name to a step's find, looking up what the
-// query names (its SR24 description when it has one).
-func byName(fn func(ctx context.Context, name string) (Result, error)) func(context.Context, Query) (Result, error) {
-	return func(ctx context.Context, q Query) (Result, error) { return fn(ctx, q.text()) }
-}
-
-func (c *Chain) steps() []step {
-	cfg := c.cfg
-	var steps []step
-	if cfg.USDA != nil {
-		steps = append(steps, step{name: "usda", from: FromUSDA, guard: cfg.USDAGuard, share: cfg.RemoteShare, find: cfg.USDA.SearchFor, saveTo: true})
-	}
-	if cfg.Cache != nil {
-		steps = append(steps, step{name: "postgres", from: FromCache, guard: cfg.CacheGuard, timeout: cfg.CacheTimeout, find: byName(cfg.Cache.Lookup)})
-	}
-	if cfg.Embedded != nil {
-		steps = append(steps, step{name: "embedded", from: FromCache, find: func(_ context.Context, q Query) (Result, error) {
-			if f, ok := cfg.Embedded.Food(q.NDB); ok && q.NDB != "" {
-				return Result{Query: q.text(), Source: SourceSR24, ID: f.NDB, NDB: f.NDB, Description: f.Description,
-					Per100g: f.Per100g, Unknown: f.Unknown, How: MatchNormalized, Score: 1, Matched: f.Description}, nil
-			}
-			m, err := cfg.Embedded.Lookup(q.Name)
-			if err != nil {
-				return Result{}, fmt.Errorf("%w: %w", ErrNotFound, err)
-			}
-			return Result{Query: q.Name, Source: SourceSR24, ID: m.Food.NDB, NDB: m.Food.NDB, Description: m.Food.Description,
-				Per100g: m.Food.Per100g, Unknown: m.Food.Unknown, How: MatchKind(m.How), Score: m.Score, Matched: m.Matched}, nil
-		}})
-	}
-	if cfg.Web != nil {
-		steps = append(steps, step{name: "web", from: FromWeb, guard: cfg.WebGuard, share: cfg.RemoteShare, find: func(ctx context.Context, q Query) (Result, error) {
-			return cfg.Web(ctx, q.Name)
-		}, saveTo: true})
-	}
-	if cfg.Estimate != nil {
-		steps = append(steps, step{name: "ai_estimate", from: FromEstimate, guard: cfg.EstimateGuard, share: cfg.RemoteShare, estimate: true, find: func(ctx context.Context, q Query) (Result, error) {
-			return cfg.Estimate(ctx, q.Name)
-		}})
-	}
-	return append(steps, step{name: "average_dish", from: FromEstimate, estimate: true, find: func(_ context.Context, q Query) (Result, error) {
-		return AverageDish(q.Name), nil
-	}})
+// EmbeddedStep is a step that answers from the SR24 data in memory, for
+// when the cache does not (no PostgreSQL, or PostgreSQL down): the food
+// the query was matched to, else the name looked up in data.
+func EmbeddedStep(data *sr24.Dataset) Step {
+	return Step{Name: "embedded", From: FromCache, Find: func(_ context.Context, q Query) (Result, error) {
+		if f, ok := data.Food(q.NDB); ok && q.NDB != "" {
+			return Result{Query: q.Text(), Source: SourceSR24, ID: f.NDB, NDB: f.NDB, Description: f.Description,
+				Per100g: f.Per100g, Unknown: f.Unknown, How: MatchNormalized, Score: 1, Matched: f.Description}, nil
+		}
+		m, err := data.Lookup(q.Name)
+		if err != nil {
+			return Result{}, fmt.Errorf("%w: %w", ErrNotFound, err)
+		}
+		return Result{Query: q.Name, Source: SourceSR24, ID: m.Food.NDB, NDB: m.Food.NDB, Description: m.Food.Description,
+			Per100g: m.Food.Per100g, Unknown: m.Food.Unknown, How: MatchKind(m.How), Score: m.Score, Matched: m.Matched}, nil
+	}}
 }
 
 // Find looks a food up by name along the chain (Lookup of a Query that is
@@ -189,53 +263,26 @@ func (c *Chain) Find(ctx context.Context, name string) (Answer, error) {
 	return c.Lookup(ctx, Query{Name: name, Sure: true})
 }
 
-// Lookup looks a Query up along the chain: USDA, the cache, the embedded
-// data, the web search, then (unless q.Strict) a model's estimate and the
-// average dish. A Strict query takes only an answer that is the food it
-// names: no similar name, and a description holding every word of the
-// name. An answer from USDA or the web is written through to the
-// cache only when q.Sure. It fails when ctx ends, and for a Strict query
-// that no source knows (the error wraps ErrNotFound); a query holding
-// control characters or invalid UTF-8 is a *ConfigError, and no source
-// sees it.
+// Lookup looks a Query up along the chain's steps, then the average dish;
+// a Strict query skips the steps marked Estimate and the average dish, and
+// takes only an answer that is the food it names: no similar name, and a
+// description holding every word of the name. An answer of a step marked
+// WriteThrough is written through to the cache only when q.Sure. It fails
+// when ctx ends, and for a Strict query that no source knows (the error
+// wraps ErrNotFound); a query holding control characters or invalid UTF-8
+// is a *config.Error, and no source sees it.
 func (c *Chain) Lookup(ctx context.Context, q Query) (Answer, error) {
-	if err := checkText(q.Name + q.Description); err != nil {
+	if err := CheckText(q.Name + q.Description); err != nil {
 		return Answer{}, err
 	}
-	var defs []step
-	for _, d := range c.steps() {
-		if !(q.Strict && d.estimate) {
-			defs = append(defs, d)
+	ch := c.full
+	if q.Strict {
+		if c.strict == nil {
+			return Answer{}, NotFound(q.Name, "no step of the chain knows foods")
 		}
+		ch = c.strict
 	}
-	steps := make([]chain.Step[Answer], len(defs))
-	for i, d := range defs {
-		find := func(ctx context.Context) (Answer, error) {
-			r, err := d.find(ctx, q)
-			if err != nil {
-				return Answer{}, err
-			}
-			if q.Strict && !knows(q, r) {
-				return Answer{}, notFound(q.Name, fmt.Sprintf("%s answered %q, which is not the food named", d.name, r.Description))
-			}
-			if r.Query == "" {
-				r.Query = q.text()
-			}
-			return Answer{Result: r, From: d.from, Step: d.name}, nil
-		}
-		if d.guard != nil {
-			steps[i] = chain.GuardedStep(d.guard, find)
-		} else {
-			steps[i] = chain.Step[Answer]{Name: d.name, Fn: find}
-		}
-		steps[i].Timeout, steps[i].Share = d.timeout, d.share
-		steps[i].Degraded = d.from != FromUSDA
-	}
-	ch, err := chain.New("nutrition", steps, c.cfg.Options...)
-	if err != nil {
-		return Answer{}, err
-	}
-	res, err := ch.Run(ctx)
+	res, err := ch.Execute(context.WithValue(ctx, queryKey{}, q))
 	if err != nil {
 		if q.Strict && errors.Is(err, chain.ErrAllFailed) {
 			return Answer{}, fmt.Errorf("%w: %w", ErrNotFound, err)
@@ -244,10 +291,21 @@ func (c *Chain) Lookup(ctx context.Context, q Query) (Answer, error) {
 	}
 	ans := res.Value
 	ans.Degraded = res.Degraded
-	if defs[res.Index].saveTo && c.cfg.Cache != nil && q.Sure {
+	if c.writesThrough(ans.Step) && c.cfg.Cache != nil && q.Sure {
 		c.writeThrough(ctx, ans)
 	}
 	return ans, nil
+}
+
+// writesThrough reports whether the step named name writes its answers
+// through.
+func (c *Chain) writesThrough(name string) bool {
+	for _, s := range c.steps {
+		if s.Name == name {
+			return s.WriteThrough
+		}
+	}
+	return false
 }
 
 // knows reports whether an answer to a Strict query is the food it names,
@@ -282,18 +340,19 @@ func (c *Chain) writeThrough(ctx context.Context, ans Answer) {
 		err = save(ctx)
 	}
 	if err != nil && !errors.Is(err, context.Canceled) {
-		c.cfg.Logger.Warn("[NUTRITION] could not cache an upstream answer", "query", ans.Query, "source", string(ans.Source), "error", err)
+		c.logger.Warn("[NUTRITION] could not cache an upstream answer", "query", ans.Query, "source", string(ans.Source), "error", err)
 	}
 }
 
 // Classify is the breaker classifier for the guards of lookups (USDA, the
 // cache, the web search): a food not found is an answer, not a failure of
-// the source; an error the request's own data caused (a *ConfigError, or a
-// PostgreSQL data exception or integrity violation, SQLSTATE classes 22 and
-// 23, such as a NUL byte in a name) is no failure of the source either and
-// counts for nothing; other errors are as dbreaker.DefaultClassify says.
+// the source; an error the request's own data caused (a *config.Error, or
+// a PostgreSQL data exception or integrity violation, SQLSTATE classes 22
+// and 23, such as a NUL byte in a name) is no failure of the source either
+// and counts for nothing; other errors are as dbreaker.DefaultClassify
+// says.
 func Classify(err error) dbreaker.Outcome {
-	var ce *ConfigError
+	var ce *config.Error
 	var pe *pq.Error
 	switch {
 	case errors.Is(err, ErrNotFound):

@@ -1,10 +1,9 @@
-package nutrition
+package nutrition_test
 
 import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,17 +11,19 @@ import (
 	"testing"
 	"time"
 
-	toxiproxy "github.com/Shopify/toxiproxy/v2"
 	"github.com/lib/pq"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/rs/zerolog"
 
 	"github.com/healthagent/resilience/internal/clocktest"
 	"github.com/healthagent/resilience/internal/fakeupstream"
 	"github.com/healthagent/resilience/internal/testpg"
+	"github.com/healthagent/resilience/internal/testproxy"
 	"github.com/healthagent/resilience/pkg/chain"
+	"github.com/healthagent/resilience/pkg/config"
 	"github.com/healthagent/resilience/pkg/dbreaker"
-	"github.com/healthagent/resilience/pkg/retry"
+	"github.com/healthagent/resilience/pkg/nutrition"
+	"github.com/healthagent/resilience/pkg/nutrition/postgres"
+	"github.com/healthagent/resilience/pkg/nutrition/usda"
+	"github.com/healthagent/resilience/pkg/nutrition/web"
 )
 
 // chainFixture: the fake USDA and web search, a cache on the real
@@ -30,22 +31,24 @@ import (
 type chainFixture struct {
 	fake  *fakeupstream.Server
 	clock *clocktest.Clock
-	chain *Chain
-	store *Store
+	chain *nutrition.Chain
+	store *postgres.Store
 	usda  *dbreaker.Breaker
 	cache *dbreaker.Breaker
 }
 
 func guardFor(t *testing.T, name string, b *dbreaker.Breaker, timeout time.Duration) *chain.Guard {
 	t.Helper()
-	g, err := chain.NewGuard(chain.GuardConfig{Name: name, Breaker: b, Retry: &retry.Policy{MaxRetries: retry.NoRetries}, AttemptTimeout: timeout})
+	g, err := chain.NewGuard(name, chain.GuardConfig{Breaker: b, AttemptTimeout: timeout})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return g
 }
 
-func newChainFixture(t *testing.T, cache *Store) *chainFixture {
+// newChainFixture builds the lookup chain: USDA, the cache (when not nil),
+// the embedded data, the web search, the average dish.
+func newChainFixture(t *testing.T, cache *postgres.Store, opts ...nutrition.Option) *chainFixture {
 	t.Helper()
 	data := loadData(t)
 	fake, err := fakeupstream.New(fakeupstream.Config{Data: data, USDAKey: "k"})
@@ -55,9 +58,12 @@ func newChainFixture(t *testing.T, cache *Store) *chainFixture {
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
 	f := &chainFixture{fake: fake, clock: clocktest.New(testStart), store: cache}
-	breakers := dbreaker.NewMemoryStore(f.clock)
+	breakers, err := dbreaker.NewMemoryStore(dbreaker.WithClock(f.clock))
+	if err != nil {
+		t.Fatal(err)
+	}
 	newBreaker := func(name string) *dbreaker.Breaker {
-		b, err := dbreaker.New(name, breakers, dbreaker.Config{Classify: Classify, OpenTimeout: time.Minute},
+		b, err := dbreaker.New(name, breakers, dbreaker.Config{Classify: nutrition.Classify, OpenTimeout: time.Minute},
 			dbreaker.WithClock(f.clock), dbreaker.WithLogger(slog.New(slog.DiscardHandler)))
 		if err != nil {
 			t.Fatal(err)
@@ -67,36 +73,42 @@ func newChainFixture(t *testing.T, cache *Store) *chainFixture {
 	f.usda, f.cache = newBreaker("usda"), newBreaker("postgres")
 	hc := &http.Client{Transport: &http.Transport{}}
 	t.Cleanup(hc.CloseIdleConnections)
-	client, err := NewUSDAClient(USDAConfig{APIKey: "k", BaseURL: srv.URL, Timeout: 2 * time.Second, HTTPClient: hc})
+	client, err := usda.New(usda.Config{APIKey: "k", BaseURL: srv.URL, Timeout: 2 * time.Second}, usda.WithHTTPClient(hc))
 	if err != nil {
 		t.Fatal(err)
 	}
-	web, err := NewWebClient(fakeupstream.EndpointsAt(srv.URL).Web, hc)
+	search, err := web.New(web.Config{BaseURL: fakeupstream.EndpointsAt(srv.URL).Web}, web.WithHTTPClient(hc))
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.chain, err = NewChain(ChainConfig{
-		USDA: client, USDAGuard: guardFor(t, "usda", f.usda, 2*time.Second),
-		Cache: cache, CacheGuard: guardFor(t, "postgres", f.cache, time.Second), CacheTimeout: 200 * time.Millisecond,
-		Embedded: data,
-		Web:      web.Search, WebGuard: guardFor(t, "web", nil, 2*time.Second),
-		Options: []chain.Option{chain.WithLogger(slog.New(slog.DiscardHandler))},
-	})
-	if err != nil {
+	steps := []nutrition.Step{{Name: "usda", From: nutrition.FromUSDA, Guard: guardFor(t, "usda", f.usda, 2*time.Second),
+		Share: nutrition.DefaultRemoteShare, Find: client.SearchFor, WriteThrough: true}}
+	var cfg nutrition.ChainConfig
+	if cache != nil {
+		cacheGuard := guardFor(t, "postgres", f.cache, time.Second)
+		steps = append(steps, nutrition.Step{Name: "postgres", From: nutrition.FromCache, Guard: cacheGuard,
+			Timeout: 200 * time.Millisecond, Find: nutrition.ByText(cache.Lookup)})
+		cfg = nutrition.ChainConfig{Cache: cache, CacheGuard: cacheGuard, CacheTimeout: 200 * time.Millisecond}
+	}
+	steps = append(steps, nutrition.EmbeddedStep(data),
+		nutrition.Step{Name: "web", From: nutrition.FromWeb, Guard: guardFor(t, "web", nil, 2*time.Second),
+			Share: nutrition.DefaultRemoteShare, Find: nutrition.ByName(search.Search), WriteThrough: true})
+	opts = append([]nutrition.Option{nutrition.WithLogger(slog.New(slog.DiscardHandler))}, opts...)
+	if f.chain, err = nutrition.NewChain(steps, cfg, opts...); err != nil {
 		t.Fatal(err)
 	}
 	return f
 }
 
 func TestLookupChainServesAndCachesUSDA(t *testing.T) {
-	store, _, _ := seededStore(t, Config{})
+	store := seededStore(t)
 	f := newChainFixture(t, store)
 	ctx := testContext(t)
 	ans, err := f.chain.Find(ctx, "chicken breast")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ans.From != FromUSDA || ans.Degraded || ans.Source != SourceUSDA || ans.Per100g.EnergyKcal != 165 {
+	if ans.From != nutrition.FromUSDA || ans.Degraded || ans.Source != nutrition.SourceUSDA || ans.Per100g.EnergyKcal != 165 {
 		t.Fatalf("healthy: %+v", ans)
 	}
 	// USDA goes down: five failed attempts open its breaker; meanwhile and
@@ -107,11 +119,11 @@ func TestLookupChainServesAndCachesUSDA(t *testing.T) {
 	}
 	for i := 0; i < 8; i++ {
 		ans, err = f.chain.Find(ctx, "chicken breast")
-		if err != nil || ans.From != FromCache || !ans.Degraded || ans.Step != "postgres" {
+		if err != nil || ans.From != nutrition.FromCache || !ans.Degraded || ans.Step != "postgres" {
 			t.Fatalf("USDA down, call %d: %+v, %v", i, ans, err)
 		}
 	}
-	saved, err := store.StaleAnswers(ctx, SourceUSDA, time.Now().Add(time.Hour), 10)
+	saved, err := store.StaleAnswers(ctx, nutrition.SourceUSDA, time.Now().Add(time.Hour), 10)
 	if err != nil || len(saved) != 1 || saved[0].Query != "chicken breast" || saved[0].Per100g.EnergyKcal != 165 {
 		t.Fatalf("the USDA answer was not written through to the cache: %+v, %v", saved, err)
 	}
@@ -121,7 +133,7 @@ func TestLookupChainServesAndCachesUSDA(t *testing.T) {
 	// Recovery: after the open timeout a probe succeeds and USDA serves.
 	f.fake.ResetFaults()
 	f.clock.Advance(time.Minute)
-	if ans, err = f.chain.Find(ctx, "banana"); err != nil || ans.From != FromUSDA {
+	if ans, err = f.chain.Find(ctx, "banana"); err != nil || ans.From != nutrition.FromUSDA {
 		t.Fatalf("after recovery: %+v, %v", ans, err)
 	}
 }
@@ -129,8 +141,8 @@ func TestLookupChainServesAndCachesUSDA(t *testing.T) {
 func TestLookupChainWithoutPostgres(t *testing.T) {
 	// A store on a port where nothing listens: the cache step fails, its
 	// breaker opens, and the embedded data answers.
-	down := openAt(t, "127.0.0.1:1")
-	store, err := NewStore(down, Config{})
+	down := testpg.OpenAt(t, "127.0.0.1:1")
+	store, err := postgres.New(down, postgres.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +153,7 @@ func TestLookupChainWithoutPostgres(t *testing.T) {
 	ctx := testContext(t)
 	for i := 0; i < 10; i++ {
 		ans, err := f.chain.Find(ctx, "rice")
-		if err != nil || ans.From != FromCache || ans.Step != "embedded" || ans.Per100g.EnergyKcal != 130 {
+		if err != nil || ans.From != nutrition.FromCache || ans.Step != "embedded" || ans.Per100g.EnergyKcal != 130 {
 			t.Fatalf("call %d with PostgreSQL down: %+v, %v", i, ans, err)
 		}
 	}
@@ -150,34 +162,35 @@ func TestLookupChainWithoutPostgres(t *testing.T) {
 	}
 	// A name nobody knows goes to the web search, then the estimate.
 	ans, err := f.chain.Find(ctx, "zorblax stew")
-	if err != nil || (ans.From != FromWeb && ans.From != FromEstimate) || !ans.Degraded {
+	if err != nil || (ans.From != nutrition.FromWeb && ans.From != nutrition.FromEstimate) || !ans.Degraded {
 		t.Fatalf("unknown name: %+v, %v", ans, err)
 	}
 	if err := f.fake.SetFault(fakeupstream.Web, fakeupstream.Fault{Outage: fakeupstream.OutageError}); err != nil {
 		t.Fatal(err)
 	}
-	if ans, err = f.chain.Find(ctx, "zorblax stew"); err != nil || ans.From != FromEstimate || ans.Step != "average_dish" {
+	if ans, err = f.chain.Find(ctx, "zorblax stew"); err != nil || ans.From != nutrition.FromEstimate || ans.Step != "average_dish" {
 		t.Fatalf("everything down: %+v, %v", ans, err)
 	}
 }
 
 func TestLookupChainNeedsGuards(t *testing.T) {
-	client, err := NewUSDAClient(USDAConfig{APIKey: "k"})
+	client, err := usda.New(usda.Config{APIKey: "k"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ce *ConfigError
-	if _, err := NewChain(ChainConfig{USDA: client}); !errors.As(err, &ce) || ce.Field != "USDAGuard" {
+	var ce *config.Error
+	steps := []nutrition.Step{{Name: "usda", From: nutrition.FromUSDA, Find: client.SearchFor}}
+	if _, err := nutrition.NewChain(steps, nutrition.ChainConfig{}); !errors.As(err, &ce) || ce.Field != "steps[0].Guard" {
 		t.Fatalf("err = %v", err)
 	}
-	if _, err := NewChain(ChainConfig{CacheTimeout: -time.Second}); !errors.As(err, &ce) || ce.Field != "CacheTimeout" {
+	if _, err := nutrition.NewChain(nil, nutrition.ChainConfig{CacheTimeout: -time.Second}); !errors.As(err, &ce) || ce.Field != "CacheTimeout" {
 		t.Fatalf("err = %v", err)
 	}
 }
 
 func TestClassifyTreatsNotFoundAsAnAnswer(t *testing.T) {
-	if Classify(notFound("x", "none")) != dbreaker.Success || Classify(errors.New("503")) != dbreaker.Failure ||
-		Classify(context.Canceled) != dbreaker.Ignored {
+	if nutrition.Classify(nutrition.NotFound("x", "none")) != dbreaker.Success || nutrition.Classify(errors.New("503")) != dbreaker.Failure ||
+		nutrition.Classify(context.Canceled) != dbreaker.Ignored {
 		t.Fatal("Classify")
 	}
 }
@@ -190,21 +203,21 @@ func TestClassifyClientDataIsNoFailure(t *testing.T) {
 		err  error
 		want dbreaker.Outcome
 	}{
-		{&DBError{Op: "lookup", Err: &pq.Error{Code: "22021", Message: `invalid byte sequence for encoding "UTF8": 0x00`}}, dbreaker.Ignored},
-		{&DBError{Op: "save answer", Err: &pq.Error{Code: "23505", Message: "duplicate key value"}}, dbreaker.Ignored},
-		{&ConfigError{Field: "name", Value: "rice\x00", Reason: "control character"}, dbreaker.Ignored},
-		{&DBError{Op: "lookup", Err: &pq.Error{Code: "08006", Message: "connection failure"}}, dbreaker.Failure},
-		{&DBError{Op: "lookup", Err: &pq.Error{Code: "57P01", Message: "terminating connection due to administrator command"}}, dbreaker.Failure},
+		{&postgres.DBError{Op: "lookup", Err: &pq.Error{Code: "22021", Message: `invalid byte sequence for encoding "UTF8": 0x00`}}, dbreaker.Ignored},
+		{&postgres.DBError{Op: "save answer", Err: &pq.Error{Code: "23505", Message: "duplicate key value"}}, dbreaker.Ignored},
+		{&config.Error{Package: "nutrition", Field: "name", Value: "rice\x00", Reason: "control character"}, dbreaker.Ignored},
+		{&postgres.DBError{Op: "lookup", Err: &pq.Error{Code: "08006", Message: "connection failure"}}, dbreaker.Failure},
+		{&postgres.DBError{Op: "lookup", Err: &pq.Error{Code: "57P01", Message: "terminating connection due to administrator command"}}, dbreaker.Failure},
 	}
 	for _, tt := range tests {
-		if got := Classify(tt.err); got != tt.want {
+		if got := nutrition.Classify(tt.err); got != tt.want {
 			t.Errorf("Classify(%v) = %v, want %v", tt.err, got, tt.want)
 		}
 	}
 	// A data exception from the real server.
 	db := testpg.Connect(t)
 	_, err := db.ExecContext(testContext(t), "SELECT 1/0")
-	if got := Classify(&DBError{Op: "x", Err: err}); got != dbreaker.Ignored {
+	if got := nutrition.Classify(&postgres.DBError{Op: "x", Err: err}); got != dbreaker.Ignored {
 		t.Errorf("Classify(%v) = %v, want ignored", err, got)
 	}
 }
@@ -213,21 +226,21 @@ func TestClassifyClientDataIsNoFailure(t *testing.T) {
 // comes, the cache's breaker stays closed: the input is at fault, not the
 // database.
 func TestNULNeverReachesTheCacheNorOpensItsBreaker(t *testing.T) {
-	store, _, _ := seededStore(t, Config{})
+	store := seededStore(t)
 	f := newChainFixture(t, store)
 	ctx := testContext(t)
 	guard := guardFor(t, "postgres", f.cache, time.Second)
 	for i := 0; i < 7; i++ {
-		_, err := chain.Guarded(ctx, guard, func(ctx context.Context) (Result, error) { return store.Lookup(ctx, "rice\x00") })
-		var ce *ConfigError
+		_, err := chain.Execute(ctx, guard, func(ctx context.Context) (nutrition.Result, error) { return store.Lookup(ctx, "rice\x00") })
+		var ce *config.Error
 		if !errors.As(err, &ce) {
-			t.Fatalf("lookup %d: err = %v, want a *ConfigError naming the control character", i, err)
+			t.Fatalf("lookup %d: err = %v, want a *config.Error naming the control character", i, err)
 		}
-		if err := store.SaveAnswer(ctx, Result{Query: "rice\x00", Source: SourceUSDA, Description: "Rice"}); !errors.As(err, &ce) {
-			t.Fatalf("save %d: err = %v, want a *ConfigError", i, err)
+		if err := store.SaveAnswer(ctx, nutrition.Result{Query: "rice\x00", Source: nutrition.SourceUSDA, Description: "Rice"}); !errors.As(err, &ce) {
+			t.Fatalf("save %d: err = %v, want a *config.Error", i, err)
 		}
-		if _, err := f.chain.Lookup(ctx, Query{Name: "rice\x00"}); !errors.As(err, &ce) {
-			t.Fatalf("chain lookup %d: err = %v, want a *ConfigError", i, err)
+		if _, err := f.chain.Lookup(ctx, nutrition.Query{Name: "rice\x00"}); !errors.As(err, &ce) {
+			t.Fatalf("chain lookup %d: err = %v, want a *config.Error", i, err)
 		}
 	}
 	if s, err := f.cache.State(ctx); err != nil || s.State != dbreaker.Closed || s.Failures != 0 {
@@ -243,23 +256,23 @@ func TestNULNeverReachesTheCacheNorOpensItsBreaker(t *testing.T) {
 func TestStrictLookupOfAnUnknownFood(t *testing.T) {
 	f := newChainFixture(t, nil)
 	ctx := testContext(t)
-	_, err := f.chain.Lookup(ctx, Query{Name: "zorblax", Strict: true})
-	if !errors.Is(err, ErrNotFound) {
-		t.Fatalf("strict lookup of zorblax: %v, want ErrNotFound", err)
+	_, err := f.chain.Lookup(ctx, nutrition.Query{Name: "zorblax", Strict: true})
+	if !errors.Is(err, nutrition.ErrNotFound) {
+		t.Fatalf("strict lookup of zorblax: %v, want nutrition.ErrNotFound", err)
 	}
-	ans, err := f.chain.Lookup(ctx, Query{Name: "zorblax"})
-	if err != nil || ans.From != FromEstimate {
+	ans, err := f.chain.Lookup(ctx, nutrition.Query{Name: "zorblax"})
+	if err != nil || ans.From != nutrition.FromEstimate {
 		t.Fatalf("lookup of zorblax: %+v, %v; want the average dish", ans, err)
 	}
 	// A misspelt name the embedded data would match by similarity is no
 	// answer to a strict query: it is a guess.
-	if ans, err := f.chain.Lookup(ctx, Query{Name: "chiken brest"}); err != nil || ans.Step != "embedded" || ans.How != MatchSimilar {
+	if ans, err := f.chain.Lookup(ctx, nutrition.Query{Name: "chiken brest"}); err != nil || ans.Step != "embedded" || ans.How != nutrition.MatchSimilar {
 		t.Fatalf("lookup of chiken brest: %+v, %v; want the embedded data's similar match", ans, err)
 	}
-	if _, err := f.chain.Lookup(ctx, Query{Name: "chiken brest", Strict: true}); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("strict lookup of chiken brest: %v, want ErrNotFound", err)
+	if _, err := f.chain.Lookup(ctx, nutrition.Query{Name: "chiken brest", Strict: true}); !errors.Is(err, nutrition.ErrNotFound) {
+		t.Fatalf("strict lookup of chiken brest: %v, want nutrition.ErrNotFound", err)
 	}
-	if ans, err := f.chain.Lookup(ctx, Query{Name: "chicken breast", Strict: true}); err != nil || ans.From != FromUSDA {
+	if ans, err := f.chain.Lookup(ctx, nutrition.Query{Name: "chicken breast", Strict: true}); err != nil || ans.From != nutrition.FromUSDA {
 		t.Fatalf("strict lookup of chicken breast: %+v, %v", ans, err)
 	}
 }
@@ -267,22 +280,22 @@ func TestStrictLookupOfAnUnknownFood(t *testing.T) {
 // An answer for a query the parser was not sure of is never written to
 // the cache as the food the name means; a sure one is.
 func TestOnlySureAnswersAreCached(t *testing.T) {
-	store, _, _ := seededStore(t, Config{})
+	store := seededStore(t)
 	f := newChainFixture(t, store)
 	ctx := testContext(t)
-	if ans, err := f.chain.Lookup(ctx, Query{Name: "chicken breast"}); err != nil || ans.From != FromUSDA {
+	if ans, err := f.chain.Lookup(ctx, nutrition.Query{Name: "chicken breast"}); err != nil || ans.From != nutrition.FromUSDA {
 		t.Fatalf("unsure lookup: %+v, %v", ans, err)
 	}
-	saved, err := store.StaleAnswers(ctx, SourceUSDA, time.Now().Add(time.Hour), 10)
+	saved, err := store.StaleAnswers(ctx, nutrition.SourceUSDA, time.Now().Add(time.Hour), 10)
 	if err != nil || len(saved) != 0 {
 		t.Fatalf("an unsure answer was cached: %+v, %v", saved, err)
 	}
-	q := Query{Name: "chicken breast", NDB: "05064", Description: "Chicken, broilers or fryers, breast, meat only, cooked, roasted", Sure: true}
+	q := nutrition.Query{Name: "chicken breast", NDB: "05064", Description: "Chicken, broilers or fryers, breast, meat only, cooked, roasted", Sure: true}
 	ans, err := f.chain.Lookup(ctx, q)
-	if err != nil || ans.From != FromUSDA || ans.NDB != "05064" || ans.Per100g.EnergyKcal != 165 {
+	if err != nil || ans.From != nutrition.FromUSDA || ans.NDB != "05064" || ans.Per100g.EnergyKcal != 165 {
 		t.Fatalf("sure lookup: %+v, %v", ans, err)
 	}
-	saved, err = store.StaleAnswers(ctx, SourceUSDA, time.Now().Add(time.Hour), 10)
+	saved, err = store.StaleAnswers(ctx, nutrition.SourceUSDA, time.Now().Add(time.Hour), 10)
 	if err != nil || len(saved) != 1 || saved[0].Query != q.Description {
 		t.Fatalf("a sure answer was not cached under its food: %+v, %v", saved, err)
 	}
@@ -292,10 +305,9 @@ func TestOnlySureAnswersAreCached(t *testing.T) {
 // 2 s budget, less than its 2 s attempt timeout), and the cache answers
 // with the rest of the budget still unspent.
 func TestHangingUSDAAnswersWithinTheBudget(t *testing.T) {
-	store, _, _ := seededStore(t, Config{})
-	f := newChainFixture(t, store)
+	store := seededStore(t)
 	var usdaErr error
-	f.chain.cfg.Options = append(f.chain.cfg.Options, chain.WithObserver(chain.ObserverFunc(func(_ context.Context, e chain.StepEvent) {
+	f := newChainFixture(t, store, nutrition.WithObserver(chain.ObserverFunc(func(_ context.Context, e chain.StepEvent) {
 		if e.Step == "usda" {
 			usdaErr = e.Err
 		}
@@ -305,8 +317,8 @@ func TestHangingUSDAAnswersWithinTheBudget(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(testContext(t), 2*time.Second)
 	defer cancel()
-	ans, err := f.chain.Lookup(ctx, Query{Name: "rice", NDB: "20045", Description: "Rice, white, long-grain, regular, cooked", Sure: true})
-	if err != nil || ans.From != FromCache || ans.Per100g.EnergyKcal != 130 {
+	ans, err := f.chain.Lookup(ctx, nutrition.Query{Name: "rice", NDB: "20045", Description: "Rice, white, long-grain, regular, cooked", Sure: true})
+	if err != nil || ans.From != nutrition.FromCache || ans.Per100g.EnergyKcal != 130 {
 		t.Fatalf("USDA hanging: %+v, %v; want the cache's answer", ans, err)
 	}
 	if ctx.Err() != nil {
@@ -321,21 +333,21 @@ func TestHangingUSDAAnswersWithinTheBudget(t *testing.T) {
 // breaker opens after five failed lookups, and the embedded data answers),
 // and after the open timeout one probe brings the cache step back.
 func TestLookupChainCacheComesBackWithPostgres(t *testing.T) {
-	seeded, _, _ := seededStore(t, Config{})
+	seeded := seededStore(t)
 	target, err := url.Parse(testpg.DSN())
 	if err != nil {
 		t.Fatal(err)
 	}
-	proxy := newToxiproxy(t, target.Host)
-	f := newChainFixture(t, seeded.With(openAt(t, proxy.Listen)))
+	proxy := testproxy.New(t, "postgres", target.Host)
+	f := newChainFixture(t, seeded.With(testpg.OpenAt(t, proxy.Listen)))
 	if err := f.fake.SetFault(fakeupstream.USDA, fakeupstream.Fault{Outage: fakeupstream.OutageError}); err != nil {
 		t.Fatal(err)
 	}
 	ctx := testContext(t)
-	find := func() Answer {
+	find := func() nutrition.Answer {
 		t.Helper()
 		ans, err := f.chain.Find(ctx, "rice")
-		if err != nil || ans.From != FromCache || ans.Per100g.EnergyKcal != 130 {
+		if err != nil || ans.From != nutrition.FromCache || ans.Per100g.EnergyKcal != 130 {
 			t.Fatalf("rice: %+v, %v", ans, err)
 		}
 		return ans
@@ -364,21 +376,26 @@ func TestLookupChainCacheComesBackWithPostgres(t *testing.T) {
 	}
 }
 
-// newToxiproxy starts an in-process TCP proxy to upstream, stopped at
-// cleanup.
-func newToxiproxy(t *testing.T, upstream string) *toxiproxy.Proxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// A step is known by its own name in answers, logs and metrics, also when
+// its Guard is named after another upstream (the model estimate goes
+// through the language model's Guard).
+func TestStepsAreNamedByTheirName(t *testing.T) {
+	var seen []string
+	obs := chain.ObserverFunc(func(_ context.Context, e chain.StepEvent) { seen = append(seen, e.Step) })
+	estimate := func(_ context.Context, name string) (nutrition.Result, error) {
+		return nutrition.Result{Description: "model estimate for " + name}, nil
+	}
+	lookup, err := nutrition.NewChain([]nutrition.Step{
+		{Name: "ai_estimate", From: nutrition.FromEstimate, Guard: guardFor(t, "anthropic", nil, time.Second), Find: nutrition.ByName(estimate), Estimate: true},
+	}, nutrition.ChainConfig{}, nutrition.WithObserver(obs), nutrition.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	server := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(prometheus.NewRegistry()), zerolog.Nop())
-	proxy := toxiproxy.NewProxy(server, "postgres", addr, upstream)
-	if err := proxy.Start(); err != nil {
-		t.Fatal(err)
+	ans, err := lookup.Find(testContext(t), "zorblax")
+	if err != nil || ans.Step != "ai_estimate" || ans.From != nutrition.FromEstimate {
+		t.Fatalf("Find = %+v, %v", ans, err)
 	}
-	t.Cleanup(proxy.Stop)
-	return proxy
+	if len(seen) != 1 || seen[0] != "ai_estimate" {
+		t.Errorf("the observer saw steps %v, want [ai_estimate]", seen)
+	}
 }

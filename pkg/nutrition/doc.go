@@ -1,75 +1,45 @@
 // Package nutrition answers "how many calories in 150 g of chicken breast"
-// from USDA FoodData Central and, when it is down or rate-limiting, from a
-// PostgreSQL cache holding the USDA SR24 foods and the answers upstreams
-// gave before.
+// from a chain of sources, so the bot still answers when one fails: USDA
+// FoodData Central, the PostgreSQL cache, the embedded USDA SR24 data, a
+// web search, a model's estimate, and at last an average dish.
 //
 // Usage:
 //
-//	store, _ := nutrition.NewStore(db, nutrition.Config{}) // db: *sqlx.DB (lib/pq)
-//	_, err := store.Migrate(ctx)                          // every replica, at start-up
-//	data, _ := sr24.Load()
-//	_, err = store.Seed(ctx, data)                        // loads once per data version
-//	r, err := store.Lookup(ctx, "chicken breast")
-//	if errors.Is(err, nutrition.ErrNotFound) { /* try the next source */ }
-//	kcal := r.Per100g.Scale(150).EnergyKcal
+//	lookup, _ := nutrition.NewChain([]nutrition.Step{
+//		{Name: "usda", From: nutrition.FromUSDA, Guard: usdaGuard, Share: nutrition.DefaultRemoteShare,
+//			Find: usdaClient.SearchFor, WriteThrough: true},
+//		{Name: "postgres", From: nutrition.FromCache, Guard: cacheGuard, Timeout: nutrition.DefaultCacheTimeout,
+//			Find: nutrition.ByText(store.Lookup)},
+//		nutrition.EmbeddedStep(data),
+//	}, nutrition.ChainConfig{Cache: store, CacheGuard: cacheGuard}, nutrition.WithLogger(logger))
+//	ans, err := lookup.Find(ctx, "chicken breast")
+//	kcal := ans.Per100g.Scale(150).EnergyKcal // ans.Degraded: not a live USDA answer
 //
-//	usda, _ := nutrition.NewUSDAClient(nutrition.USDAConfig{APIKey: key})
-//	r, err = usda.Search(ctx, "chicken breast")
-//	if err == nil { _ = store.SaveAnswer(ctx, r) } // write through for later outages
+// The package holds what every source shares (Result, Query, ErrNotFound,
+// Classify) and the lookup chain; each source is a package of its own:
 //
-// The pieces are plain functions of (ctx, name) so that a fallback chain can
-// wrap each in retry, circuit breaker and timeout: USDA → Postgres cache →
-// web search → estimate. Chain runs them in that order for a Query: a name,
-// and the SR24 food the meal parser matched it to (package meal), so that
-// every source answers for the same food; an answer is written through to
-// the cache only when the match was sure, and a Strict query gets no
-// estimate. Each remote step has a share of the time left before the
-// caller's deadline, so one deadline per request leaves the fallbacks time
-// to answer.
+//	usda      the USDA FoodData Central client
+//	postgres  the PostgreSQL cache, with its migrations and the SR24 seed
+//	web       the web nutrition search client
+//	refresh   the background refresh of cached answers
+//	sr24      the embedded USDA SR24 data
+//	meal      the meal-text parser (quantities, units, dishes)
+//
+// # The lookup chain
+//
+// NewChain builds the chain once from a list of Steps, each a source with
+// its Guard (package chain: retry, breaker, timeout), and ends it with an
+// average dish, so that it always answers. Lookup runs it for a Query: a
+// name, and the SR24 food the meal parser matched it to, so that every
+// source answers for the same food; an answer is written through to the
+// cache only when the match was sure, and a Strict query gets no estimate.
+// Each remote step has a share of the time left before the caller's
+// deadline, so one deadline per request leaves the fallbacks time to
+// answer. Adding a source is one more Step.
 //
 // Input that a database or an upstream should never see (control
-// characters, invalid UTF-8) is refused with a *ConfigError before any
-// call, and Classify counts neither it nor a PostgreSQL data error
-// (SQLSTATE classes 22 and 23) as a failure of the source.
-//
-// # The store
-//
-// A Store lives in one PostgreSQL schema (Config.Schema, default
-// "nutrition"). Migrate creates it from the SQL files embedded from
-// migrations/, under a transaction-scoped advisory lock so that replicas
-// starting together apply each migration once; schema_migrations records
-// them. Seed loads the SR24 foods, portions and aliases with COPY in one
-// transaction, once per DataVersion.
-//
-// Lookup tries an exact alias, then the name normalised with sr24.Normalize
-// (the same normalisation as the in-memory sr24.Lookup, so both agree), then
-// cached upstream answers, then similar names: with pg_trgm when Migrate
-// could create the extension, by shared words otherwise (see
-// SimilarityInUse). SaveAnswer writes an upstream's answer through;
-// StaleAnswers lists those to fetch again, which a Refresher does in the
-// background, one replica at a time under a redsync mutex:
-//
-//	rs := redsync.New(goredis.NewPool(redisClient))
-//	ref, _ := nutrition.NewRefresher(store, rs, usda.Search, nutrition.RefresherConfig{Source: nutrition.SourceUSDA, TTL: 30 * 24 * time.Hour})
-//	go ref.Run(ctx, time.NewTicker(time.Hour).C)
-//
-// Every method takes a context and returns once it is done, even when
-// PostgreSQL or the network stops answering: the driver alone would wait
-// for a silent server (see the faults tests), so each database call runs in
-// a goroutine of its own that the caller stops waiting for. Database
-// failures are *DBError values, which unwrap to the driver's error and the
-// context's.
-//
-// # The USDA client
-//
-// USDAClient searches foods and reads one food by FDC id, with a timeout
-// of its own (5 s by default). It searches the generic data types
-// (Foundation, SR Legacy, Survey (FNDDS)) unless asked for branded
-// products, prefers the form a name means (sr24.AsEaten: cooked rice for
-// "rice"), reads Foundation foods' carbohydrate by summation (205.2) and
-// Atwater energies, and leaves a nutrient USDA does not give unknown, never
-// 0. Errors carry the HTTP status and USDA's
-// error code and work with package retry's classifier: 429
-// OVER_RATE_LIMIT is retried, 403 API_KEY_INVALID is not. The API key never
-// appears in an error.
+// characters, invalid UTF-8) is refused with a *config.Error before any
+// call (CheckText), and Classify, the breakers' classifier for lookups,
+// counts neither it nor a PostgreSQL data error (SQLSTATE classes 22 and
+// 23) as a failure of the source, and a food not found as an answer.
 package nutrition

@@ -1,4 +1,4 @@
-package nutrition
+package nutrition_test
 
 import (
 	"context"
@@ -6,10 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
-	"github.com/healthagent/resilience/internal/clocktest"
 	"github.com/healthagent/resilience/internal/testpg"
+	"github.com/healthagent/resilience/pkg/nutrition/postgres"
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
 )
 
@@ -29,29 +27,15 @@ func loadData(t testing.TB) *sr24.Dataset {
 // testStart is the fake clock's starting time in tests.
 var testStart = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// newStore returns a store in a schema of the test's own, not migrated,
-// with a fake clock.
-func newStore(t testing.TB, cfg Config) (*Store, *sqlx.DB, *clocktest.Clock) {
+// seededStore returns a migrated and seeded cache in a schema of the
+// test's own.
+func seededStore(t testing.TB) *postgres.Store {
 	t.Helper()
 	db := testpg.Connect(t)
-	if cfg.Schema == "" {
-		cfg.Schema = testpg.NewSchema(t, db)
-	}
-	clock := clocktest.New(testStart)
-	if cfg.Clock == nil {
-		cfg.Clock = clock
-	}
-	s, err := NewStore(db, cfg)
+	s, err := postgres.New(db, postgres.Config{Schema: testpg.NewSchema(t, db)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, db, clock
-}
-
-// seededStore returns a migrated and seeded store (see newStore).
-func seededStore(t testing.TB, cfg Config) (*Store, *sqlx.DB, *clocktest.Clock) {
-	t.Helper()
-	s, db, clock := newStore(t, cfg)
 	ctx := testContext(t)
 	if _, err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
@@ -59,7 +43,7 @@ func seededStore(t testing.TB, cfg Config) (*Store, *sqlx.DB, *clocktest.Clock) 
 	if _, err := s.Seed(ctx, loadData(t)); err != nil {
 		t.Fatal(err)
 	}
-	return s, db, clock
+	return s
 }
 
 // testContext returns a context that ends with the test, or after a

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/healthagent/resilience/pkg/nutrition/internal/text"
 )
 
 // Query is a food for the lookup chain to find.
@@ -26,25 +28,25 @@ type Query struct {
 	Branded bool
 }
 
-// text is what the sources look up: the SR24 description when the name
-// was matched, else the name.
-func (q Query) text() string {
+// Text is what a source looks up: the SR24 description when the name was
+// matched, else the name.
+func (q Query) Text() string {
 	if q.NDB != "" && q.Description != "" {
 		return q.Description
 	}
 	return q.Name
 }
 
-// checkText refuses text no database or upstream should see: invalid
-// UTF-8 and control characters (PostgreSQL refuses a NUL). Such input is the
-// caller's error, not a failure of the source.
-func checkText(s string) error {
+// CheckText refuses text no database or upstream should see: invalid
+// UTF-8 and control characters (PostgreSQL refuses a NUL). Such input is
+// the caller's error, not a failure of the source: a *config.Error.
+func CheckText(s string) error {
 	for i, r := range s {
 		if r == utf8.RuneError {
-			return &ConfigError{Field: "name", Value: quoteShort(s), Reason: fmt.Sprintf("not valid UTF-8 at byte %d", i)}
+			return invalid("name", text.Short(s), fmt.Sprintf("not valid UTF-8 at byte %d", i))
 		}
 		if unicode.IsControl(r) {
-			return &ConfigError{Field: "name", Value: quoteShort(s), Reason: fmt.Sprintf("control character %U at byte %d", r, i)}
+			return invalid("name", text.Short(s), fmt.Sprintf("control character %U at byte %d", r, i))
 		}
 	}
 	return nil

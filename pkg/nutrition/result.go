@@ -20,9 +20,10 @@ const (
 	SourceWeb Source = "web"
 )
 
-// validSource reports whether s can name the source of a cached answer;
-// the database checks the same rule.
-func validSource(s Source) bool {
+// Valid reports whether s can name the source of a cached answer: 1 to 32
+// lower-case letters, digits, '_' or '-'. The database checks the same
+// rule.
+func (s Source) Valid() bool {
 	if len(s) == 0 || len(s) > 32 {
 		return false
 	}
@@ -35,10 +36,10 @@ func validSource(s Source) bool {
 	return true
 }
 
-// MatchKind says how Store.Lookup found a name.
+// MatchKind says how the cache (postgres.Store.Lookup) found a name.
 type MatchKind string
 
-// The ways a name can match, in the order Store.Lookup tries them.
+// The ways a name can match, in the order the cache tries them.
 const (
 	// MatchAlias: the name is exactly one of the curated aliases.
 	MatchAlias MatchKind = "alias"
@@ -46,7 +47,7 @@ const (
 	// normalised form of an alias or of a food's USDA description.
 	MatchNormalized MatchKind = "normalized"
 	// MatchCached: an upstream answered this name (normalised) before, and
-	// its answer was saved with Store.SaveAnswer.
+	// its answer was saved in the cache.
 	MatchCached MatchKind = "cached"
 	// MatchSimilar: the name is similar to an alias or a description.
 	MatchSimilar MatchKind = "similar"
@@ -79,8 +80,8 @@ type Result struct {
 	// Per100g is 0.
 	Unknown sr24.NutrientSet
 
-	// How says how Store.Lookup matched the name; empty for answers
-	// straight from an upstream.
+	// How says how the cache matched the name; empty for answers straight
+	// from an upstream.
 	How MatchKind
 	// Score is 1 for alias, normalised and cached matches, and the
 	// similarity score, from MinSimilarScore to 1, for similar ones.
@@ -93,6 +94,6 @@ type Result struct {
 	FetchedAt time.Time
 }
 
-// MinSimilarScore is the lowest similarity score Store.Lookup accepts for
-// a similar match, the same as sr24.Lookup's.
+// MinSimilarScore is the lowest similarity score the cache accepts for a
+// similar match, the same as sr24.Lookup's.
 const MinSimilarScore = sr24.MinLookupScore

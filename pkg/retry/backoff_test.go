@@ -98,24 +98,24 @@ func TestFromSecondsAndClamp(t *testing.T) {
 func TestBackoffSchedule(t *testing.T) {
 	tests := []struct {
 		name   string
-		policy Policy
+		policy Config
 		r      float64
 		want   []time.Duration
 	}{
-		{"none", Policy{Jitter: JitterNone}, 0.9,
+		{"none", Config{Jitter: JitterNone}, 0.9,
 			[]time.Duration{1 * s1, 2 * s1, 4 * s1, 8 * s1, 16 * s1, 30 * s1, 30 * s1}},
-		{"proportional r=1: +10 %, capped at max", Policy{}, 1,
+		{"proportional r=1: +10 %, capped at max", Config{}, 1,
 			[]time.Duration{1100 * ms, 2200 * ms, 4400 * ms, 8800 * ms, 17600 * ms, 30 * s1, 30 * s1}},
-		{"proportional r=0: −10 %", Policy{}, 0,
+		{"proportional r=0: −10 %", Config{}, 0,
 			[]time.Duration{900 * ms, 1800 * ms, 3600 * ms, 7200 * ms, 14400 * ms, 27 * s1, 27 * s1}},
-		{"proportional f=0.5 r=0.75: +25 %", Policy{JitterFraction: 0.5}, 0.75,
+		{"proportional f=0.5 r=0.75: +25 %", Config{JitterFraction: 0.5}, 0.75,
 			[]time.Duration{1250 * ms, 2500 * ms, 5 * s1, 10 * s1, 20 * s1, 30 * s1, 30 * s1}},
-		{"full r=0.5: half", Policy{Jitter: JitterFull}, 0.5,
+		{"full r=0.5: half", Config{Jitter: JitterFull}, 0.5,
 			[]time.Duration{500 * ms, 1 * s1, 2 * s1, 4 * s1, 8 * s1, 15 * s1, 15 * s1}},
 		// d(n) = 1 s + 0.5·(3·d(n−1) − 1 s), d(0) = 1 s.
-		{"decorrelated r=0.5", Policy{Jitter: JitterDecorrelated}, 0.5,
+		{"decorrelated r=0.5", Config{Jitter: JitterDecorrelated}, 0.5,
 			[]time.Duration{2 * s1, 3500 * ms, 5750 * ms, 9125 * ms, 14187500 * time.Microsecond, 21781250 * time.Microsecond, 30 * s1}},
-		{"decorrelated r=0: always base", Policy{Jitter: JitterDecorrelated}, 0,
+		{"decorrelated r=0: always base", Config{Jitter: JitterDecorrelated}, 0,
 			[]time.Duration{s1, s1, s1, s1, s1, s1, s1}},
 	}
 	for _, tt := range tests {
@@ -139,7 +139,7 @@ func TestBackoffSchedule(t *testing.T) {
 func TestBackoffNeverExceedsMaxWhateverRand(t *testing.T) {
 	for _, j := range []Jitter{JitterProportional, JitterFull, JitterDecorrelated, JitterNone} {
 		t.Run(j.String(), func(t *testing.T) {
-			p := Policy{Jitter: j, MaxDelay: 10 * s1}
+			p := Config{Jitter: j, MaxDelay: 10 * s1}
 			s := p.settings()
 			prev := time.Duration(0)
 			for i, r := range []float64{1, 2, math.Inf(1), math.NaN(), -1, 1, 1, 1, 1, 1} {

@@ -25,11 +25,11 @@ func BenchmarkDirectCall(b *testing.B) {
 	}
 }
 
-func BenchmarkDoSuccess(b *testing.B) {
+func BenchmarkExecuteSuccess(b *testing.B) {
 	ctx := context.Background()
-	p := &Policy{}
+	p := newPolicy(b, "", Config{})
 	for b.Loop() {
-		v, err := Do(ctx, p, lookup)
+		v, err := Execute(ctx, p, lookup)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -37,10 +37,10 @@ func BenchmarkDoSuccess(b *testing.B) {
 	}
 }
 
-func BenchmarkDoSuccessNilPolicy(b *testing.B) {
+func BenchmarkExecuteSuccessNilPolicy(b *testing.B) {
 	ctx := context.Background()
 	for b.Loop() {
-		v, err := Do(ctx, nil, lookup)
+		v, err := Execute(ctx, nil, lookup)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -48,47 +48,55 @@ func BenchmarkDoSuccessNilPolicy(b *testing.B) {
 	}
 }
 
-// BenchmarkDoSuccessBudgetAndHooks adds what a production policy has: a
-// budget deposit (real clock) and an OnStop hook.
-func BenchmarkDoSuccessBudgetAndHooks(b *testing.B) {
+// stopCounter is an Observer that counts stops.
+type stopCounter struct {
+	NopObserver
+	n int
+}
+
+func (c *stopCounter) OnStop(context.Context, StopEvent) { c.n++ }
+
+// BenchmarkExecuteSuccessBudgetAndHooks adds what a production policy has:
+// a budget deposit (real clock) and an observer.
+func BenchmarkExecuteSuccessBudgetAndHooks(b *testing.B) {
 	ctx := context.Background()
 	budget, err := NewBudget(BudgetConfig{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	stops := 0
-	p := &Policy{Name: "openai", Budget: budget, OnStop: func(context.Context, StopEvent) { stops++ }}
+	stops := &stopCounter{}
+	p := newPolicy(b, "openai", Config{}, WithBudget(budget), WithObserver(stops))
 	for b.Loop() {
-		v, err := Do(ctx, p, lookup)
+		v, err := Execute(ctx, p, lookup)
 		if err != nil {
 			b.Fatal(err)
 		}
 		sink = v
 	}
-	if stops == 0 {
+	if stops.n == 0 {
 		b.Fatal("OnStop never called")
 	}
 }
 
-func BenchmarkRunSuccess(b *testing.B) {
+func BenchmarkDoSuccess(b *testing.B) {
 	ctx := context.Background()
-	p := &Policy{}
+	p := newPolicy(b, "", Config{})
 	fn := func(ctx context.Context) error { _, err := lookup(ctx); return err }
 	for b.Loop() {
-		if err := Run(ctx, p, fn); err != nil {
+		if err := p.Do(ctx, fn); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-// BenchmarkDoOneRetry measures the failure path: one retryable failure, a
-// zero wait, then success.
-func BenchmarkDoOneRetry(b *testing.B) {
+// BenchmarkExecuteOneRetry measures the failure path: one retryable
+// failure, a zero wait, then success.
+func BenchmarkExecuteOneRetry(b *testing.B) {
 	ctx := context.Background()
-	p := &Policy{Jitter: JitterFull, Rand: func() float64 { return 0 }}
+	p := newPolicy(b, "", Config{Jitter: JitterFull}, WithRand(func() float64 { return 0 }))
 	for b.Loop() {
 		s := &script{errs: []error{errReset}}
-		if _, err := Do(ctx, p, s.fn); err != nil {
+		if _, err := Execute(ctx, p, s.fn); err != nil {
 			b.Fatal(err)
 		}
 	}

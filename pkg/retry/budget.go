@@ -4,6 +4,8 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/healthagent/resilience/pkg/clock"
 )
 
 // Defaults used for the zero fields of a BudgetConfig.
@@ -40,8 +42,6 @@ type BudgetConfig struct {
 	// so a long quiet or healthy spell does not bank retries for later. 0
 	// means DefaultBudgetWindow (10 s); otherwise it must be at least 10 ms.
 	Window time.Duration
-	// Clock is the source of time; nil means RealClock.
-	Clock Clock
 }
 
 // Budget limits the retries of every call to one upstream, across all the
@@ -51,8 +51,8 @@ type BudgetConfig struct {
 //
 //	withdrawals < Ratio × first attempts + MinRetriesPerSecond × Window
 //
-// (deposits and withdrawals expire in ten steps of Window/10). Do deposits
-// for each first attempt and withdraws one token before each retry; when no
+// (deposits and withdrawals expire in ten steps of Window/10). A Policy
+// given it (WithBudget) deposits for each first attempt and withdraws one token before each retry; when no
 // whole token is left it stops with ErrBudgetExhausted.
 //
 // A Budget is safe for concurrent use. Create it with NewBudget, or use the
@@ -63,7 +63,7 @@ type Budget struct {
 	ratio float64
 	floor float64 // tokens the floor grants per window
 	slot  time.Duration
-	clock Clock
+	clock clock.Clock
 	start time.Time
 	cur   int64 // number of the current slot since start
 
@@ -73,33 +73,38 @@ type Budget struct {
 	sumWithdrawals int64
 }
 
-// NewBudget validates cfg and returns a Budget, or a *ConfigError naming the
-// first invalid field.
-func NewBudget(cfg BudgetConfig) (*Budget, error) {
+// NewBudget validates cfg and returns a Budget, or a *config.Error naming
+// the first invalid field or option. It takes WithClock.
+func NewBudget(cfg BudgetConfig, opts ...Option) (*Budget, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	var o options
+	if err := o.apply("NewBudget", opts, "WithClock"); err != nil {
+		return nil, err
+	}
 	b := &Budget{}
-	b.init(cfg)
+	b.init(cfg, o.clock)
 	return b, nil
 }
 
 func (cfg *BudgetConfig) validate() error {
 	if math.IsNaN(cfg.Ratio) || cfg.Ratio < 0 || cfg.Ratio > 1 {
-		return &ConfigError{"Ratio", cfg.Ratio, "must be in (0, 1] (0 means the default 0.1)"}
+		return invalid("Ratio", cfg.Ratio, "must be in (0, 1] (0 means the default 0.1)")
 	}
 	m := cfg.MinRetriesPerSecond
 	if math.IsNaN(m) || math.IsInf(m, 0) || (m < 0 && m != NoMinRetries) {
-		return &ConfigError{"MinRetriesPerSecond", m, "must be a finite number ≥ 0 (0 means the default 1), or NoMinRetries (-1)"}
+		return invalid("MinRetriesPerSecond", m, "must be a finite number ≥ 0 (0 means the default 1), or NoMinRetries (-1)")
 	}
 	if cfg.Window < 0 || (cfg.Window > 0 && cfg.Window < minBudgetWindow) {
-		return &ConfigError{"Window", cfg.Window, "must be at least " + minBudgetWindow.String() + " (0 means the default 10s)"}
+		return invalid("Window", cfg.Window, "must be at least "+minBudgetWindow.String()+" (0 means the default 10s)")
 	}
 	return nil
 }
 
-// init fills in the defaults of a valid cfg; b.mu is held or b is new.
-func (b *Budget) init(cfg BudgetConfig) {
+// init fills in the defaults of a valid cfg and reads time from c (nil:
+// the real clock); b.mu is held or b is new.
+func (b *Budget) init(cfg BudgetConfig, c clock.Clock) {
 	ratio, perSecond, window := cfg.Ratio, cfg.MinRetriesPerSecond, cfg.Window
 	if ratio == 0 {
 		ratio = DefaultBudgetRatio
@@ -113,9 +118,9 @@ func (b *Budget) init(cfg BudgetConfig) {
 	if window == 0 {
 		window = DefaultBudgetWindow
 	}
-	b.clock = cfg.Clock
+	b.clock = c
 	if b.clock == nil {
-		b.clock = RealClock{}
+		b.clock = clock.Real()
 	}
 	b.ratio = ratio
 	b.floor = perSecond * window.Seconds()
@@ -127,7 +132,7 @@ func (b *Budget) init(cfg BudgetConfig) {
 // advance expires the slots that left the window by now; b.mu is held.
 func (b *Budget) advance() {
 	if !b.ready {
-		b.init(BudgetConfig{})
+		b.init(BudgetConfig{}, nil)
 	}
 	idx := int64(b.clock.Now().Sub(b.start) / b.slot)
 	if idx <= b.cur {

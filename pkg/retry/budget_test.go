@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/healthagent/resilience/pkg/config"
 )
 
 func TestNewBudgetValidate(t *testing.T) {
@@ -38,9 +40,9 @@ func TestNewBudgetValidate(t *testing.T) {
 				}
 				return
 			}
-			var ce *ConfigError
+			var ce *config.Error
 			if !errors.As(err, &ce) || ce.Field != tt.field {
-				t.Fatalf("NewBudget error = %v, want a *ConfigError for %s", err, tt.field)
+				t.Fatalf("NewBudget error = %v, want a *config.Error for %s", err, tt.field)
 			}
 			if b != nil {
 				t.Error("NewBudget returned a budget with an error")
@@ -84,8 +86,7 @@ func TestBudgetDepositsAndFloor(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.cfg.Clock = newFakeClock(false)
-			b, err := NewBudget(tt.cfg)
+			b, err := NewBudget(tt.cfg, WithClock(newClock()))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,8 +104,8 @@ func TestBudgetDepositsAndFloor(t *testing.T) {
 }
 
 func TestBudgetExpiresOldDeposits(t *testing.T) {
-	clock := newFakeClock(false)
-	b, err := NewBudget(BudgetConfig{MinRetriesPerSecond: NoMinRetries, Window: 10 * time.Second, Clock: clock})
+	clock := newClock()
+	b, err := NewBudget(BudgetConfig{MinRetriesPerSecond: NoMinRetries, Window: 10 * time.Second}, WithClock(clock))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,8 +131,8 @@ func TestBudgetExpiresOldDeposits(t *testing.T) {
 }
 
 func TestBudgetWithdrawalsExpireToo(t *testing.T) {
-	clock := newFakeClock(false)
-	b, err := NewBudget(BudgetConfig{MinRetriesPerSecond: 1, Window: 10 * time.Second, Clock: clock})
+	clock := newClock()
+	b, err := NewBudget(BudgetConfig{MinRetriesPerSecond: 1, Window: 10 * time.Second}, WithClock(clock))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,8 +152,8 @@ func TestBudgetWithdrawalsExpireToo(t *testing.T) {
 // TestBudgetDoesNotBankHealthyTraffic: a long healthy spell leaves no more
 // tokens than one window of traffic earns.
 func TestBudgetDoesNotBankHealthyTraffic(t *testing.T) {
-	clock := newFakeClock(false)
-	b, err := NewBudget(BudgetConfig{MinRetriesPerSecond: NoMinRetries, Window: 10 * time.Second, Clock: clock})
+	clock := newClock()
+	b, err := NewBudget(BudgetConfig{MinRetriesPerSecond: NoMinRetries, Window: 10 * time.Second}, WithClock(clock))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,8 +178,8 @@ func TestBudgetDoesNotBankHealthyTraffic(t *testing.T) {
 }
 
 func TestBudgetClockGoingBack(t *testing.T) {
-	clock := newFakeClock(false)
-	b, err := NewBudget(BudgetConfig{MinRetriesPerSecond: NoMinRetries, Clock: clock})
+	clock := newClock()
+	b, err := NewBudget(BudgetConfig{MinRetriesPerSecond: NoMinRetries}, WithClock(clock))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,8 +207,8 @@ func TestBudgetConcurrentUse(t *testing.T) {
 		goroutines = 8
 		perG       = 500
 	)
-	clock := newFakeClock(false)
-	b, err := NewBudget(BudgetConfig{Clock: clock}) // floor 10 per window
+	clock := newClock()
+	b, err := NewBudget(BudgetConfig{}, WithClock(clock)) // floor 10 per window
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,12 +8,10 @@ import (
 	"net/http"
 	"net/url"
 	"syscall"
-
-	"github.com/healthagent/resilience/pkg/dbreaker"
 )
 
 // StatusCoder is implemented by errors that carry an HTTP status code, such
-// as *HTTPError. DefaultClassifier finds it anywhere in an error chain with
+// as *HTTPError. DefaultRetryable finds it anywhere in an error chain with
 // errors.As, so an SDK's error type fits through a small adapter that
 // exposes the code (see ExampleStatusCoder):
 //
@@ -48,14 +46,15 @@ func RetryableStatus(code int) bool {
 	return false
 }
 
-// DefaultClassifier reports whether err is known to be transient. It is
+// DefaultRetryable reports whether err is known to be transient, and so
+// worth another attempt: the default of Config.Retryable. It is
 // conservative: an error is retried only when it is recognised as one of
 //
 //   - an error with a StatusCode() int method (found with errors.As) whose
 //     code RetryableStatus accepts; any other code is final, whatever else
 //     the error wraps;
-//   - context.DeadlineExceeded, which reaches Do from a per-attempt timeout
-//     (Do itself stops when the caller's own context is done);
+//   - context.DeadlineExceeded, which reaches Execute from a per-attempt
+//     timeout (Execute itself stops when the caller's own context is done);
 //   - a net.Error whose Timeout() is true, or a *net.DNSError that is
 //     temporary;
 //   - ECONNRESET, ECONNREFUSED, ECONNABORTED, ETIMEDOUT or EPIPE;
@@ -67,12 +66,11 @@ func RetryableStatus(code int) bool {
 // outage, and every attempt against a paid model API costs money and adds
 // load while the upstream struggles. Teach the classifier about an error by
 // giving it a StatusCode method (see StatusCoder) or by wrapping
-// DefaultClassifier in a Policy.Classifier.
+// DefaultRetryable in a Config.Retryable.
 //
-// context.Canceled, Permanent errors and circuit breaker rejections are never
-// retryable.
-func DefaultClassifier(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) || IsPermanent(err) || isRejected(err) {
+// context.Canceled, Permanent errors and rejections are never retryable.
+func DefaultRetryable(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || IsPermanent(err) || IsRejection(err) {
 		return false
 	}
 	var sc StatusCoder
@@ -106,11 +104,38 @@ func DefaultClassifier(err error) bool {
 	return false
 }
 
-// isRejected reports a circuit breaker rejection: such a call never reached
-// the upstream, and retrying it would only wait for nothing. ErrForcedOpen is
-// tested as well, for errors that wrap the sentinel directly.
-func isRejected(err error) bool {
-	return dbreaker.IsRejected(err) || errors.Is(err, dbreaker.ErrForcedOpen)
+// Rejection is implemented by errors that say a call was refused before it
+// started, such as a circuit breaker's rejections (package dbreaker's
+// sentinels and *RejectedError): the call never reached the upstream, and
+// retrying it would only wait for nothing. Execute never retries an error
+// that holds one (found with errors.As) whose Rejected method returns true.
+type Rejection interface {
+	Rejected() bool
+}
+
+// IsRejection reports whether err, or an error it wraps (through Unwrap,
+// as errors.Is walks the tree), is a Rejection that says it was refused. It
+// allocates nothing: Execute asks it after every failed attempt.
+func IsRejection(err error) bool {
+	for err != nil {
+		if r, ok := err.(Rejection); ok && r.Rejected() {
+			return true
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				if IsRejection(e) {
+					return true
+				}
+			}
+			return false
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // permanentError marks an error that must not be retried.
@@ -119,9 +144,10 @@ type permanentError struct{ err error }
 func (e *permanentError) Error() string { return e.err.Error() }
 func (e *permanentError) Unwrap() error { return e.err }
 
-// Permanent wraps err so that Do stops at once, whatever the classifier
-// says. errors.Is and errors.As still see err. When the retried function
-// returns a Permanent error as it is, Do returns err itself. Permanent(nil)
+// Permanent wraps err so that Execute stops at once, whatever
+// Config.Retryable says. errors.Is and errors.As still see err. When the
+// retried function returns a Permanent error as it is, Execute returns err
+// itself. Permanent(nil)
 // is nil.
 func Permanent(err error) error {
 	if err == nil {

@@ -37,7 +37,7 @@ func opError(errno syscall.Errno) error {
 	return &net.OpError{Op: "read", Net: "tcp", Err: &os.SyscallError{Syscall: "read", Err: errno}}
 }
 
-func TestDefaultClassifier(t *testing.T) {
+func TestDefaultRetryable(t *testing.T) {
 	tests := []struct {
 		name string
 		err  error
@@ -106,8 +106,8 @@ func TestDefaultClassifier(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := DefaultClassifier(tt.err); got != tt.want {
-				t.Errorf("DefaultClassifier(%v) = %v, want %v", tt.err, got, tt.want)
+			if got := DefaultRetryable(tt.err); got != tt.want {
+				t.Errorf("DefaultRetryable(%v) = %v, want %v", tt.err, got, tt.want)
 			}
 		})
 	}

@@ -6,26 +6,28 @@ import (
 	"time"
 )
 
-// Sentinel errors. Do and Run return them inside a *GiveUpError, which also
-// unwraps to the error of the last attempt, so both
-// errors.Is(err, retry.ErrExhausted) and errors.Is(err, io.ErrUnexpectedEOF)
-// work on the same value.
+// The sentinels of a give-up. Execute and Do return them inside a
+// *GiveUpError, which also unwraps to the error of the last attempt, so
+// both errors.Is(err, retry.ErrExhausted) and
+// errors.Is(err, io.ErrUnexpectedEOF) work on the same value.
 var (
-	// ErrExhausted: every attempt the policy allows failed with a retryable
-	// error.
+	// ErrExhausted is returned when every attempt the policy allows failed
+	// with a retryable error.
 	ErrExhausted = errors.New("retry: attempts exhausted")
-	// ErrBudgetExhausted: the upstream's retry Budget had no token left for
-	// another retry.
+	// ErrBudgetExhausted is returned when the upstream's retry Budget had no
+	// token left for another retry.
 	ErrBudgetExhausted = errors.New("retry: retry budget exhausted")
-	// ErrDeadline: waiting for the next attempt would end after the context
-	// deadline, so Do returned at once instead of sleeping in vain.
+	// ErrDeadline is returned when waiting for the next attempt would end
+	// after the context deadline: Execute returns at once instead of
+	// sleeping in vain.
 	ErrDeadline = errors.New("retry: next attempt would pass the context deadline")
-	// ErrBlocked: Policy.BeforeWait said the next attempt could not run
-	// (its circuit breaker would still be open), so Do did not wait for it.
+	// ErrBlocked is returned when a check given with WithBeforeWait said the
+	// next attempt could not run (its circuit breaker would still be open):
+	// Execute does not wait for it.
 	ErrBlocked = errors.New("retry: next attempt would be rejected")
 )
 
-// StopReason says why Do stopped calling. Its String form is meant for logs
+// StopReason says why Execute stopped calling. Its String form is meant for logs
 // and metric labels.
 type StopReason uint8
 
@@ -33,7 +35,7 @@ const (
 	// StopSuccess: the last attempt succeeded.
 	StopSuccess StopReason = iota
 	// StopNotRetryable: the last error was not retryable: a Permanent error, a
-	// circuit breaker rejection, or an error the classifier refused.
+	// rejection, or an error Config.Retryable refused.
 	StopNotRetryable
 	// StopExhausted: the last allowed attempt failed (ErrExhausted).
 	StopExhausted
@@ -44,8 +46,8 @@ const (
 	// StopContextDone: the caller's context was cancelled or its deadline
 	// passed, after an attempt or during a wait.
 	StopContextDone
-	// StopBlocked: the next attempt would be rejected, as Policy.BeforeWait
-	// said (ErrBlocked).
+	// StopBlocked: the next attempt would be rejected, as a check given with
+	// WithBeforeWait said (ErrBlocked).
 	StopBlocked
 )
 
@@ -59,7 +61,7 @@ func (r StopReason) String() string {
 	return fmt.Sprintf("stop_reason(%d)", uint8(r))
 }
 
-// GiveUpError is returned when Do stops although the last error was
+// GiveUpError is returned when Execute stops although the last error was
 // retryable: attempts exhausted, budget empty, deadline too close, the next
 // attempt blocked, or the caller's context done. It matches the sentinel of
 // its Reason with errors.Is (ErrExhausted, ErrBudgetExhausted, ErrDeadline,
@@ -76,7 +78,7 @@ type GiveUpError struct {
 	Err error
 	// ctxErr is the context's error, for StopContextDone.
 	ctxErr error
-	// blocked is Policy.BeforeWait's error, for StopBlocked.
+	// blocked is the WithBeforeWait check's error, for StopBlocked.
 	blocked error
 }
 
@@ -101,7 +103,7 @@ func (e *GiveUpError) Error() string {
 }
 
 // Unwrap returns the last attempt's error and, for StopContextDone, the
-// context's error, for StopBlocked, Policy.BeforeWait's.
+// context's error, for StopBlocked, the WithBeforeWait check's.
 func (e *GiveUpError) Unwrap() []error {
 	switch {
 	case e.ctxErr != nil:
@@ -125,16 +127,4 @@ func (e *GiveUpError) Is(target error) bool {
 		return target == ErrBlocked
 	}
 	return false
-}
-
-// ConfigError names the configuration field that is invalid, its value, and
-// why.
-type ConfigError struct {
-	Field  string
-	Value  any
-	Reason string
-}
-
-func (e *ConfigError) Error() string {
-	return fmt.Sprintf("retry: invalid %s = %v: %s", e.Field, e.Value, e.Reason)
 }

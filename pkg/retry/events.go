@@ -1,11 +1,31 @@
 package retry
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
-// RetryEvent describes a retry about to happen; Policy.OnRetry receives it
-// before the wait.
+// Observer is told about a Policy's retries and stops (WithObserver). Its
+// methods run on the caller's goroutine and must be quick and safe for
+// concurrent use. Package metrics counts retries with one (through
+// chain.Guard); embed NopObserver to implement part of it.
+type Observer interface {
+	// OnRetry is called before each wait for a retry.
+	OnRetry(ctx context.Context, e RetryEvent)
+	// OnStop is called once when Execute returns, successful or not.
+	OnStop(ctx context.Context, e StopEvent)
+}
+
+// NopObserver ignores everything; embed it to implement part of Observer.
+type NopObserver struct{}
+
+func (NopObserver) OnRetry(context.Context, RetryEvent) {}
+func (NopObserver) OnStop(context.Context, StopEvent)   {}
+
+// RetryEvent describes a retry about to happen; an Observer's OnRetry
+// receives it before the wait.
 type RetryEvent struct {
-	// Name is Policy.Name.
+	// Name is the Policy's name.
 	Name string
 	// Attempt is the number of the attempt that failed, from 1; the next
 	// attempt is Attempt+1.
@@ -19,14 +39,15 @@ type RetryEvent struct {
 	Err error
 }
 
-// StopEvent describes the end of a Do call; Policy.OnStop receives it.
+// StopEvent describes the end of an Execute call; an Observer's OnStop
+// receives it.
 type StopEvent struct {
-	// Name is Policy.Name.
+	// Name is the Policy's name.
 	Name string
 	// Attempts is the number of calls made, the first one included.
 	Attempts int
-	// Reason says why Do stopped.
+	// Reason says why Execute stopped.
 	Reason StopReason
-	// Err is what Do returns: nil on success.
+	// Err is what Execute returns: nil on success.
 	Err error
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -14,7 +15,14 @@ import (
 	"github.com/healthagent/resilience/pkg/retry"
 )
 
-func ExampleDo() {
+// printRetries prints each retry as it is about to happen.
+type printRetries struct{ retry.NopObserver }
+
+func (printRetries) OnRetry(_ context.Context, e retry.RetryEvent) {
+	fmt.Printf("attempt %d failed (%v); retrying in %s\n", e.Attempt, e.Err, e.Delay)
+}
+
+func ExampleExecute() {
 	// An upstream that is overloaded once, and asks to be retried at once.
 	var requests atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -27,13 +35,11 @@ func ExampleDo() {
 	}))
 	defer srv.Close()
 
-	policy := &retry.Policy{
-		Name: "usda",
-		OnRetry: func(_ context.Context, e retry.RetryEvent) {
-			fmt.Printf("attempt %d failed (%v); retrying in %s\n", e.Attempt, e.Err, e.Delay)
-		},
+	policy, err := retry.New("usda", retry.Config{}, retry.WithObserver(printRetries{}))
+	if err != nil {
+		panic(err)
 	}
-	body, err := retry.Do(context.Background(), policy, func(ctx context.Context) (string, error) {
+	body, err := retry.Execute(context.Background(), policy, func(ctx context.Context) (string, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
 		if err != nil {
 			return "", retry.Permanent(err)
@@ -55,9 +61,9 @@ func ExampleDo() {
 	// apple: 52 kcal per 100 g <nil>
 }
 
-func ExampleDo_breakerOpen() {
+func ExampleExecute_breakerOpen() {
 	calls := 0
-	_, err := retry.Do(context.Background(), nil, func(ctx context.Context) (string, error) {
+	_, err := retry.Execute(context.Background(), nil, func(ctx context.Context) (string, error) {
 		calls++
 		return "", fmt.Errorf("openai: %w", dbreaker.ErrOpen)
 	})
@@ -65,9 +71,9 @@ func ExampleDo_breakerOpen() {
 	// Output: 1 true
 }
 
-func ExampleRun() {
-	policy := &retry.Policy{MaxRetries: retry.NoRetries}
-	err := retry.Run(context.Background(), policy, func(ctx context.Context) error {
+func ExamplePolicy_Do() {
+	policy, _ := retry.New("usda", retry.Config{MaxRetries: retry.NoRetries}, retry.WithLogger(slog.New(slog.DiscardHandler)))
+	err := policy.Do(context.Background(), func(ctx context.Context) error {
 		return io.ErrUnexpectedEOF
 	})
 	fmt.Println(err)
@@ -79,7 +85,8 @@ func ExampleRun() {
 
 func ExamplePermanent() {
 	calls := 0
-	err := retry.Run(context.Background(), nil, func(ctx context.Context) error {
+	var policy *retry.Policy // nil: the defaults
+	err := policy.Do(context.Background(), func(ctx context.Context) error {
 		calls++
 		return retry.Permanent(&retry.HTTPError{Code: 503, Status: "503 Service Unavailable"})
 	})
@@ -122,8 +129,8 @@ func (a sdkStatus) RetryAfter() (time.Duration, bool) {
 
 func ExampleStatusCoder() {
 	overloaded := &sdkError{Code: 529, Header: http.Header{"Retry-After": {"2"}}}
-	fmt.Println(retry.DefaultClassifier(overloaded))            // unknown error: not retried
-	fmt.Println(retry.DefaultClassifier(sdkStatus{overloaded})) // 529: retried
+	fmt.Println(retry.DefaultRetryable(overloaded))            // unknown error: not retried
+	fmt.Println(retry.DefaultRetryable(sdkStatus{overloaded})) // 529: retried
 	fmt.Println(sdkStatus{overloaded}.RetryAfter())
 	// Output:
 	// false

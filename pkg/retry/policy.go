@@ -1,15 +1,14 @@
 package retry
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"math"
-	"math/rand/v2"
 	"time"
+
+	"github.com/healthagent/resilience/pkg/config"
 )
 
-// Defaults used for the zero fields of a Policy.
+// Defaults used for the zero fields of a Config.
 const (
 	DefaultMaxRetries     = 3
 	DefaultBaseDelay      = time.Second
@@ -17,9 +16,20 @@ const (
 	DefaultJitterFraction = 0.1
 )
 
-// NoRetries, as Policy.MaxRetries, makes exactly one attempt. (Zero means
-// DefaultMaxRetries, so that the zero Policy is the planned default.)
+// NoRetries, as Config.MaxRetries, makes exactly one attempt. (Zero means
+// DefaultMaxRetries, so that the zero Config is the planned default.)
 const NoRetries = -1
+
+// Retries returns the Config.MaxRetries that makes exactly n retries, for a
+// count that means what it says, such as one read from the environment: 0
+// becomes NoRetries, since a zero MaxRetries means the default. A negative
+// n is returned as it is, for Validate to refuse.
+func Retries(n int) int {
+	if n == 0 {
+		return NoRetries
+	}
+	return n
+}
 
 // Jitter selects how a computed backoff delay is randomised. Its zero value
 // is JitterProportional.
@@ -27,7 +37,7 @@ type Jitter uint8
 
 const (
 	// JitterProportional spreads the exponential delay d uniformly over
-	// [d·(1−f), d·(1+f)], f being Policy.JitterFraction (default 10 %).
+	// [d·(1−f), d·(1+f)], f being Config.JitterFraction (default 10 %).
 	JitterProportional Jitter = iota
 	// JitterFull picks uniformly in [0, d]: the widest spread, and on average
 	// half the wait.
@@ -50,19 +60,13 @@ func (j Jitter) String() string {
 	return fmt.Sprintf("jitter(%d)", uint8(j))
 }
 
-// Policy says how often and how long to retry. Its zero value is the
+// Config says how often and how long to retry. Its zero value is the
 // planned default: 3 retries (4 attempts), exponential backoff from 1 s
-// doubling up to 30 s, ±10 % jitter, DefaultClassifier, no budget, no hooks,
-// the real clock. A Policy is read, never written, by Do: one Policy may be
-// shared by any number of concurrent calls, as long as nobody changes it
-// meanwhile.
+// doubling up to 30 s, ±10 % jitter, DefaultRetryable.
 //
 // Zero means "default" for every numeric field. Invalid values are never
-// replaced by defaults: Validate, Do and Run report them as a *ConfigError.
-type Policy struct {
-	// Name identifies the upstream ("openai", "usda") in events and logs.
-	Name string
-
+// replaced by defaults: Validate and New report them as a *config.Error.
+type Config struct {
 	// MaxRetries is the number of retries after the first attempt: 0 means
 	// DefaultMaxRetries (3), NoRetries (-1) means a single attempt. Any other
 	// negative value is invalid.
@@ -81,75 +85,45 @@ type Policy struct {
 	// must be left 0 with the other jitter modes.
 	JitterFraction float64
 
-	// Classifier reports whether an error is worth another attempt; nil means
-	// DefaultClassifier. It is never asked about Permanent errors, circuit
-	// breaker rejections (dbreaker.IsRejected) or errors returned after the
-	// caller's context is done: those are never retried.
-	Classifier func(err error) bool
-	// Budget, if not nil, limits retries across every call sharing it: give
-	// each upstream one Budget.
-	Budget *Budget
-
-	// BeforeWait, if not nil, is asked before each wait for a retry whether
-	// an attempt made after waiting delay could run at all. An error (a
-	// circuit breaker that will still be open by then) stops Do at once
-	// instead of waiting in vain: Do returns a *GiveUpError with Reason
-	// StopBlocked, which matches ErrBlocked and unwraps to both the last
-	// attempt's error and this one. chain.Guard asks its breaker.
-	BeforeWait func(ctx context.Context, delay time.Duration) error
-
-	// OnRetry, if not nil, is called before each wait for a retry.
-	OnRetry func(ctx context.Context, e RetryEvent)
-	// OnStop, if not nil, is called once when Do returns, successful or not.
-	OnStop func(ctx context.Context, e StopEvent)
-	// Logger, if not nil, logs each retry and each give-up at level Warn with
-	// messages starting "[RETRY]". Only the error text returned by the call
-	// is logged.
-	Logger *slog.Logger
-
-	// Clock is the source of time; nil means RealClock.
-	Clock Clock
-	// Rand returns uniform random numbers in [0, 1) for jitter; nil means
-	// math/rand/v2.Float64. It must be safe for concurrent use if the Policy
-	// is shared. Values outside [0, 1] are clamped.
-	Rand func() float64
+	// Retryable reports whether an error is worth another attempt; nil means
+	// DefaultRetryable. It is never asked about Permanent errors,
+	// rejections (see Rejection) or errors returned after the caller's
+	// context is done: those are never retried.
+	Retryable func(err error) bool
 }
 
-// Validate reports the first invalid field as a *ConfigError, or nil.
-func (p *Policy) Validate() error {
-	if p == nil {
-		return nil
+// Validate reports the first invalid field as a *config.Error, or nil.
+func (c Config) Validate() error {
+	if c.MaxRetries < NoRetries {
+		return invalid("MaxRetries", c.MaxRetries, "must be at least 0 (0 means the default 3), or NoRetries (-1) for a single attempt")
 	}
-	if p.MaxRetries < NoRetries {
-		return &ConfigError{"MaxRetries", p.MaxRetries, "must be at least 0 (0 means the default 3), or NoRetries (-1) for a single attempt"}
+	if c.BaseDelay < 0 {
+		return invalid("BaseDelay", c.BaseDelay, "must not be negative")
 	}
-	if p.BaseDelay < 0 {
-		return &ConfigError{"BaseDelay", p.BaseDelay, "must not be negative"}
+	if c.MaxDelay < 0 {
+		return invalid("MaxDelay", c.MaxDelay, "must not be negative")
 	}
-	if p.MaxDelay < 0 {
-		return &ConfigError{"MaxDelay", p.MaxDelay, "must not be negative"}
-	}
-	base, maxDelay := p.delays()
+	base, maxDelay := c.delays()
 	if maxDelay < base {
-		if p.MaxDelay == 0 {
-			return &ConfigError{"BaseDelay", p.BaseDelay, fmt.Sprintf("must not exceed MaxDelay (default %s)", DefaultMaxDelay)}
+		if c.MaxDelay == 0 {
+			return invalid("BaseDelay", c.BaseDelay, fmt.Sprintf("must not exceed MaxDelay (default %s)", DefaultMaxDelay))
 		}
-		return &ConfigError{"MaxDelay", p.MaxDelay, fmt.Sprintf("must not be less than BaseDelay (%s)", base)}
+		return invalid("MaxDelay", c.MaxDelay, fmt.Sprintf("must not be less than BaseDelay (%s)", base))
 	}
-	if p.Jitter > JitterNone {
-		return &ConfigError{"Jitter", p.Jitter, "unknown jitter mode"}
+	if c.Jitter > JitterNone {
+		return invalid("Jitter", c.Jitter, "unknown jitter mode")
 	}
-	if math.IsNaN(p.JitterFraction) || p.JitterFraction < 0 || p.JitterFraction > 1 {
-		return &ConfigError{"JitterFraction", p.JitterFraction, "must be in [0, 1]"}
+	if math.IsNaN(c.JitterFraction) || c.JitterFraction < 0 || c.JitterFraction > 1 {
+		return invalid("JitterFraction", c.JitterFraction, "must be in [0, 1]")
 	}
-	if p.JitterFraction != 0 && p.Jitter != JitterProportional {
-		return &ConfigError{"JitterFraction", p.JitterFraction, fmt.Sprintf("is only used with JitterProportional, not %s", p.Jitter)}
+	if c.JitterFraction != 0 && c.Jitter != JitterProportional {
+		return invalid("JitterFraction", c.JitterFraction, fmt.Sprintf("is only used with JitterProportional, not %s", c.Jitter))
 	}
 	return nil
 }
 
-func (p *Policy) delays() (base, maxDelay time.Duration) {
-	base, maxDelay = p.BaseDelay, p.MaxDelay
+func (c Config) delays() (base, maxDelay time.Duration) {
+	base, maxDelay = c.BaseDelay, c.MaxDelay
 	if base == 0 {
 		base = DefaultBaseDelay
 	}
@@ -159,29 +133,25 @@ func (p *Policy) delays() (base, maxDelay time.Duration) {
 	return base, maxDelay
 }
 
-// settings is a valid Policy with its defaults filled in.
+// settings is a valid Config with its defaults filled in.
 type settings struct {
 	maxRetries int
 	base       time.Duration
 	max        time.Duration
 	jitter     Jitter
 	fraction   float64
-	classify   func(error) bool
-	clock      Clock
-	rand       func() float64
+	retryable  func(error) bool
 }
 
-// settings assumes p is valid.
-func (p *Policy) settings() settings {
+// settings assumes c is valid.
+func (c Config) settings() settings {
 	s := settings{
-		maxRetries: p.MaxRetries,
-		jitter:     p.Jitter,
-		fraction:   p.JitterFraction,
-		classify:   p.Classifier,
-		clock:      p.Clock,
-		rand:       p.Rand,
+		maxRetries: c.MaxRetries,
+		jitter:     c.Jitter,
+		fraction:   c.JitterFraction,
+		retryable:  c.Retryable,
 	}
-	s.base, s.max = p.delays()
+	s.base, s.max = c.delays()
 	switch s.maxRetries {
 	case 0:
 		s.maxRetries = DefaultMaxRetries
@@ -191,14 +161,13 @@ func (p *Policy) settings() settings {
 	if s.fraction == 0 && s.jitter == JitterProportional {
 		s.fraction = DefaultJitterFraction
 	}
-	if s.classify == nil {
-		s.classify = DefaultClassifier
-	}
-	if s.clock == nil {
-		s.clock = RealClock{}
-	}
-	if s.rand == nil {
-		s.rand = rand.Float64
+	if s.retryable == nil {
+		s.retryable = DefaultRetryable
 	}
 	return s
+}
+
+// invalid returns the *config.Error of this package for field.
+func invalid(field string, value any, reason string) error {
+	return &config.Error{Package: "retry", Field: field, Value: value, Reason: reason}
 }

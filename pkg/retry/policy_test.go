@@ -6,33 +6,34 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/healthagent/resilience/pkg/config"
 )
 
 func TestPolicyValidate(t *testing.T) {
 	tests := []struct {
 		name   string
-		policy *Policy
+		policy Config
 		field  string // "" when valid
 		value  string // text of the value the message must show
 	}{
-		{"nil policy", nil, "", ""},
-		{"zero policy", &Policy{}, "", ""},
-		{"no retries", &Policy{MaxRetries: NoRetries}, "", ""},
-		{"many retries", &Policy{MaxRetries: 100}, "", ""},
-		{"base equals max", &Policy{BaseDelay: time.Second, MaxDelay: time.Second}, "", ""},
-		{"full jitter fraction", &Policy{JitterFraction: 1}, "", ""},
-		{"decorrelated", &Policy{Jitter: JitterDecorrelated}, "", ""},
-		{"retries below NoRetries", &Policy{MaxRetries: -2}, "MaxRetries", "-2"},
-		{"negative base delay", &Policy{BaseDelay: -time.Second}, "BaseDelay", "-1s"},
-		{"negative max delay", &Policy{MaxDelay: -time.Millisecond}, "MaxDelay", "-1ms"},
-		{"max below base", &Policy{BaseDelay: 2 * time.Second, MaxDelay: time.Second}, "MaxDelay", "1s"},
-		{"base above default max", &Policy{BaseDelay: time.Minute}, "BaseDelay", "1m0s"},
-		{"max below default base", &Policy{MaxDelay: 500 * time.Millisecond}, "MaxDelay", "500ms"},
-		{"unknown jitter", &Policy{Jitter: Jitter(9)}, "Jitter", "jitter(9)"},
-		{"negative fraction", &Policy{JitterFraction: -0.1}, "JitterFraction", "-0.1"},
-		{"fraction above one", &Policy{JitterFraction: 1.5}, "JitterFraction", "1.5"},
-		{"NaN fraction", &Policy{JitterFraction: math.NaN()}, "JitterFraction", "NaN"},
-		{"fraction with full jitter", &Policy{Jitter: JitterFull, JitterFraction: 0.2}, "JitterFraction", "0.2"},
+		{"zero policy", Config{}, "", ""},
+		{"no retries", Config{MaxRetries: NoRetries}, "", ""},
+		{"many retries", Config{MaxRetries: 100}, "", ""},
+		{"base equals max", Config{BaseDelay: time.Second, MaxDelay: time.Second}, "", ""},
+		{"full jitter fraction", Config{JitterFraction: 1}, "", ""},
+		{"decorrelated", Config{Jitter: JitterDecorrelated}, "", ""},
+		{"retries below NoRetries", Config{MaxRetries: -2}, "MaxRetries", "-2"},
+		{"negative base delay", Config{BaseDelay: -time.Second}, "BaseDelay", "-1s"},
+		{"negative max delay", Config{MaxDelay: -time.Millisecond}, "MaxDelay", "-1ms"},
+		{"max below base", Config{BaseDelay: 2 * time.Second, MaxDelay: time.Second}, "MaxDelay", "1s"},
+		{"base above default max", Config{BaseDelay: time.Minute}, "BaseDelay", "1m0s"},
+		{"max below default base", Config{MaxDelay: 500 * time.Millisecond}, "MaxDelay", "500ms"},
+		{"unknown jitter", Config{Jitter: Jitter(9)}, "Jitter", "jitter(9)"},
+		{"negative fraction", Config{JitterFraction: -0.1}, "JitterFraction", "-0.1"},
+		{"fraction above one", Config{JitterFraction: 1.5}, "JitterFraction", "1.5"},
+		{"NaN fraction", Config{JitterFraction: math.NaN()}, "JitterFraction", "NaN"},
+		{"fraction with full jitter", Config{Jitter: JitterFull, JitterFraction: 0.2}, "JitterFraction", "0.2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -43,9 +44,9 @@ func TestPolicyValidate(t *testing.T) {
 				}
 				return
 			}
-			var ce *ConfigError
+			var ce *config.Error
 			if !errors.As(err, &ce) {
-				t.Fatalf("Validate() = %v, want a *ConfigError", err)
+				t.Fatalf("Validate() = %v, want a *config.Error", err)
 			}
 			if ce.Field != tt.field {
 				t.Errorf("Field = %q, want %q", ce.Field, tt.field)
@@ -61,29 +62,30 @@ func TestPolicyValidate(t *testing.T) {
 func TestPolicySettingsDefaults(t *testing.T) {
 	tests := []struct {
 		name         string
-		policy       Policy
+		policy       Config
 		wantRetries  int
 		wantBase     time.Duration
 		wantMax      time.Duration
 		wantFraction float64
 	}{
-		{"zero", Policy{}, 3, time.Second, 30 * time.Second, 0.1},
-		{"no retries", Policy{MaxRetries: NoRetries}, 0, time.Second, 30 * time.Second, 0.1},
-		{"explicit", Policy{MaxRetries: 5, BaseDelay: time.Millisecond, MaxDelay: time.Second, JitterFraction: 0.5}, 5, time.Millisecond, time.Second, 0.5},
-		{"no jitter keeps fraction zero", Policy{Jitter: JitterNone}, 3, time.Second, 30 * time.Second, 0},
+		{"zero", Config{}, 3, time.Second, 30 * time.Second, 0.1},
+		{"no retries", Config{MaxRetries: NoRetries}, 0, time.Second, 30 * time.Second, 0.1},
+		{"explicit", Config{MaxRetries: 5, BaseDelay: time.Millisecond, MaxDelay: time.Second, JitterFraction: 0.5}, 5, time.Millisecond, time.Second, 0.5},
+		{"no jitter keeps fraction zero", Config{Jitter: JitterNone}, 3, time.Second, 30 * time.Second, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if err := tt.policy.Validate(); err != nil {
 				t.Fatal(err)
 			}
-			s := tt.policy.settings()
+			p := newPolicy(t, "", tt.policy)
+			s := p.s
 			if s.maxRetries != tt.wantRetries || s.base != tt.wantBase || s.max != tt.wantMax || s.fraction != tt.wantFraction {
 				t.Errorf("settings = retries %d base %s max %s fraction %v, want %d %s %s %v",
 					s.maxRetries, s.base, s.max, s.fraction, tt.wantRetries, tt.wantBase, tt.wantMax, tt.wantFraction)
 			}
-			if s.classify == nil || s.clock == nil || s.rand == nil {
-				t.Error("classifier, clock and rand must default to non-nil")
+			if s.retryable == nil || p.clock == nil || p.rand == nil || p.logger == nil {
+				t.Error("classifier, clock, rand and logger must default to non-nil")
 			}
 		})
 	}
@@ -112,5 +114,18 @@ func TestEnumStrings(t *testing.T) {
 				t.Errorf("String() = %q, want %q", tt.got, tt.want)
 			}
 		})
+	}
+}
+
+func TestRetriesCountsWhatItSays(t *testing.T) {
+	for _, tt := range []struct{ n, attempts int }{{0, 1}, {1, 2}, {3, 4}} {
+		s := failing(errReset, 100)
+		_, err := Execute(t.Context(), newPolicy(t, "", Config{MaxRetries: Retries(tt.n)}, WithClock(newAutoClock())), s.fn)
+		if got := int(s.calls.Load()); got != tt.attempts || !errors.Is(err, ErrExhausted) {
+			t.Errorf("Retries(%d): %d attempts (%v), want %d", tt.n, got, err, tt.attempts)
+		}
+	}
+	if err := (Config{MaxRetries: Retries(-2)}).Validate(); err == nil {
+		t.Error("Retries(-2) passed Validate")
 	}
 }

@@ -16,18 +16,29 @@ import (
 	"testing"
 	"time"
 
+	"github.com/healthagent/resilience/internal/clocktest"
+	"github.com/healthagent/resilience/pkg/config"
 	"github.com/healthagent/resilience/pkg/dbreaker"
 )
 
-// awaitTimer blocks until the code under test has made a timer, failing the
-// test if that does not happen within a generous deadline.
-func (c *fakeClock) awaitTimer(t *testing.T) {
+// start is when the tests' clocks start.
+var start = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// newClock returns a fake clock whose timers fire when the test advances
+// it; newAutoClock one whose timers fire at once, so that Execute runs
+// through its waits synchronously.
+func newClock() *clocktest.Clock     { return clocktest.New(start) }
+func newAutoClock() *clocktest.Clock { return clocktest.NewAuto(start) }
+
+// newPolicy returns New(name, cfg, opts...), logging nowhere unless opts
+// say otherwise, or fails the test.
+func newPolicy(t testing.TB, name string, cfg Config, opts ...Option) *Policy {
 	t.Helper()
-	select {
-	case <-c.created:
-	case <-time.After(10 * time.Second):
-		t.Fatal("no timer was created within 10s")
+	p, err := New(name, cfg, append([]Option{WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return p
 }
 
 // deadlineCtx has a deadline but is never done by itself, so a test can set
@@ -66,25 +77,23 @@ func failing(err error, n int) *script {
 	return &script{errs: errs}
 }
 
-// recorder collects the events of a Policy.
+// recorder is an Observer that collects the events of a Policy.
 type recorder struct {
 	mu      sync.Mutex
 	retries []RetryEvent
 	stops   []StopEvent
 }
 
-func (r *recorder) attach(p *Policy) *Policy {
-	p.OnRetry = func(_ context.Context, e RetryEvent) {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		r.retries = append(r.retries, e)
-	}
-	p.OnStop = func(_ context.Context, e StopEvent) {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		r.stops = append(r.stops, e)
-	}
-	return p
+func (r *recorder) OnRetry(_ context.Context, e RetryEvent) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.retries = append(r.retries, e)
+}
+
+func (r *recorder) OnStop(_ context.Context, e StopEvent) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stops = append(r.stops, e)
 }
 
 func (r *recorder) onlyStop(t *testing.T) StopEvent {
@@ -111,18 +120,30 @@ func equalDurations(a, b []time.Duration) bool {
 
 var errReset = fmt.Errorf("openai: %w", syscall.ECONNRESET)
 
-func TestDoRejectsInvalidPolicyWithoutCalling(t *testing.T) {
-	calls := 0
-	_, err := Do(context.Background(), &Policy{MaxDelay: -1}, func(context.Context) (int, error) {
-		calls++
-		return 1, nil
-	})
-	var ce *ConfigError
-	if !errors.As(err, &ce) || ce.Field != "MaxDelay" {
-		t.Fatalf("err = %v, want a *ConfigError for MaxDelay", err)
+func TestNewRejectsInvalidConfigAndOptions(t *testing.T) {
+	tests := []struct {
+		name  string
+		cfg   Config
+		opts  []Option
+		field string
+	}{
+		{"invalid config", Config{MaxDelay: -1}, nil, "MaxDelay"},
+		{"nil clock", Config{}, []Option{WithClock(nil)}, "WithClock"},
+		{"nil observer", Config{}, []Option{WithObserver(nil)}, "WithObserver"},
+		{"nil check", Config{}, []Option{WithBeforeWait(nil)}, "WithBeforeWait"},
+		{"nil option", Config{}, []Option{nil}, "option"},
 	}
-	if calls != 0 {
-		t.Errorf("fn was called %d times with an invalid policy", calls)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := New("x", tt.cfg, tt.opts...)
+			var ce *config.Error
+			if !errors.As(err, &ce) || ce.Field != tt.field || p != nil {
+				t.Fatalf("New = %v, %v; want a *config.Error for %s", p, err, tt.field)
+			}
+		})
+	}
+	if _, err := NewBudget(BudgetConfig{}, WithLogger(slog.Default())); err == nil || !strings.Contains(err.Error(), "NewBudget does not take it") {
+		t.Errorf("NewBudget with a logger: %v, want an error naming WithLogger", err)
 	}
 }
 
@@ -132,20 +153,20 @@ func TestDoSucceedsFirstTime(t *testing.T) {
 		policy *Policy
 	}{
 		{"nil policy", nil},
-		{"zero policy", &Policy{}},
+		{"zero policy", newPolicy(t, "", Config{})},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := &script{}
-			v, err := Do(context.Background(), tt.policy, s.fn)
+			v, err := Execute(context.Background(), tt.policy, s.fn)
 			if v != 1 || err != nil || s.calls.Load() != 1 {
 				t.Errorf("Do = %d, %v after %d calls; want 1, nil after 1", v, err, s.calls.Load())
 			}
 		})
 	}
 	var rec recorder
-	clock := newFakeClock(true)
+	clock := newAutoClock()
 	s := &script{}
-	if _, err := Do(context.Background(), rec.attach(&Policy{Name: "usda", Clock: clock}), s.fn); err != nil {
+	if _, err := Execute(context.Background(), newPolicy(t, "usda", Config{}, WithClock(clock), WithObserver(&rec)), s.fn); err != nil {
 		t.Fatal(err)
 	}
 	if st := rec.onlyStop(t); st != (StopEvent{Name: "usda", Attempts: 1, Reason: StopSuccess}) {
@@ -158,11 +179,11 @@ func TestDoSucceedsFirstTime(t *testing.T) {
 
 func TestDoRetriesUntilSuccess(t *testing.T) {
 	var rec recorder
-	clock := newFakeClock(true)
+	clock := newAutoClock()
 	first, second := &HTTPError{Code: 503, Status: "503 Service Unavailable"}, errReset
 	s := &script{errs: []error{first, second}}
-	p := rec.attach(&Policy{Name: "openai", Jitter: JitterNone, Clock: clock})
-	v, err := Do(context.Background(), p, s.fn)
+	p := newPolicy(t, "openai", Config{Jitter: JitterNone}, WithClock(clock), WithObserver(&rec))
+	v, err := Execute(context.Background(), p, s.fn)
 	if v != 3 || err != nil {
 		t.Fatalf("Do = %d, %v; want 3, nil", v, err)
 	}
@@ -189,14 +210,14 @@ func TestDoRetriesUntilSuccess(t *testing.T) {
 // TestDoWaitsForTheTimer runs the real select path: the retry happens only
 // when the fake clock passes the wait.
 func TestDoWaitsForTheTimer(t *testing.T) {
-	clock := newFakeClock(false)
+	clock := newClock()
 	s := &script{errs: []error{errReset}}
 	done := make(chan error, 1)
 	go func() {
-		_, err := Do(context.Background(), &Policy{Jitter: JitterNone, Clock: clock}, s.fn)
+		_, err := Execute(context.Background(), newPolicy(t, "", Config{Jitter: JitterNone}, WithClock(clock)), s.fn)
 		done <- err
 	}()
-	clock.awaitTimer(t)
+	clock.AwaitTimer(t)
 	clock.Advance(999 * time.Millisecond)
 	if n := s.calls.Load(); n != 1 {
 		t.Fatalf("%d calls before the wait ended, want 1", n)
@@ -228,10 +249,10 @@ func TestDoScheduleByJitter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s r=%v", tt.jitter, tt.r), func(t *testing.T) {
-			clock := newFakeClock(true)
-			p := &Policy{MaxRetries: 5, Jitter: tt.jitter, Clock: clock, Rand: fixedRand(tt.r)}
+			clock := newAutoClock()
+			p := newPolicy(t, "", Config{MaxRetries: 5, Jitter: tt.jitter}, WithClock(clock), WithRand(fixedRand(tt.r)))
 			s := failing(errReset, 100)
-			_, err := Do(context.Background(), p, s.fn)
+			_, err := Execute(context.Background(), p, s.fn)
 			if !errors.Is(err, ErrExhausted) || s.calls.Load() != 6 {
 				t.Fatalf("Do = %v after %d calls, want ErrExhausted after 6", err, s.calls.Load())
 			}
@@ -256,9 +277,9 @@ func TestDoExhausted(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var rec recorder
-			clock := newFakeClock(true)
+			clock := newAutoClock()
 			s := failing(io.ErrUnexpectedEOF, 100)
-			v, err := Do(context.Background(), rec.attach(&Policy{MaxRetries: tt.maxRetries, Clock: clock}), s.fn)
+			v, err := Execute(context.Background(), newPolicy(t, "", Config{MaxRetries: tt.maxRetries}, WithClock(clock), WithObserver(&rec)), s.fn)
 			if got := int(s.calls.Load()); got != tt.wantAttempts {
 				t.Errorf("%d calls, want %d", got, tt.wantAttempts)
 			}
@@ -296,7 +317,7 @@ func TestDoStopsOnNonRetryable(t *testing.T) {
 	probes := fmt.Errorf("openai: %w", dbreaker.ErrTooManyProbes)
 	wrappedPermanent := fmt.Errorf("step: %w", Permanent(unavailable))
 	always := func(error) bool { return true }
-	retryUnknown := func(err error) bool { return err == unknown || DefaultClassifier(err) }
+	retryUnknown := func(err error) bool { return err == unknown || DefaultRetryable(err) }
 	tests := []struct {
 		name       string
 		classifier func(error) bool
@@ -321,8 +342,8 @@ func TestDoStopsOnNonRetryable(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var rec recorder
 			s := &script{errs: append(tt.errs, errors.New("not reached"))}
-			p := rec.attach(&Policy{Classifier: tt.classifier, Clock: newFakeClock(true)})
-			_, err := Do(context.Background(), p, s.fn)
+			p := newPolicy(t, "", Config{Retryable: tt.classifier}, WithClock(newAutoClock()), WithObserver(&rec))
+			_, err := Execute(context.Background(), p, s.fn)
 			if err != tt.want {
 				t.Errorf("Do returned %v, want exactly %v", err, tt.want)
 			}
@@ -366,10 +387,10 @@ func TestDoHonoursRetryAfter(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var rec recorder
-			clock := newFakeClock(true)
+			clock := newAutoClock()
 			s := &script{errs: []error{tt.err}}
-			p := rec.attach(&Policy{Jitter: JitterNone, Clock: clock})
-			if _, err := Do(context.Background(), p, s.fn); err != nil {
+			p := newPolicy(t, "", Config{Jitter: JitterNone}, WithClock(clock), WithObserver(&rec))
+			if _, err := Execute(context.Background(), p, s.fn); err != nil {
 				t.Fatalf("Do = %v, want success on the second attempt", err)
 			}
 			if got := clock.Waits(); !equalDurations(got, tt.wantWaits) {
@@ -398,15 +419,15 @@ func TestDoNeverSleepsPastTheDeadline(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var rec recorder
-			clock := newFakeClock(true)
-			budget, err := NewBudget(BudgetConfig{Clock: clock})
+			clock := newAutoClock()
+			budget, err := NewBudget(BudgetConfig{}, WithClock(clock))
 			if err != nil {
 				t.Fatal(err)
 			}
 			ctx := deadlineCtx{context.Background(), clock.Now().Add(tt.untilDeadline)}
 			s := failing(tt.err, 100)
-			p := rec.attach(&Policy{Jitter: JitterNone, Clock: clock, Budget: budget})
-			_, err = Do(ctx, p, s.fn)
+			p := newPolicy(t, "", Config{Jitter: JitterNone}, WithClock(clock), WithBudget(budget), WithObserver(&rec))
+			_, err = Execute(ctx, p, s.fn)
 			if got := int(s.calls.Load()); got != tt.wantAttempts {
 				t.Errorf("%d calls, want %d", got, tt.wantAttempts)
 			}
@@ -435,17 +456,17 @@ func TestDoNeverSleepsPastTheDeadline(t *testing.T) {
 }
 
 func TestDoStopsWhenContextCanceledDuringWait(t *testing.T) {
-	clock := newFakeClock(false)
+	clock := newClock()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	s := failing(errReset, 100)
 	var rec recorder
 	done := make(chan error, 1)
 	go func() {
-		_, err := Do(ctx, rec.attach(&Policy{Clock: clock}), s.fn)
+		_, err := Execute(ctx, newPolicy(t, "", Config{}, WithClock(clock), WithObserver(&rec)), s.fn)
 		done <- err
 	}()
-	clock.awaitTimer(t)
+	clock.AwaitTimer(t)
 	cancel()
 	var err error
 	select {
@@ -469,10 +490,7 @@ func TestDoStopsWhenContextCanceledDuringWait(t *testing.T) {
 	if n := s.calls.Load(); n != 1 {
 		t.Errorf("%d calls, want 1", n)
 	}
-	clock.mu.Lock()
-	stopped := len(clock.pending) == 1 && clock.pending[0].stopped
-	clock.mu.Unlock()
-	if !stopped {
+	if len(clock.Waits()) != 1 || clock.Pending() != 0 {
 		t.Error("the timer of the abandoned wait was not stopped")
 	}
 	if st := rec.onlyStop(t); st.Reason != StopContextDone {
@@ -500,7 +518,7 @@ func TestDoCallerContextVersusAttemptTimeout(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := &script{errs: tt.errs}
-			_, err := Do(tt.ctx, &Policy{Clock: newFakeClock(true)}, s.fn)
+			_, err := Execute(tt.ctx, newPolicy(t, "", Config{}, WithClock(newAutoClock())), s.fn)
 			if got := int(s.calls.Load()); got != tt.wantCalls {
 				t.Errorf("%d calls, want %d", got, tt.wantCalls)
 			}
@@ -524,15 +542,15 @@ func TestDoCallerContextVersusAttemptTimeout(t *testing.T) {
 }
 
 func TestDoStopsWhenBudgetIsEmpty(t *testing.T) {
-	clock := newFakeClock(true)
-	budget, err := NewBudget(BudgetConfig{Ratio: 1, MinRetriesPerSecond: NoMinRetries, Clock: clock})
+	clock := newAutoClock()
+	budget, err := NewBudget(BudgetConfig{Ratio: 1, MinRetriesPerSecond: NoMinRetries}, WithClock(clock))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var rec recorder
-	p := rec.attach(&Policy{MaxRetries: 5, Budget: budget, Clock: clock, Jitter: JitterFull, Rand: fixedRand(0)})
+	p := newPolicy(t, "", Config{MaxRetries: 5, Jitter: JitterFull}, WithBudget(budget), WithClock(clock), WithRand(fixedRand(0)), WithObserver(&rec))
 	s := failing(errReset, 100)
-	_, err = Do(context.Background(), p, s.fn)
+	_, err = Execute(context.Background(), p, s.fn)
 	// The first attempt deposits one token, which pays for one retry.
 	if n := s.calls.Load(); n != 2 {
 		t.Errorf("%d calls, want 2", n)
@@ -551,9 +569,9 @@ func TestDoStopsWhenBudgetIsEmpty(t *testing.T) {
 func TestDoLogsRetries(t *testing.T) {
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&buf, nil))
-	p := &Policy{Name: "anthropic", MaxRetries: 2, Jitter: JitterNone, Clock: newFakeClock(true), Logger: logger}
+	p := newPolicy(t, "anthropic", Config{MaxRetries: 2, Jitter: JitterNone}, WithClock(newAutoClock()), WithLogger(logger))
 	s := failing(&HTTPError{Code: 529, Status: "529"}, 100)
-	if _, err := Do(context.Background(), p, s.fn); !errors.Is(err, ErrExhausted) {
+	if _, err := Execute(context.Background(), p, s.fn); !errors.Is(err, ErrExhausted) {
 		t.Fatalf("Do = %v, want exhaustion", err)
 	}
 	type line struct {
@@ -589,12 +607,12 @@ func TestDoLogsRetries(t *testing.T) {
 	}
 
 	buf.Reset()
-	if _, err := Do(context.Background(), p, (&script{}).fn); err != nil || buf.Len() != 0 {
+	if _, err := Execute(context.Background(), p, (&script{}).fn); err != nil || buf.Len() != 0 {
 		t.Errorf("a success logged %q (err %v), want nothing", buf.String(), err)
 	}
 }
 
-func TestRun(t *testing.T) {
+func TestPolicyDo(t *testing.T) {
 	notFound := &HTTPError{Code: 404}
 	tests := []struct {
 		name      string
@@ -610,12 +628,12 @@ func TestRun(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := &script{errs: tt.errs}
-			err := Run(context.Background(), &Policy{Clock: newFakeClock(true)}, func(ctx context.Context) error {
+			err := newPolicy(t, "", Config{}, WithClock(newAutoClock())).Do(context.Background(), func(ctx context.Context) error {
 				_, err := s.fn(ctx)
 				return err
 			})
 			if !tt.check(err) || int(s.calls.Load()) != tt.wantCalls {
-				t.Errorf("Run = %v after %d calls", err, s.calls.Load())
+				t.Errorf("Do = %v after %d calls", err, s.calls.Load())
 			}
 		})
 	}
@@ -625,22 +643,19 @@ func TestRun(t *testing.T) {
 // Budget (under -race); waits are zero so the shared clock stands still.
 func TestDoSharedPolicyConcurrently(t *testing.T) {
 	const calls = 320
-	clock := newFakeClock(true)
-	budget, err := NewBudget(BudgetConfig{Clock: clock})
+	clock := newAutoClock()
+	budget, err := NewBudget(BudgetConfig{}, WithClock(clock))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var retries atomic.Int64
-	p := &Policy{
-		Budget: budget, Clock: clock, Jitter: JitterFull, Rand: fixedRand(0),
-		OnRetry: func(context.Context, RetryEvent) { retries.Add(1) },
-	}
+	var retries retryCounter
+	p := newPolicy(t, "", Config{Jitter: JitterFull}, WithBudget(budget), WithClock(clock), WithRand(fixedRand(0)), WithObserver(&retries))
 	var succeeded, refused atomic.Int64
 	var wg sync.WaitGroup
 	for range calls {
 		wg.Go(func() {
 			s := &script{errs: []error{errReset}}
-			_, err := Do(context.Background(), p, s.fn)
+			_, err := Execute(context.Background(), p, s.fn)
 			switch {
 			case err == nil && s.calls.Load() == 2:
 				succeeded.Add(1)
@@ -666,8 +681,8 @@ func TestDoSharedPolicyConcurrently(t *testing.T) {
 
 func TestLoggerRedactsURLSecrets(t *testing.T) {
 	var logs strings.Builder
-	p := &Policy{MaxRetries: 1, Logger: slog.New(slog.NewTextHandler(&logs, nil)), Clock: newFakeClock(true), Rand: func() float64 { return 0.5 }}
-	err := Run(context.Background(), p, func(context.Context) error {
+	p := newPolicy(t, "", Config{MaxRetries: 1}, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))), WithClock(newAutoClock()), WithRand(func() float64 { return 0.5 }))
+	err := p.Do(context.Background(), func(context.Context) error {
 		return &url.Error{Op: "Get", URL: "https://api.nal.usda.gov/fdc/v1/foods/search?api_key=SECRET", Err: syscall.ECONNREFUSED}
 	})
 	if err == nil {
@@ -682,18 +697,18 @@ func TestLoggerRedactsURLSecrets(t *testing.T) {
 // the wait would end) stops at once: no wait, no further attempt, and the
 // error says both why the attempt failed and why no other was tried.
 func TestBeforeWaitStopsWithoutWaiting(t *testing.T) {
-	clock := newFakeClock(true)
+	clock := newAutoClock()
 	open := fmt.Errorf("breaker usda: %w", dbreaker.ErrOpen)
 	var asked []time.Duration
-	p := &Policy{MaxRetries: 3, Jitter: JitterNone, Clock: clock, BeforeWait: func(_ context.Context, d time.Duration) error {
+	p := newPolicy(t, "", Config{MaxRetries: 3, Jitter: JitterNone}, WithClock(clock), WithBeforeWait(func(_ context.Context, d time.Duration) error {
 		asked = append(asked, d)
 		if len(asked) == 2 {
 			return open
 		}
 		return nil
-	}}
+	}))
 	s := failing(syscall.ECONNRESET, 10)
-	_, err := Do(context.Background(), p, s.fn)
+	_, err := Execute(context.Background(), p, s.fn)
 	if got := s.calls.Load(); got != 2 {
 		t.Fatalf("%d attempts, want 2: the third was blocked", got)
 	}
@@ -714,3 +729,12 @@ func TestBeforeWaitStopsWithoutWaiting(t *testing.T) {
 		t.Fatalf("reason %q", ge.Reason)
 	}
 }
+
+// retryCounter is an Observer that counts retries.
+type retryCounter struct {
+	NopObserver
+	n atomic.Int64
+}
+
+func (c *retryCounter) OnRetry(context.Context, RetryEvent) { c.n.Add(1) }
+func (c *retryCounter) Load() int64                         { return c.n.Load() }

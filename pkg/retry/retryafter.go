@@ -12,14 +12,14 @@ import (
 
 // RetryAfterer is implemented by errors that carry the server's own idea of
 // how long to wait, such as *HTTPError. When the last error has one (found
-// with errors.As), Do waits that long instead of the computed backoff, but
-// never longer than Policy.MaxDelay.
+// with errors.As), Execute waits that long instead of the computed backoff,
+// but never longer than Config.MaxDelay.
 type RetryAfterer interface {
 	RetryAfter() (time.Duration, bool)
 }
 
-// maxDuration is what an overflowing Retry-After value becomes; Do caps it
-// at Policy.MaxDelay anyway.
+// maxDuration is what an overflowing Retry-After value becomes; Execute
+// caps it at Config.MaxDelay anyway.
 const maxDuration = time.Duration(math.MaxInt64)
 
 // ParseRetryAfter parses the value of a Retry-After header (RFC 9110, section
@@ -121,7 +121,7 @@ func (e *HTTPError) Error() string {
 	return msg
 }
 
-// StatusCode returns Code, for DefaultClassifier.
+// StatusCode returns Code, for DefaultRetryable.
 func (e *HTTPError) StatusCode() int { return e.Code }
 
 // RetryAfter returns the server's wait hint.

@@ -157,8 +157,8 @@ func TestFromResponse(t *testing.T) {
 			if he.Code != tt.wantCode || he.Status != tt.wantStatus || he.Wait != tt.wantWait || he.HasWait != tt.wantHas {
 				t.Errorf("HTTPError = %+v, want code %d status %q wait %s/%v", *he, tt.wantCode, tt.wantStatus, tt.wantWait, tt.wantHas)
 			}
-			if got := DefaultClassifier(err); got != tt.retryable {
-				t.Errorf("DefaultClassifier = %v, want %v", got, tt.retryable)
+			if got := DefaultRetryable(err); got != tt.retryable {
+				t.Errorf("DefaultRetryable = %v, want %v", got, tt.retryable)
 			}
 			msg := err.Error()
 			if !strings.HasPrefix(msg, "retry: HTTP status "+tt.wantStatus) {
@@ -169,7 +169,7 @@ func TestFromResponse(t *testing.T) {
 			}
 		})
 	}
-	if err := FromResponse(nil); err == nil || DefaultClassifier(err) {
+	if err := FromResponse(nil); err == nil || DefaultRetryable(err) {
 		t.Errorf("FromResponse(nil) = %v, want a non-retryable error", err)
 	}
 }

@@ -3,7 +3,6 @@ package console
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -11,6 +10,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/healthagent/resilience/pkg/clock"
+	"github.com/healthagent/resilience/pkg/config"
 	"github.com/healthagent/resilience/pkg/dbreaker"
 )
 
@@ -48,28 +49,40 @@ type Console struct {
 	cfg     Config
 	token   *tokenCheck
 	logger  *slog.Logger
-	clock   dbreaker.Clock
+	clock   clock.Clock
 	mux     *http.ServeMux
 	hub     *hub
 	timeout time.Duration // bounds each Redis read or action
 }
 
-// Option configures a Console.
-type Option func(*Console)
+// Option gives a Console a collaborator.
+type Option func(*options) error
+
+type options struct {
+	logger *slog.Logger
+	clock  clock.Clock
+
+	given []string // the names of the options given, in order
+}
 
 // WithLogger sets the logger (default slog.Default()); actions are logged
 // with "[CONSOLE]".
-func WithLogger(l *slog.Logger) Option { return func(c *Console) { c.logger = l } }
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error { return config.Set("console", &o.given, "WithLogger", &o.logger, l) }
+}
 
 // WithClock sets the clock that tells how long ago a replica was heard
-// (default: the system clock).
-func WithClock(clock dbreaker.Clock) Option { return func(c *Console) { c.clock = clock } }
+// (default clock.Real()).
+func WithClock(c clock.Clock) Option {
+	return func(o *options) error { return config.Set("console", &o.given, "WithClock", &o.clock, c) }
+}
 
 // New returns a console of the breakers and replicas under store's key
-// prefix. It sends nothing to Redis until it is used.
+// prefix. It takes WithLogger and WithClock, and sends nothing to Redis
+// until it is used. Invalid configuration is a *config.Error.
 func New(store *dbreaker.RedisStore, cfg Config, opts ...Option) (*Console, error) {
 	if store == nil {
-		return nil, errors.New("console: New: nil store")
+		return nil, invalid("store", nil, "New needs a RedisStore")
 	}
 	if err := ValidateToken(cfg.Token); err != nil {
 		return nil, err
@@ -78,21 +91,19 @@ func New(store *dbreaker.RedisStore, cfg Config, opts ...Option) (*Console, erro
 	case cfg.History == 0:
 		cfg.History = DefaultHistory
 	case cfg.History < 1 || cfg.History > dbreaker.MaxHistory:
-		return nil, fmt.Errorf("console: invalid History = %d: want 1 to %d", cfg.History, dbreaker.MaxHistory)
+		return nil, invalid("History", cfg.History, fmt.Sprintf("want 1 to %d", dbreaker.MaxHistory))
 	}
 	switch {
 	case cfg.Refresh == 0:
 		cfg.Refresh = DefaultRefresh
 	case cfg.Refresh < 100*time.Millisecond || cfg.Refresh > time.Hour:
-		return nil, fmt.Errorf("console: invalid Refresh = %v: want 100ms to 1h", cfg.Refresh)
+		return nil, invalid("Refresh", cfg.Refresh, "want 100ms to 1h")
 	}
-	c := &Console{store: store, cfg: cfg, logger: slog.Default(), clock: dbreaker.SystemClock(), timeout: 5 * time.Second}
-	for _, opt := range opts {
-		opt(c)
+	o := options{logger: slog.Default(), clock: clock.Real()}
+	if err := config.ApplyOptions("console", "New", &o, &o.given, opts, "WithLogger", "WithClock"); err != nil {
+		return nil, err
 	}
-	if c.logger == nil || c.clock == nil {
-		return nil, errors.New("console: New: nil logger or clock option")
-	}
+	c := &Console{store: store, cfg: cfg, logger: o.logger, clock: o.clock, timeout: 5 * time.Second}
 	if cfg.Token != "" {
 		c.token = newTokenCheck(cfg.Token)
 	}
@@ -120,14 +131,19 @@ func ValidateToken(token string) error {
 		return nil
 	}
 	if len(token) < MinTokenLen {
-		return fmt.Errorf("console: invalid Token: %d characters, want at least %d", len(token), MinTokenLen)
+		return invalid("Token", "(hidden)", fmt.Sprintf("%d characters, want at least %d", len(token), MinTokenLen))
 	}
 	for i, r := range token {
 		if !unicode.IsPrint(r) || unicode.IsSpace(r) {
-			return fmt.Errorf("console: invalid Token: character %d is a space or not printable", i)
+			return invalid("Token", "(hidden)", fmt.Sprintf("character %d is a space or not printable", i))
 		}
 	}
 	return nil
+}
+
+// invalid returns the *config.Error of this package for field.
+func invalid(field string, value any, reason string) error {
+	return &config.Error{Package: "console", Field: field, Value: value, Reason: reason}
 }
 
 // ServeHTTP implements http.Handler. Every answer forbids framing and

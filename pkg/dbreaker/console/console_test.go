@@ -39,7 +39,7 @@ type fleet struct {
 
 func newFleet(t *testing.T, client redis.UniversalClient, prefix, replica string, names ...string) *fleet {
 	t.Helper()
-	opts := []dbreaker.RedisOption{dbreaker.WithKeyPrefix(prefix), dbreaker.WithStoreLogger(quiet())}
+	opts := []dbreaker.Option{dbreaker.WithKeyPrefix(prefix), dbreaker.WithLogger(quiet())}
 	if replica != "" {
 		opts = append(opts, dbreaker.WithPresence(replica))
 	}

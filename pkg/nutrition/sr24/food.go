@@ -43,6 +43,11 @@ func (n Nutrients) Add(o Nutrients) Nutrients {
 	}
 }
 
+// Values returns the amounts in the order of the Nutrient constants.
+func (n Nutrients) Values() [nutrientCount]float64 {
+	return [nutrientCount]float64{n.EnergyKcal, n.ProteinG, n.CarbohydrateG, n.FatG, n.FiberG, n.SodiumMg}
+}
+
 // Nutrient names one field of Nutrients.
 type Nutrient uint8
 

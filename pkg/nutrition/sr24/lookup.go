@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/healthagent/resilience/pkg/nutrition/internal/text"
 )
 
 // ErrNotFound is returned by Lookup when no food is close enough to the
@@ -357,14 +358,4 @@ func pack(a, b, c rune) uint64 {
 }
 
 // quoteShort shortens a name for an error message.
-func quoteShort(name string) string {
-	const max = 60
-	if len(name) <= max {
-		return name
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(name[cut]) {
-		cut--
-	}
-	return name[:cut] + "…"
-}
+func quoteShort(name string) string { return text.Cut(name, 60) }
