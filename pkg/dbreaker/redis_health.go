@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/healthagent/resilience/pkg/redact"
 )
 
@@ -74,13 +76,36 @@ func (s *RedisStore) noteCall(ctx context.Context, err error) {
 	}
 }
 
-// failed counts one failed store call: enough in a row degrade the store;
-// the first starts a health check, whose failure degrades it at once.
+// refusals are the error replies by which Redis says it cannot serve the
+// store now, whatever the next call: it takes no writes (out of memory, a
+// read-only replica, a failed save), is loading, has no master, or runs a
+// script that holds it. The store degrades on the first, as the health
+// check would: reads may still work (a read-only acquire under OOM), so
+// counting failures in a row would let every call's acquire reset the
+// count while every report failed.
+var refusals = []string{"OOM", "READONLY", "MISCONF", "NOREPLICAS", "LOADING", "MASTERDOWN", "BUSY", "CLUSTERDOWN"}
+
+func refused(err error) bool {
+	var rerr redis.Error
+	if !errors.As(err, &rerr) {
+		return false
+	}
+	for _, prefix := range refusals {
+		if redis.HasErrorPrefix(rerr, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// failed counts one failed store call: a refusal, or enough in a row,
+// degrade the store; the first starts a health check, whose failure
+// degrades it at once.
 func (s *RedisStore) failed(err error) {
 	if s.health.degraded.Load() {
 		return
 	}
-	if s.health.failures.Add(1) >= failuresToDegrade {
+	if refused(err) || s.health.failures.Add(1) >= failuresToDegrade {
 		s.markDown(err)
 		return
 	}

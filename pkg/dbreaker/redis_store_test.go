@@ -319,7 +319,11 @@ func TestNeverWrittenBreakerTakesTheFastPath(t *testing.T) {
 	stats := commandStats(t, admin)
 	total := int64(0)
 	for name, st := range stats {
-		if name != "config|resetstat" && name != "info" {
+		switch name {
+		case "config|resetstat", "info", "hello", "subscribe", "ping":
+			// this test's own, and the event subscription's (which a busy
+			// machine may set up or ping at any time)
+		default:
 			total += st.calls
 		}
 	}
