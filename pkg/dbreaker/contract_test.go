@@ -575,6 +575,23 @@ func runStoreContract(t *testing.T, newHarness func(*testing.T) storeHarness) {
 		}
 	})
 
+	t.Run("successes folded into one report all count", func(t *testing.T) {
+		c := newContract(t, newHarness(t), Config{})
+		if r := c.report(Report{Outcome: Success, Count: 7}); r.Applied != 7 || r.Stale != 0 {
+			t.Fatalf("7 folded successes on a breaker never written: %+v", r)
+		}
+		c.fail(1)
+		d := c.acquire()
+		r := c.report(Report{Incarnation: d.Snapshot.Incarnation, Generation: d.Snapshot.Generation, Outcome: Success, Count: 7})
+		if r.Applied != 7 || r.Snapshot.Failures != 0 {
+			t.Fatalf("7 folded successes after a failure: %+v", r)
+		}
+		r = c.report(Report{Incarnation: d.Snapshot.Incarnation, Generation: d.Snapshot.Generation, Outcome: Success, Count: 7})
+		if r.Applied != 7 {
+			t.Fatalf("7 folded successes with no failure to reset: %+v", r)
+		}
+	})
+
 	t.Run("incarnations", func(t *testing.T) {
 		c := newContract(t, newHarness(t), Config{FailureThreshold: 2})
 		d := c.acquire()

@@ -154,6 +154,9 @@ func (p *Permit) Done(err error) {
 	}
 	b := p.b
 	outcome := b.cfg.Classify(err)
+	if outcome > Ignored {
+		outcome = Failure // a classifier that answers no Outcome: count the call against the upstream
+	}
 	b.obs.OnCall(b.name, CallResult(outcome)) // Success, Failure, Ignored share their values
 	if p.by == passThrough || outcome == Ignored && p.token == "" {
 		return // nothing for the store to count
@@ -175,8 +178,7 @@ func (p *Permit) Done(err error) {
 		res, _ := b.local.Report(context.Background(), b.name, b.policy, []Report{r})
 		b.noteStale(res.Stale)
 		b.transitionedLocally(res.Transitions)
-	case p.by == byView && b.queue != nil && !b.closed.Load():
-		b.queue.push(r)
+	case p.by == byView && b.queue != nil && b.queue.push(r):
 	default:
 		b.reportNow(r)
 	}

@@ -37,10 +37,11 @@ const maxReleases = 1024
 
 // reportQueue holds one breaker's unflushed reports.
 type reportQueue struct {
-	s     *RedisStore
-	b     *Breaker
-	mu    sync.Mutex
-	items []Report
+	s      *RedisStore
+	b      *Breaker
+	mu     sync.Mutex
+	items  []Report
+	closed bool // after close: push refuses, the caller reports at once
 
 	// sending is held while a batch of this queue is taken and sent, so
 	// batches reach Redis in the order they were queued.
@@ -79,12 +80,17 @@ func (q *reportQueue) unseenFailures() int64 {
 	return q.failures.Load() - max(q.atSuccess.Load(), q.acked.Load())
 }
 
-// push queues a report. A success right after a like one only adds to its
-// count. A queue that reaches FlushBatch asks for a flush; one that reaches
-// MaxQueue is flushed by the caller at once, so the queue stays bounded and
-// its outcomes keep their order.
-func (q *reportQueue) push(r Report) {
+// push queues a report and reports whether it did (a closed queue takes
+// none). A success right after a like one only adds to its count. A queue
+// that reaches FlushBatch asks for a flush; one that reaches MaxQueue is
+// flushed by the caller at once, so the queue stays bounded and its
+// outcomes keep their order.
+func (q *reportQueue) push(r Report) bool {
 	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return false
+	}
 	n := len(q.items)
 	if n > 0 && foldable(q.items[n-1], r) {
 		q.items[n-1].Count += max(r.Count, 1)
@@ -101,10 +107,11 @@ func (q *reportQueue) push(r Report) {
 	q.mu.Unlock()
 	switch {
 	case n >= q.s.maxQueue:
-		q.flushNow(context.Background())
+		_ = q.flushNow(context.Background())
 	case n >= q.s.flushBatch:
 		q.s.wakeFlusher()
 	}
+	return true
 }
 
 // wakeFlusher asks the flusher for a flush now.
@@ -128,15 +135,21 @@ func (q *reportQueue) take() ([]Report, int64) {
 // flushNow sends what the queue holds and waits for the reply.
 func (q *reportQueue) flushNow(ctx context.Context) error {
 	q.sending.Lock()
-	defer q.sending.Unlock()
-	return q.s.flush(ctx, []*reportQueue{q})
+	deliver, err := q.s.flush(ctx, []*reportQueue{q})
+	q.sending.Unlock()
+	deliver()
+	return err
 }
 
-// close unregisters the queue and flushes what it holds.
+// close unregisters the queue, refuses further reports and flushes what
+// it holds.
 func (q *reportQueue) close(ctx context.Context) error {
 	q.s.flusher.mu.Lock()
 	delete(q.s.flusher.queues, q)
 	q.s.flusher.mu.Unlock()
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
 	return q.flushNow(ctx)
 }
 
@@ -204,20 +217,23 @@ func (s *RedisStore) flushAll(ctx context.Context, wait bool) error {
 		}
 		locked = append(locked, q)
 	}
-	defer func() {
-		for _, q := range locked {
-			q.sending.Unlock()
-		}
-	}()
-	return s.flush(ctx, locked)
+	deliver, err := s.flush(ctx, locked)
+	for _, q := range locked {
+		q.sending.Unlock()
+	}
+	deliver()
+	return err
 }
 
 // flush takes the queues' reports (the caller holds their sending locks)
 // and sends them and the waiting probe releases in one pipeline, bounded by
-// the longest StoreTimeout among their breakers, and hands each reply to its
-// breaker. Reports that cannot be delivered go to the breakers' local
-// fallback, so no failure is lost while Redis is unavailable.
-func (s *RedisStore) flush(ctx context.Context, queues []*reportQueue) error {
+// the longest StoreTimeout among their breakers. Each breaker's view takes
+// its reply at once; what involves the breakers' observers or logs (the
+// transitions, stale reports, store errors, and the reports that go to the
+// local fallback when the store fails, so no failure is lost) is left to
+// deliver, which the caller runs after releasing the locks: observers run
+// outside every lock.
+func (s *RedisStore) flush(ctx context.Context, queues []*reportQueue) (deliver func(), err error) {
 	type batch struct {
 		q        *reportQueue
 		reports  []Report
@@ -228,16 +244,11 @@ func (s *RedisStore) flush(ctx context.Context, queues []*reportQueue) error {
 		args     []any
 		cmd      *redis.Cmd
 	}
-	batches := make([]batch, 0, len(queues))
-	for _, q := range queues {
-		reports, failures := q.take()
-		if len(reports) > 0 {
-			batches = append(batches, batch{q: q, reports: reports, failures: failures})
+	var later []func()
+	deliver = func() {
+		for _, f := range later {
+			f()
 		}
-	}
-	releases := s.takeReleases()
-	if len(batches) == 0 && len(releases) == 0 {
-		return nil
 	}
 	acked := func(bt batch) {
 		for {
@@ -247,37 +258,63 @@ func (s *RedisStore) flush(ctx context.Context, queues []*reportQueue) error {
 			}
 		}
 	}
-	if s.Degraded() {
-		for _, bt := range batches {
+	// failed hands a batch the store did not take to the local breaker; the
+	// bound on unseen failures lifts once it has them.
+	failed := func(bt batch, cause error) {
+		later = append(later, func() {
+			if cause != nil {
+				bt.q.b.storeFailed("report", cause)
+			}
 			bt.q.b.recordLocally(bt.reports)
 			acked(bt)
-		}
-		return errDegraded
+		})
 	}
-	timeout := DefaultStoreTimeout
+	batches := make([]batch, 0, len(queues))
+	for _, q := range queues {
+		reports, failures := q.take()
+		if len(reports) > 0 {
+			batches = append(batches, batch{q: q, reports: reports, failures: failures})
+		}
+	}
+	releases := s.takeReleases()
+	if len(batches) == 0 && len(releases) == 0 {
+		return deliver, nil
+	}
+	if s.Degraded() {
+		for _, bt := range batches {
+			failed(bt, nil)
+		}
+		return deliver, errDegraded
+	}
+	timeout := time.Duration(0)
 	for _, bt := range batches {
 		timeout = max(timeout, bt.q.b.cfg.StoreTimeout)
+	}
+	if timeout == 0 {
+		timeout = DefaultStoreTimeout // probe releases only
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, timeout, errStoreTimeout)
 	defer cancel()
 	pipe := s.client.Pipeline()
-	for i := range batches {
-		bt := &batches[i]
+	sent := batches[:0]
+	for _, bt := range batches {
 		b := bt.q.b
 		args, err := s.reportArgs(b.name, b.policy, bt.reports)
 		if err != nil {
-			return err
+			failed(bt, err)
+			continue
 		}
 		bt.epoch, bt.start = b.epoch(), b.view.Load()
 		bt.keys, bt.args = s.keysOf(b.name).all, args
 		bt.cmd = s.scripts.report.EvalSha(ctx, pipe, bt.keys, args...)
+		sent = append(sent, bt)
 	}
 	for _, r := range releases {
 		pipe.ZRem(ctx, r.probesKey, r.token)
 	}
 	_, _ = pipe.Exec(ctx) // errors are read per command below
 	var firstErr error
-	for _, bt := range batches {
+	for _, bt := range sent {
 		b := bt.q.b
 		reply, err := bt.cmd.Result()
 		if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
@@ -289,17 +326,18 @@ func (s *RedisStore) flush(ctx context.Context, queues []*reportQueue) error {
 		}
 		s.noteCall(ctx, err)
 		if err != nil {
-			b.storeFailed("report", err)
-			b.recordLocally(bt.reports)
-			acked(bt)
+			failed(bt, err)
 			if firstErr == nil {
 				firstErr = err
 			}
 			continue
 		}
-		b.noteStale(res.Stale)
-		b.observe(b.clock.Now(), bt.epoch, bt.start, res.Snapshot, res.Transitions)
+		b.learnReply(b.clock.Now(), bt.epoch, bt.start, res.Snapshot)
 		acked(bt) // after the view took the reply: a trip it brings is known before the bound lifts
+		later = append(later, func() {
+			b.noteStale(res.Stale)
+			b.announce(res.Snapshot, res.Transitions)
+		})
 	}
-	return firstErr
+	return deliver, firstErr
 }

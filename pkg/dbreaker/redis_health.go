@@ -61,8 +61,18 @@ func (s *RedisStore) call(ctx context.Context, script luaScript, keys []string, 
 		return nil, errDegraded
 	}
 	v, err := script.run(ctx, s.client, keys, args...)
-	s.noteCall(ctx, err)
+	if err != nil {
+		s.noteCall(ctx, err)
+	}
 	return v, err
+}
+
+// decoded counts a store call whose script ran as answered, or as failed
+// when its reply could not be read (err, from the decoder), and returns err.
+// Every caller of call decodes the reply and ends with it.
+func (s *RedisStore) decoded(ctx context.Context, err error) error {
+	s.noteCall(ctx, err)
+	return err
 }
 
 // noteCall counts a store call's outcome toward the health guard.

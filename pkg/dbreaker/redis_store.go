@@ -250,11 +250,17 @@ func (s *RedisStore) acquireBatch(ctx context.Context, name string, p Policy, to
 	if err != nil {
 		return nil, err
 	}
-	r, err := parseReply(name, reply, 3*len(tokens), false)
+	ds, err := decodeDecisions(name, reply, len(tokens))
+	return ds, s.decoded(ctx, err)
+}
+
+// decodeDecisions reads acquire.lua's reply for k calls.
+func decodeDecisions(name string, reply any, k int) ([]Decision, error) {
+	r, err := parseReply(name, reply, 3*k, false)
 	if err != nil {
 		return nil, err
 	}
-	ds := make([]Decision, len(tokens))
+	ds := make([]Decision, k)
 	for i := range ds {
 		own := r.own[3*i : 3*i+3]
 		d := Decision{Allowed: own[0] == "1", Probe: own[1] == "1", Snapshot: r.snap}
@@ -290,7 +296,8 @@ func (s *RedisStore) Report(ctx context.Context, name string, p Policy, reports 
 	if err != nil {
 		return ReportResult{}, err
 	}
-	return parseReportReply(name, reply)
+	res, err := parseReportReply(name, reply)
+	return res, s.decoded(ctx, err)
 }
 
 // scriptPolicy is a policy's arguments to the scripts, formatted once per
@@ -371,6 +378,12 @@ func (s *RedisStore) Snapshot(ctx context.Context, name string, p Policy) (Snaps
 	if err != nil {
 		return Snapshot{}, err
 	}
+	snap, err := decodeSnapshot(name, reply)
+	return snap, s.decoded(ctx, err)
+}
+
+// decodeSnapshot reads snapshot.lua's reply.
+func decodeSnapshot(name string, reply any) (Snapshot, error) {
 	r, err := parseReply(name, reply, 4, true)
 	if err != nil {
 		return Snapshot{}, err
@@ -397,7 +410,7 @@ func (s *RedisStore) Override(ctx context.Context, name string, action Action) (
 		return Snapshot{}, nil, err
 	}
 	r, err := parseReply(name, reply, 0, true)
-	return r.snap, r.transitions, err
+	return r.snap, r.transitions, s.decoded(ctx, err)
 }
 
 // truncateText cuts s to at most n bytes without splitting a UTF-8 sequence.

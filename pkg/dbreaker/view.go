@@ -142,12 +142,24 @@ func (b *Breaker) learn(start *view, epoch uint64, inc string, state State, gen 
 // event epoch epoch, holding view start: logs and reports the transitions
 // this replica committed, logs a corrupt state once, and updates the view.
 func (b *Breaker) observe(now time.Time, epoch uint64, start *view, s Snapshot, transitions []Transition) {
+	b.announce(s, transitions)
+	b.learnReply(now, epoch, start, s)
+}
+
+// announce reports the transitions of a reply and logs a corrupt state
+// once: the part of observe that reaches the observers and the log.
+func (b *Breaker) announce(s Snapshot, transitions []Transition) {
 	for _, t := range transitions {
 		b.transitioned(t)
 	}
 	if s.Corrupt && b.corruptLogged.CompareAndSwap(false, true) {
 		b.logger.Warn("[CIRCUIT_BREAKER] stored state is unreadable; treating it as closed until the next write repairs it", "breaker", b.name)
 	}
+}
+
+// learnReply updates the view from a reply: the part of observe that
+// touches no observer.
+func (b *Breaker) learnReply(now time.Time, epoch uint64, start *view, s Snapshot) {
 	var until time.Time
 	if ra := s.RetryAfter(); ra > 0 {
 		until = now.Add(ra)

@@ -42,11 +42,11 @@ if ARGV[7] == '1' and ARGV[11] == 's' and ARGV[4] == '0' and ARGV[10] == '' then
   local hot = redis.pcall('HMGET', KEYS[1], 'state', 'gen', 'forced', 'failures', 'inc')
   if hot[1] == 'closed' and (hot[3] == false or hot[3] == '') and hot[4] == '0' and hot[2] == ARGV[9]
       and (hot[5] == ARGV[8] or ARGV[8] == '' and hot[2] == '0') and canonical(hot[2]) and incarnation(hot[5]) then
-    return 'closed||' .. hot[2] .. '|0|0|0|0|0|' .. hot[5] .. '|1|0|0'
+    return 'closed||' .. hot[2] .. '|0|0|0|0|0|' .. hot[5] .. '|' .. ARGV[13] .. '|0|0'
   end
   if hot[1] == false and hot[2] == false and hot[3] == false and hot[4] == false and hot[5] == false
       and ARGV[8] == '' and ARGV[9] == '0' then
-    return 'closed||0|0|0|0|0|0||1|0|0'
+    return 'closed||0|0|0|0|0|0||' .. ARGV[13] .. '|0|0'
   end
 end
 
