@@ -16,6 +16,9 @@ import "strings"
 // text: the user info and the query string of every URL in it (API keys
 // travel there, e.g. "?api_key=…").
 func ErrorText(s string) string {
+	if !strings.Contains(s, "://") {
+		return s // no URL: nothing to remove, nothing to copy
+	}
 	var out strings.Builder
 	for {
 		i := strings.Index(s, "://")

@@ -218,16 +218,24 @@ local function lib()
   -- the reply. The caller has
   -- completed s. A generation that would leave the integers Redis and Lua
   -- represent exactly starts a new incarnation at generation 1.
+  -- Publishes the event of a change from `from` to s's effective state and
+  -- appends it to the log; an operator action that changes nothing is
+  -- announced this way too.
+  local function announce(ctx, s, from, now, override)
+    local to = effective(s)
+    redis.call('PUBLISH', ctx.channel, cjson.encode({breaker = ctx.name, from = from,
+      to = to, inc = s.inc, gen = s.gen, open_until_ms = s.open_until_ms, at_ms = now, override = override}))
+    log(ctx, s, from, to, now, override)
+    return to
+  end
+
   local function commit(ctx, s, from, now, override)
     if s.gen >= MAX_INT then
       s.inc, s.gen = ctx.inc, 0
     end
     s.gen = s.gen + 1
     save(ctx, s, now)
-    local to = effective(s)
-    redis.call('PUBLISH', ctx.channel, cjson.encode({breaker = ctx.name, from = from,
-      to = to, inc = s.inc, gen = s.gen, open_until_ms = s.open_until_ms, at_ms = now, override = override}))
-    log(ctx, s, from, to, now, override)
+    local to = announce(ctx, s, from, now, override)
     ctx.count = ctx.count + 1
     ctx.transitions = ctx.transitions .. string.format('|%s|%s|%d|%d', from, to, s.gen, s.open_until_ms)
   end
@@ -250,5 +258,5 @@ local function lib()
     return calls, fails, slow, expired
   end
 
-  return {now_ms = now_ms, fmt = fmt, int_field = int_field, fresh = fresh, corrupt_state = corrupt_state, load = load, complete = complete, save = save, effective = effective, reply = reply, ensure_type = ensure_type, context = context, log = log, commit = commit, window_sum = window_sum}
+  return {now_ms = now_ms, fmt = fmt, int_field = int_field, fresh = fresh, corrupt_state = corrupt_state, load = load, complete = complete, save = save, effective = effective, reply = reply, ensure_type = ensure_type, context = context, log = log, announce = announce, commit = commit, window_sum = window_sum}
 end

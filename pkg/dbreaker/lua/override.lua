@@ -20,8 +20,8 @@
 -- appended to the log with the operator's name, a change or not.
 
 local L = lib()
-local now_ms, fresh, load, complete, effective, reply, context, log, commit =
-  L.now_ms, L.fresh, L.load, L.complete, L.effective, L.reply, L.context, L.log, L.commit
+local now_ms, fresh, load, complete, effective, reply, context, announce, commit =
+  L.now_ms, L.fresh, L.load, L.complete, L.effective, L.reply, L.context, L.announce, L.commit
 local ctx = context(KEYS[1], ARGV[1], ARGV[2], ARGV[4], KEYS[4], ARGV[5])
 local action = ARGV[3]
 if action ~= 'reset' and action ~= 'forced_open' and action ~= 'forced_closed' and action ~= 'disabled' then
@@ -47,9 +47,7 @@ else
   -- Nothing changes, but the action is still announced: replicas whose
   -- view went astray take the state again.
   complete(KEYS[1], s)
-  redis.call('PUBLISH', ctx.channel, cjson.encode({breaker = ctx.name, from = from, to = from,
-    inc = s.inc, gen = s.gen, open_until_ms = s.open_until_ms, at_ms = now, override = action}))
-  log(ctx, s, from, from, now, action)
+  announce(ctx, s, from, now, action)
 end
 
 return reply(s, now, '', ctx, true)
