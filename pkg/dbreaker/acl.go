@@ -12,7 +12,7 @@ var aclCommands = []string{
 	"time", "hmget", "hset", "hgetall", "hincrby", "hdel", "del", "exists", "type", "pexpire",
 	"zadd", "zscore", "zcard", "zcount", "zremrangebyscore", "publish", "xadd",
 	// reading the fleet: BreakerNames, Replicas, History (and the console)
-	"scan", "get", "xrevrange", "xrange",
+	"scan", "get", "xrevrange",
 }
 
 // MinimumACL returns the ACL rules a Redis user needs to run a RedisStore

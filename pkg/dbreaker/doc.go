@@ -50,8 +50,9 @@
 // fresh by script replies and the store's events) and reports outcomes in
 // batches every few milliseconds: about zero round trips per call, at the
 // price of an overshoot after a trip that is bounded in calls (a replica
-// never admits more consecutive failures that the store has not seen than
-// FailureThreshold). In both modes a replica that knows the breaker is open
+// stops admitting once it holds FailureThreshold consecutive failures that
+// the store has not seen, so at most that many plus the calls already in
+// flight fail on each replica). In both modes a replica that knows the breaker is open
 // rejects locally, without a round trip, until the open period ends; probes
 // always ask the store.
 //

@@ -87,8 +87,9 @@ func WithFlushBatch(n int) Option {
 }
 
 // WithMaxQueue bounds a breaker's queue of Fast-mode reports in a
-// RedisStore (default 1024). When it is full, the oldest successes are
-// folded into a count; failures are never dropped. For NewRedisStore.
+// RedisStore (default 1024). The call that fills it flushes it at once and
+// waits for the reply: outcomes keep their order and none is dropped. For
+// NewRedisStore.
 func WithMaxQueue(n int) Option {
 	return func(o *options) error {
 		o.given = append(o.given, "WithMaxQueue")
@@ -96,8 +97,9 @@ func WithMaxQueue(n int) Option {
 	}
 }
 
-// WithHealthCheckInterval sets how often a RedisStore pings an unreachable
-// Redis (default 1s); the first answer ends the degraded mode. For
+// WithHealthCheckInterval sets how often a degraded RedisStore checks Redis
+// (default 1s) by writing a short-lived key; the first check that passes
+// ends the degraded mode. For
 // NewRedisStore.
 func WithHealthCheckInterval(d time.Duration) Option {
 	return func(o *options) error {

@@ -158,7 +158,8 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Close ends every live stream and the subscription, and waits for them
 // (within ctx). Call it before shutting the HTTP server down: a live stream
-// never becomes idle by itself. Requests after Close are answered 503.
+// never becomes idle by itself. Live streams asked for after Close are
+// answered 503; the other requests still read Redis.
 func (c *Console) Close(ctx context.Context) error { return c.hub.close(ctx) }
 
 func (c *Console) page(w http.ResponseWriter, r *http.Request) {

@@ -241,8 +241,9 @@ func (r *live) rescan(ctx context.Context) {
 		}
 		return
 	}
+	first := len(r.breakers) == 0 // after the first scan, run reads every history
 	for name, b := range breakers {
-		if old, ok := r.breakers[name]; ok && (old.Incarnation != b.Incarnation || old.Generation != b.Generation) {
+		if old, ok := r.breakers[name]; (!ok && !first) || ok && (old.Incarnation != b.Incarnation || old.Generation != b.Generation) {
 			r.readHistory(ctx, name)
 		}
 		r.breakers[name] = b
@@ -287,6 +288,9 @@ func (r *live) readBreaker(ctx context.Context, name string) {
 		return
 	}
 	old, known := r.breakers[name]
+	if !known && b.Incarnation == "" {
+		return // no state in Redis: a name from a forged event, or one deleted since
+	}
 	r.breakers[name] = b
 	if !known || old.Incarnation != b.Incarnation || old.Generation != b.Generation {
 		r.readHistory(ctx, name)
