@@ -132,11 +132,11 @@ func (s *RedisStore) Replicas(ctx context.Context) ([]Presence, error) {
 	var out []Presence
 	for _, k := range keys {
 		v, err := s.client.Get(ctx, k).Bytes()
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
+		if errors.Is(err, redis.Nil) {
 			continue // expired since the scan
+		}
+		if err != nil {
+			return nil, fmt.Errorf("dbreaker: reading heartbeat %s: %w", k, err)
 		}
 		if p, err := ParsePresence(v); err == nil {
 			out = append(out, p)
@@ -213,7 +213,10 @@ func (s *RedisStore) presenceLoop() {
 	}
 }
 
-// writePresence stores and publishes a heartbeat in one round trip.
+// writePresence stores a heartbeat, then publishes it: only a stored one
+// is announced, so a console that hears of a replica finds it in
+// Replicas. (One pipeline would publish even when the write failed, as on
+// a Cluster, where the key and the channel live on different nodes.)
 func (s *RedisStore) writePresence(hb heartbeat) error {
 	payload, err := json.Marshal(hb)
 	if err != nil {
@@ -221,15 +224,15 @@ func (s *RedisStore) writePresence(hb heartbeat) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), healthCheckTimeout)
 	defer cancel()
-	pipe := s.client.Pipeline()
 	if hb.Gone {
-		pipe.Del(ctx, s.PresenceKey(s.replica))
+		err = s.client.Del(ctx, s.PresenceKey(s.replica)).Err()
 	} else {
-		pipe.Set(ctx, s.PresenceKey(s.replica), payload, PresenceTTL)
+		err = s.client.Set(ctx, s.PresenceKey(s.replica), payload, PresenceTTL).Err()
 	}
-	pipe.Publish(ctx, s.PresenceChannel(), payload)
-	_, err = pipe.Exec(ctx)
-	return err
+	if err != nil {
+		return err
+	}
+	return s.client.Publish(ctx, s.PresenceChannel(), payload).Err()
 }
 
 // presenceGone deletes the heartbeat and announces the departure, unless
