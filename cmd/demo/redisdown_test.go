@@ -13,6 +13,7 @@ import (
 
 	"github.com/healthagent/resilience/internal/fakeupstream"
 	"github.com/healthagent/resilience/internal/testredis"
+	"github.com/healthagent/resilience/internal/testwait"
 	"github.com/healthagent/resilience/pkg/dbreaker"
 )
 
@@ -58,7 +59,7 @@ func TestReplicaStartedWithoutRedisJoinsItLater(t *testing.T) {
 	s.fake.ResetFaults()
 
 	srv.Start()
-	eventuallyT(t, 30*time.Second, "the replica to leave the degraded mode", func() bool { return !s.rstore.Degraded() })
+	testwait.For(t, 30*time.Second, "the replica to leave the degraded mode", func() bool { return !s.rstore.Degraded() })
 	if out := get(t, h, "/readyz"); slices.Contains(anyStrings(out["degraded"]), degradedBreakerStore) {
 		t.Fatalf("/readyz with Redis back: %v", out)
 	}
@@ -75,7 +76,7 @@ func TestReplicaStartedWithoutRedisJoinsItLater(t *testing.T) {
 	if _, err := b.ForceOpen(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	eventuallyT(t, 30*time.Second, "the replica to obey the override", func() bool {
+	testwait.For(t, 30*time.Second, "the replica to obey the override", func() bool {
 		p, err := s.breaker("usda").Allow(context.Background())
 		if err == nil {
 			p.Done(nil)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/healthagent/resilience/internal/fakeupstream"
 	"github.com/healthagent/resilience/internal/testredis"
+	"github.com/healthagent/resilience/internal/testwait"
 )
 
 // A replica asked to stop lets the request in flight finish, then stops
@@ -78,7 +79,7 @@ func TestGracefulShutdown(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		res <- result{status: resp.StatusCode, body: string(b)}
 	}()
-	eventuallyT(t, 5*time.Second, "the request to reach Anthropic", func() bool {
+	testwait.For(t, 5*time.Second, "the request to reach Anthropic", func() bool {
 		return fake.Stats()[fakeupstream.Anthropic].InFlight == 1
 	})
 	stop()
@@ -102,15 +103,4 @@ func startFake(t *testing.T, fake *fakeupstream.Server) string {
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
 	return srv.URL
-}
-
-func eventuallyT(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond) // polling interval
-	}
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/healthagent/resilience/internal/testsr24"
 )
 
 func TestAdminFaults(t *testing.T) {
@@ -131,7 +133,7 @@ func TestSetFaultRejectsInvalidFaults(t *testing.T) {
 }
 
 func TestNewRejectsInvalidConfig(t *testing.T) {
-	data, _ := testData()
+	data, _ := testsr24.Load()
 	for _, tt := range []struct {
 		name    string
 		faults  map[Upstream]Fault

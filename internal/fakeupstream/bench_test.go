@@ -5,12 +5,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/healthagent/resilience/internal/testsr24"
 )
 
 // benchmarkRequest serves one request again and again, in parallel, straight
 // through ServeHTTP: the server's own cost per request, without a network.
 func benchmarkRequest(b *testing.B, method, path, body string, header map[string]string) {
-	data, err := testData()
+	data, err := testsr24.Load()
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -7,16 +7,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/healthagent/resilience/internal/clocktest"
-	"github.com/healthagent/resilience/pkg/nutrition/sr24"
+	"github.com/healthagent/resilience/internal/testsr24"
 )
-
-// testData loads the food data once for all tests; it is read-only.
-var testData = sync.OnceValues(sr24.Load)
 
 // testServer is a Server behind an httptest server that reports each
 // finished request on done.
@@ -28,7 +24,7 @@ type testServer struct {
 
 func newTestServer(t *testing.T, cfg Config, opts ...Option) *testServer {
 	t.Helper()
-	data, err := testData()
+	data, err := testsr24.Load()
 	if err != nil {
 		t.Fatalf("loading sr24: %v", err)
 	}

@@ -7,11 +7,13 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/healthagent/resilience/internal/testsr24"
 )
 
 func newTestMealWriter(t *testing.T) *mealWriter {
 	t.Helper()
-	data, err := testData()
+	data, err := testsr24.Load()
 	if err != nil {
 		t.Fatalf("loading sr24: %v", err)
 	}

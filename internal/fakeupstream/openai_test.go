@@ -12,6 +12,8 @@ import (
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
+
+	"github.com/healthagent/resilience/internal/testsr24"
 )
 
 const testGPTModel = openai.ChatModel("gpt-test-model")
@@ -120,7 +122,7 @@ func TestOpenAIImage(t *testing.T) {
 		if !equalMeals(first, again) {
 			t.Errorf("the same image gave %+v, then %+v", first, again)
 		}
-		data, _ := testData()
+		data, _ := testsr24.Load()
 		for _, m := range []mealAnswer{first, third} {
 			for _, it := range m.Items {
 				if _, err := data.Lookup(it.Name); err != nil || it.Grams <= 0 {

@@ -6,10 +6,13 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/healthagent/resilience/internal/testsr24"
+	"github.com/healthagent/resilience/internal/testwait"
 )
 
 func TestServeStopsWithTheContext(t *testing.T) {
-	data, _ := testData()
+	data, _ := testsr24.Load()
 	srv, err := New(Config{Data: data, Faults: map[Upstream]Fault{Web: {HangRate: 1}}})
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +45,7 @@ func TestServeStopsWithTheContext(t *testing.T) {
 		}
 		hung <- err
 	}()
-	waitFor(t, func() bool { return srv.Stats()[Web].Faults.Hang == 1 })
+	testwait.For(t, waitLimit, "the hung request to be counted", func() bool { return srv.Stats()[Web].Faults.Hang == 1 })
 	cancel()
 	select {
 	case err := <-served:
@@ -57,24 +60,8 @@ func TestServeStopsWithTheContext(t *testing.T) {
 	}
 }
 
-// waitFor waits until cond holds, checking it every millisecond up to
-// waitLimit.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(waitLimit)
-	for !cond() {
-		select {
-		case <-tick.C:
-		case <-deadline:
-			t.Fatalf("condition not met within %v", waitLimit)
-		}
-	}
-}
-
 func TestListenAndServeReportsABadAddress(t *testing.T) {
-	data, _ := testData()
+	data, _ := testsr24.Load()
 	srv, err := New(Config{Data: data})
 	if err != nil {
 		t.Fatal(err)

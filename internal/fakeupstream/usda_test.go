@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/healthagent/resilience/internal/testsr24"
 )
 
 // searchResponse is what a FoodData Central client reads from a search.
@@ -52,7 +54,7 @@ type foodResponse struct {
 
 func TestUSDASearch(t *testing.T) {
 	ts := newTestServer(t, Config{USDAKey: "usda-key"})
-	data, _ := testData()
+	data, _ := testsr24.Load()
 	want, _ := data.Food("05064")
 
 	res := ts.get(t, "/fdc/v1/foods/search?api_key=usda-key&query=chicken+breast&pageSize=5")
@@ -115,7 +117,7 @@ func TestUSDAFood(t *testing.T) {
 	if got.FdcID != 5064 || got.DataType != "SR Legacy" || amounts["208"] != 165 {
 		t.Errorf("fdcId %d dataType %q energy %v, want 5064 SR Legacy 165", got.FdcID, got.DataType, amounts["208"])
 	}
-	data, _ := testData()
+	data, _ := testsr24.Load()
 	food, _ := data.Food("05064")
 	if len(got.FoodPortions) != len(food.Portions) || len(food.Portions) == 0 {
 		t.Fatalf("%d portions, want %d", len(got.FoodPortions), len(food.Portions))
@@ -210,7 +212,7 @@ func TestWebSearch(t *testing.T) {
 	if len(got.Results) != 3 {
 		t.Fatalf("%d results, want 3", len(got.Results))
 	}
-	data, _ := testData()
+	data, _ := testsr24.Load()
 	food, _ := data.Food("05064")
 	first := got.Results[0]
 	if first.Name != food.Description || first.KcalPer100g != 170 || first.ProteinG != 31 || first.FatG != 3.5 || !strings.HasSuffix(first.SourceURL, "/05064") {

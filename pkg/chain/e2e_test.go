@@ -16,6 +16,7 @@ import (
 
 	"github.com/healthagent/resilience/internal/clocktest"
 	"github.com/healthagent/resilience/internal/testredis"
+	"github.com/healthagent/resilience/internal/testwait"
 	"github.com/healthagent/resilience/pkg/chain"
 	"github.com/healthagent/resilience/pkg/dbreaker"
 	"github.com/healthagent/resilience/pkg/metrics"
@@ -98,25 +99,13 @@ func e2eStores() []e2eStore {
 				return s
 			},
 			passOpenTimeout: func(t *testing.T, clock *clocktest.Clock, b *dbreaker.Breaker, d time.Duration) {
-				waitFor(t, 5*time.Second, "Redis to end the open period", func() bool {
+				testwait.For(t, 5*time.Second, "Redis to end the open period", func() bool {
 					s, err := b.State(context.Background())
 					return err == nil && s.State == dbreaker.Open && s.RetryAfter() <= 0
 				})
 				clock.Advance(d) // the breaker's own view of the open period
 			},
 		},
-	}
-}
-
-// waitFor polls cond until it holds, failing the test after limit.
-func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", limit, what)
-		}
-		time.Sleep(2 * time.Millisecond)
 	}
 }
 

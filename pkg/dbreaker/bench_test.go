@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/healthagent/resilience/internal/testredis"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/healthagent/resilience/internal/testredis"
+	"github.com/healthagent/resilience/internal/testwait"
 )
 
 // The benchmarks run on a redis-server of their own, so INFO commandstats
@@ -156,7 +158,7 @@ func BenchmarkOpenRejection(b *testing.B) {
 // waitCurrent waits for the store's subscription, so Fast mode can admit
 // locally from the start.
 func waitCurrent(b *testing.B, store *RedisStore) {
-	eventually(b, 5*time.Second, "a live subscription", func() bool {
+	testwait.For(b, 5*time.Second, "a live subscription", func() bool {
 		_, live := store.events()
 		return live
 	})
@@ -233,7 +235,7 @@ func BenchmarkPropagation(b *testing.B) {
 			b.Fatal(err)
 		}
 		_ = rb.Do(ctx, succeeding) // B learns the new generation, current
-		eventually(b, 5*time.Second, "b to see closed", func() bool { v := rb.View(); return v.Current && v.State == Closed })
+		testwait.For(b, 5*time.Second, "b to see closed", func() bool { v := rb.View(); return v.Current && v.State == Closed })
 		select {
 		case <-opened: // drain
 		default:
@@ -462,7 +464,7 @@ func BenchmarkFastRecovery(b *testing.B) {
 	for b.Loop() {
 		ping := rate(func() error { return client.Ping(ctx).Err() })
 		hook.set(func(c *redis.Cmd) { c.SetErr(errors.New("i/o timeout")) })
-		eventually(b, 10*time.Second, "the store to degrade", func() bool { _, _ = br.State(ctx); return store.Degraded() })
+		testwait.For(b, 10*time.Second, "the store to degrade", func() bool { _, _ = br.State(ctx); return store.Degraded() })
 		hook.clear()
 		healed := time.Now()
 		for {

@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/healthagent/resilience/internal/testredis"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/healthagent/resilience/internal/testredis"
+	"github.com/healthagent/resilience/internal/testwait"
 )
 
 // probeHolderEnv makes the test binary a replica process that takes the
@@ -83,7 +85,7 @@ func TestReplicaProcessKilledWhileProbing(t *testing.T) {
 	_ = child.Wait()
 
 	var refused int
-	eventually(t, 10*time.Second, "the survivor to probe", func() bool {
+	testwait.For(t, 10*time.Second, "the survivor to probe", func() bool {
 		p, err := survivor.b.Allow(ctx)
 		if errors.Is(err, ErrTooManyProbes) {
 			refused++

@@ -6,21 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/healthagent/resilience/internal/testredis"
 	"github.com/redis/go-redis/v9"
-)
 
-// eventually waits for cond, failing the test after timeout.
-func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(2 * time.Millisecond) // polling interval
-	}
-}
+	"github.com/healthagent/resilience/internal/testredis"
+	"github.com/healthagent/resilience/internal/testwait"
+)
 
 // replica is one process's view of Redis: its own client and store.
 type replica struct {
@@ -67,7 +57,7 @@ func newObservedReplica(t *testing.T, addr, prefix, name string, cfg Config, obs
 // learned waits until the replica's view is current and shows state.
 func (r *replica) learned(t *testing.T, state State) {
 	t.Helper()
-	eventually(t, 5*time.Second, "the view to show "+state.String(), func() bool {
+	testwait.For(t, 5*time.Second, "the view to show "+state.String(), func() bool {
 		v := r.b.View()
 		return v.Current && v.State == state
 	})
@@ -77,7 +67,7 @@ func (r *replica) learned(t *testing.T, state State) {
 // once the subscription is live.
 func (r *replica) current(t *testing.T) {
 	t.Helper()
-	eventually(t, 5*time.Second, "a live subscription", func() bool {
+	testwait.For(t, 5*time.Second, "a live subscription", func() bool {
 		if _, live := r.store.events(); !live {
 			return false
 		}

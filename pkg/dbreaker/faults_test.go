@@ -11,8 +11,10 @@ import (
 	"time"
 
 	toxiproxy "github.com/Shopify/toxiproxy/v2"
+
 	"github.com/healthagent/resilience/internal/testproxy"
 	"github.com/healthagent/resilience/internal/testredis"
+	"github.com/healthagent/resilience/internal/testwait"
 )
 
 // Faults of Redis itself, on redis-server processes of the tests' own.
@@ -72,7 +74,7 @@ func (l *load) progress(t *testing.T, n int64) {
 	for i := range l.calls {
 		start[i] = l.calls[i].Load()
 	}
-	eventually(t, 10*time.Second, strconv.FormatInt(n, 10)+" more calls on every replica", func() bool {
+	testwait.For(t, 10*time.Second, strconv.FormatInt(n, 10)+" more calls on every replica", func() bool {
 		for i := range l.calls {
 			if l.calls[i].Load()-start[i] < n {
 				return false
@@ -108,7 +110,7 @@ func TestRedisKilledMidRun(t *testing.T) {
 			// Redis dies: every replica degrades, calls go on.
 			srv.Stop()
 			for _, r := range replicas {
-				eventually(t, 10*time.Second, "degraded mode", r.store.Degraded)
+				testwait.For(t, 10*time.Second, "degraded mode", r.store.Degraded)
 			}
 			l.progress(t, 50)
 
@@ -117,7 +119,7 @@ func TestRedisKilledMidRun(t *testing.T) {
 			before := up.calls.Load()
 			up.down.Store(true)
 			for _, r := range replicas {
-				eventually(t, 10*time.Second, "the local breaker to open", func() bool {
+				testwait.For(t, 10*time.Second, "the local breaker to open", func() bool {
 					return errors.Is(r.b.Do(context.Background(), up.call), ErrOpen)
 				})
 			}
@@ -132,7 +134,7 @@ func TestRedisKilledMidRun(t *testing.T) {
 			up.down.Store(false)
 			srv.Start()
 			for _, r := range replicas {
-				eventually(t, 10*time.Second, "the store to answer again", func() bool { return !r.store.Degraded() })
+				testwait.For(t, 10*time.Second, "the store to answer again", func() bool { return !r.store.Degraded() })
 				r.current(t)
 			}
 			for _, r := range replicas {
@@ -192,7 +194,7 @@ func TestNetworkFaultBetweenOneReplicaAndRedis(t *testing.T) {
 			}
 			up := &flakyUpstream{}
 			fault.cut(t, proxy)
-			eventually(t, 10*time.Second, "c to degrade", func() bool {
+			testwait.For(t, 10*time.Second, "c to degrade", func() bool {
 				if err := c.b.Do(context.Background(), up.call); err != nil {
 					t.Fatalf("a call on c failed because of the fault: %v", err)
 				}
@@ -211,7 +213,7 @@ func TestNetworkFaultBetweenOneReplicaAndRedis(t *testing.T) {
 				t.Fatalf("c while cut off: %v", err)
 			}
 			fault.mend(t, proxy)
-			eventually(t, 10*time.Second, "c to see the shared open state", func() bool {
+			testwait.For(t, 10*time.Second, "c to see the shared open state", func() bool {
 				return errors.Is(c.b.Do(context.Background(), up.call), ErrOpen)
 			})
 			if c.store.Degraded() {
@@ -233,7 +235,7 @@ func TestSubscriptionDroppedAndRestored(t *testing.T) {
 	}
 	// The new subscription starts a new epoch: b's view is no longer
 	// current until it learns the state again.
-	eventually(t, 10*time.Second, "a new subscription", func() bool {
+	testwait.For(t, 10*time.Second, "a new subscription", func() bool {
 		e, live := b.store.events()
 		return live && e > epoch
 	})

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/healthagent/resilience/internal/testredis"
+	"github.com/healthagent/resilience/internal/testwait"
 )
 
 // publish sends an event as anyone allowed to publish on the channel can.
@@ -38,7 +39,7 @@ func TestForgedEvents(t *testing.T) {
 		now := time.Now().UnixMilli()
 		publish(t, r, map[string]any{"breaker": "openai", "from": "closed", "to": "open", "inc": v.Incarnation,
 			"gen": 1_000_000_000, "open_until_ms": now + yearMs, "at_ms": now})
-		eventually(t, 5*time.Second, "the event to be confirmed", func() bool { return r.b.Stats().ConfirmedEvents == 1 })
+		testwait.For(t, 5*time.Second, "the event to be confirmed", func() bool { return r.b.Stats().ConfirmedEvents == 1 })
 		if got := r.b.View(); got.State != Closed || got.Generation != v.Generation {
 			t.Fatalf("view after a forged open at generation 10^9: %+v", got)
 		}
@@ -58,14 +59,14 @@ func TestForgedEvents(t *testing.T) {
 		now := time.Now().UnixMilli()
 		publish(t, victim, map[string]any{"breaker": "openai", "from": "closed", "to": "open", "inc": v.Incarnation,
 			"gen": v.Generation + 1, "open_until_ms": now + yearMs, "at_ms": now})
-		eventually(t, 5*time.Second, "the forged open to arrive", func() bool { return victim.b.View().State == Open })
+		testwait.For(t, 5*time.Second, "the forged open to arrive", func() bool { return victim.b.View().State == Open })
 		if got := victim.b.View().OpenFor; got > cfg.MaxOpenTimeout {
 			t.Fatalf("a forged event holds the breaker open for %v, more than MaxOpenTimeout %v", got, cfg.MaxOpenTimeout)
 		}
 		if _, err := operator.b.Reset(ctx); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 5*time.Second, "Reset to replace the forged view", func() bool { return victim.b.View().State == Closed })
+		testwait.For(t, 5*time.Second, "Reset to replace the forged view", func() bool { return victim.b.View().State == Closed })
 		if err := victim.b.Do(ctx, succeeding); err != nil {
 			t.Fatalf("call after Reset: %v", err)
 		}
@@ -83,7 +84,7 @@ func TestForgedEvents(t *testing.T) {
 				now := time.Now().UnixMilli()
 				publish(t, r, map[string]any{"breaker": "usda", "from": "closed", "to": to, "inc": v.Incarnation,
 					"gen": 1_000_000_000, "open_until_ms": 0, "at_ms": now})
-				eventually(t, 10*time.Second, "the shared breaker to trip", func() bool {
+				testwait.For(t, 10*time.Second, "the shared breaker to trip", func() bool {
 					if err := r.b.Do(ctx, failing); err != nil && !errors.Is(err, errUpstream) && !errors.Is(err, ErrOpen) {
 						t.Fatalf("call: %v", err)
 					}

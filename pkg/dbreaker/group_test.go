@@ -8,9 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/healthagent/resilience/internal/testproxy"
 	"github.com/healthagent/resilience/internal/testredis"
-	"github.com/redis/go-redis/v9"
+	"github.com/healthagent/resilience/internal/testwait"
 )
 
 // scriptCounter counts the script runs a client sends (EVALSHA and EVAL),
@@ -151,7 +153,7 @@ func TestGroupCommitCallerGivesUp(t *testing.T) {
 			return b.acquires.sending && len(b.acquires.next) == waiting
 		}
 	}
-	eventually(t, 10*time.Second, "the leader's acquire to be in flight", inFlight(0))
+	testwait.For(t, 10*time.Second, "the leader's acquire to be in flight", inFlight(0))
 	quitter, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan error, 1)
@@ -159,12 +161,12 @@ func TestGroupCommitCallerGivesUp(t *testing.T) {
 		_, err := b.Allow(quitter)
 		done <- err
 	}()
-	eventually(t, 10*time.Second, "the second caller to wait for the next batch", inFlight(1))
+	testwait.For(t, 10*time.Second, "the second caller to wait for the next batch", inFlight(1))
 	p := <-leader
 	if p == nil || !p.Probe() {
 		t.Fatalf("the leader did not get a probe: %+v", p)
 	}
-	eventually(t, 10*time.Second, "the second caller's batch to be in flight", inFlight(0))
+	testwait.For(t, 10*time.Second, "the second caller's batch to be in flight", inFlight(0))
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("the caller that gave up: %v, want context.Canceled", err)
@@ -174,7 +176,7 @@ func TestGroupCommitCallerGivesUp(t *testing.T) {
 	}
 	// Only the leader holds a slot: the one the batch took for the caller
 	// that gave up is given back.
-	eventually(t, 10*time.Second, "one live probe", func() bool {
+	testwait.For(t, 10*time.Second, "one live probe", func() bool {
 		s, err := b.State(ctx)
 		return err == nil && s.Probes == 1
 	})

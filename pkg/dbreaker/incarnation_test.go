@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/healthagent/resilience/internal/testredis"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/healthagent/resilience/internal/testredis"
+	"github.com/healthagent/resilience/internal/testwait"
 )
 
 // roomy is a store timeout for tests that are not about store timeouts: a
@@ -63,7 +65,7 @@ func TestFastReplicaFollowsAStateThatVanished(t *testing.T) {
 			if err != nil || s.State != Open || s.Generation != 1 || s.Incarnation == before || s.Incarnation == "" {
 				t.Fatalf("the breaker after the loss and 5 failures: %+v, %v (incarnation before %q)", s, err, before)
 			}
-			eventually(t, 10*time.Second, "the fast replica to learn of the new trip", func() bool {
+			testwait.For(t, 10*time.Second, "the fast replica to learn of the new trip", func() bool {
 				v := fast.b.View()
 				return v.State == Open && v.Incarnation == s.Incarnation && v.Generation == 1
 			})

@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/healthagent/resilience/internal/testredis"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/healthagent/resilience/internal/testredis"
+	"github.com/healthagent/resilience/internal/testwait"
 )
 
 // scriptFaults is a go-redis hook that rewrites the replies of script calls
@@ -108,14 +110,14 @@ func TestInjectedScriptFaultsNeverPanicOrFailCalls(t *testing.T) {
 				}
 				// The fault goes: the shared state works again.
 				hook.clear()
-				eventually(t, 5*time.Second, "the store to answer", func() bool { return !store.Degraded() })
+				testwait.For(t, 5*time.Second, "the store to answer", func() bool { return !store.Degraded() })
 				if _, err := b.Reset(ctx); err != nil {
 					t.Fatal(err)
 				}
 				for i := 0; i < 3; i++ {
 					_ = b.Do(ctx, failing)
 				}
-				eventually(t, 5*time.Second, "the shared breaker to open", func() bool {
+				testwait.For(t, 5*time.Second, "the shared breaker to open", func() bool {
 					s, err := b.State(ctx)
 					return err == nil && s.State == Open
 				})

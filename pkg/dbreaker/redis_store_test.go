@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/healthagent/resilience/internal/testredis"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/healthagent/resilience/internal/testredis"
+	"github.com/healthagent/resilience/internal/testwait"
 )
 
 func newRedisBreaker(t *testing.T, client redis.UniversalClient, prefix, name string, cfg Config, opts ...Option) (*Breaker, *RedisStore) {
@@ -356,7 +358,7 @@ func TestFailedAcquireReleasesItsProbeSlot(t *testing.T) {
 		t.Fatalf("a failed acquire is decided locally: %v", err)
 	}
 	p.Done(nil)
-	eventually(t, 10*time.Second, "the probe slot to be given back", func() bool {
+	testwait.For(t, 10*time.Second, "the probe slot to be given back", func() bool {
 		s, err := r.b.State(ctx)
 		return err == nil && s.State == HalfOpen && s.Probes == 0
 	})

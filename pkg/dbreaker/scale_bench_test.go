@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/healthagent/resilience/internal/testredis"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/healthagent/resilience/internal/testredis"
+	"github.com/healthagent/resilience/internal/testwait"
 )
 
 // BenchmarkScale: many replicas (each its own client, store and
@@ -146,7 +148,7 @@ func newScaleFleet(b *testing.B, target scaleTarget, cfg Config, prefix string, 
 		f.stores, f.breakers = append(f.stores, store), append(f.breakers, row)
 	}
 	for _, s := range f.stores {
-		eventually(b, time.Minute, "every subscription", func() bool { _, live := s.events(); return live })
+		testwait.For(b, time.Minute, "every subscription", func() bool { _, live := s.events(); return live })
 	}
 	return f
 }
@@ -258,7 +260,7 @@ func runEvents(b *testing.B, target scaleTarget, replicas, names int) {
 	}
 	// Replicas confirm operator actions with a snapshot each (coalesced per
 	// breaker): wait for them, so the next run starts quiet.
-	eventually(b, time.Minute, "every confirmation to end", func() bool {
+	testwait.For(b, time.Minute, "every confirmation to end", func() bool {
 		for _, row := range f.breakers {
 			for _, br := range row {
 				br.confirmer.mu.Lock()

@@ -14,9 +14,11 @@ import (
 	"time"
 
 	toxiproxy "github.com/Shopify/toxiproxy/v2"
+	"github.com/redis/go-redis/v9"
+
 	"github.com/healthagent/resilience/internal/testproxy"
 	"github.com/healthagent/resilience/internal/testredis"
-	"github.com/redis/go-redis/v9"
+	"github.com/healthagent/resilience/internal/testwait"
 )
 
 // The randomized fault schedule. A short run is part of `make test`; a long
@@ -267,7 +269,7 @@ func TestFaultSchedule(t *testing.T) {
 		// every replica must agree with it.
 		var settled time.Time
 		want := map[string]Snapshot{}
-		eventually(t, 30*time.Second, "Redis to settle closed after round "+strconv.Itoa(i), func() bool {
+		testwait.For(t, 30*time.Second, "Redis to settle closed after round "+strconv.Itoa(i), func() bool {
 			for _, name := range []string{strictName, fastName} {
 				s, err := adminStore.Snapshot(ctx, name, scheduleConfig(Strict).mustPolicy(t))
 				if err != nil || s.State != Closed {
@@ -289,7 +291,7 @@ func TestFaultSchedule(t *testing.T) {
 			}
 			return true
 		}
-		eventually(t, 30*time.Second, "every replica to agree with Redis after round "+strconv.Itoa(i), agreed)
+		testwait.For(t, 30*time.Second, "every replica to agree with Redis after round "+strconv.Itoa(i), agreed)
 		took := time.Since(settled)
 		worstConvergence = max(worstConvergence, took)
 		if took > *faultConverge {

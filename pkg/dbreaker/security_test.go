@@ -18,8 +18,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/healthagent/resilience/internal/testredis"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/healthagent/resilience/internal/testredis"
+	"github.com/healthagent/resilience/internal/testwait"
 )
 
 // testCA makes a CA and a server certificate for 127.0.0.1 signed by it,
@@ -101,7 +103,7 @@ func exercise(t *testing.T, storeA, storeB *RedisStore) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "b's subscription", func() bool {
+	testwait.For(t, 5*time.Second, "b's subscription", func() bool {
 		if _, live := storeB.events(); !live {
 			return false
 		}
@@ -113,8 +115,8 @@ func exercise(t *testing.T, storeA, storeB *RedisStore) {
 			t.Fatalf("failure %d: %v", i, err)
 		}
 	}
-	eventually(t, 5*time.Second, "b to learn of the trip", func() bool { return b.View().State == Open })
-	eventually(t, 5*time.Second, "a probe to close the breaker", func() bool {
+	testwait.For(t, 5*time.Second, "b to learn of the trip", func() bool { return b.View().State == Open })
+	testwait.For(t, 5*time.Second, "a probe to close the breaker", func() bool {
 		return a.Do(ctx, succeeding) == nil
 	})
 	if _, err := b.ForceOpen(ctx); err != nil {
@@ -168,7 +170,7 @@ func TestRedisWithACLUserOverTLS(t *testing.T) {
 	if _, err := New("secure", present, Config{}, WithLogger(discardLogger())); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, roomy, "the heartbeat under the ACL user", func() bool {
+	testwait.For(t, roomy, "the heartbeat under the ACL user", func() bool {
 		rs, err := present.Replicas(ctx)
 		return err == nil && len(rs) == 1 && rs[0].Replica == "acl-replica"
 	})

@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/healthagent/resilience/internal/testredis"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/healthagent/resilience/internal/testredis"
+	"github.com/healthagent/resilience/internal/testwait"
 )
 
 // Sentinel: one master, one replica, one sentinel, all local. The store
@@ -28,7 +30,7 @@ func TestSentinelFailover(t *testing.T) {
 		return c
 	}
 	admin := newClient()
-	eventually(t, 10*time.Second, "the replica to sync", func() bool {
+	testwait.For(t, 10*time.Second, "the replica to sync", func() bool {
 		info, err := replicaSrv.Client().Info(context.Background(), "replication").Result()
 		return err == nil && strings.Contains(info, "master_link_status:up")
 	})
@@ -58,7 +60,7 @@ func TestSentinelFailover(t *testing.T) {
 
 	master.Stop()
 	// Calls go on (the local fallback answers) until the failover ends.
-	eventually(t, 30*time.Second, "the sentinel to promote the replica", func() bool {
+	testwait.For(t, 30*time.Second, "the sentinel to promote the replica", func() bool {
 		for _, b := range bs {
 			if err := b.Do(ctx, succeeding); err != nil && !errors.Is(err, ErrOpen) {
 				t.Fatalf("a call failed during the failover: %v", err)
@@ -69,7 +71,7 @@ func TestSentinelFailover(t *testing.T) {
 	})
 	// The promoted replica had the trip: every replica finds the breaker open.
 	for _, b := range bs {
-		eventually(t, 10*time.Second, "the store on the new master", func() bool {
+		testwait.For(t, 10*time.Second, "the store on the new master", func() bool {
 			s, err := b.State(ctx)
 			return err == nil && s.State == Open && s.Generation == 1
 		})

@@ -6,9 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/healthagent/resilience/internal/clocktest"
 	"github.com/healthagent/resilience/internal/testredis"
-	"github.com/redis/go-redis/v9"
+	"github.com/healthagent/resilience/internal/testwait"
 )
 
 // Replicas whose clocks disagree by minutes share one breaker exactly as
@@ -57,7 +59,7 @@ func TestReplicaClockSkewChangesNothing(t *testing.T) {
 		}
 	}
 	redisAdvance(client)(t, openTimeout)
-	eventually(t, 5*time.Second, "the skewed replica to probe", func() bool {
+	testwait.For(t, 5*time.Second, "the skewed replica to probe", func() bool {
 		return rs[2].b.Do(ctx, succeeding) == nil
 	})
 	for _, r := range rs {

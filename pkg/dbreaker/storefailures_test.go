@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/healthagent/resilience/internal/testredis"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/healthagent/resilience/internal/testredis"
+	"github.com/healthagent/resilience/internal/testwait"
 )
 
 // A caller's own cancelled or expired context is the caller's business: it
@@ -138,7 +140,7 @@ func TestStoreDegradesOnlyOnRepeatedFailure(t *testing.T) {
 		if r.store.Degraded() {
 			t.Fatal("one failed call degraded the store")
 		}
-		eventually(t, 10*time.Second, "the health check to finish", func() bool { return !r.store.health.checking.Load() })
+		testwait.For(t, 10*time.Second, "the health check to finish", func() bool { return !r.store.health.checking.Load() })
 		if r.store.Degraded() {
 			t.Fatal("the health check of a healthy Redis failed")
 		}
@@ -157,10 +159,10 @@ func TestStoreDegradesOnlyOnRepeatedFailure(t *testing.T) {
 			// come from State here.
 			_, _ = r.b.State(ctx)
 		}
-		eventually(t, 10*time.Second, "the store to degrade", r.store.Degraded)
+		testwait.For(t, 10*time.Second, "the store to degrade", r.store.Degraded)
 		hook.clear()
-		eventually(t, 10*time.Second, "the health check to restore the store", func() bool { return !r.store.Degraded() })
-		eventually(t, 10*time.Second, "a current view again", func() bool {
+		testwait.For(t, 10*time.Second, "the health check to restore the store", func() bool { return !r.store.Degraded() })
+		testwait.For(t, 10*time.Second, "a current view again", func() bool {
 			_ = r.b.Do(ctx, succeeding)
 			return r.b.View().Current
 		})
@@ -263,7 +265,7 @@ func TestLocalDecisionsAreVisible(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.Stop()
-	eventually(t, 10*time.Second, "the store to degrade", func() bool {
+	testwait.For(t, 10*time.Second, "the store to degrade", func() bool {
 		_ = b.Do(ctx, succeeding)
 		return store.Degraded()
 	})
@@ -296,13 +298,13 @@ func TestOverridesReachEveryObserver(t *testing.T) {
 	if _, err := operator.b.ForceOpen(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "the watcher's observer to see the override", func() bool {
+	testwait.For(t, 10*time.Second, "the watcher's observer to see the override", func() bool {
 		return log.has(func(t Transition) bool { return t.To == ForcedOpen && !t.Local })
 	})
 	if _, err := operator.b.Reset(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "the watcher's observer to see the reset", func() bool {
+	testwait.For(t, 10*time.Second, "the watcher's observer to see the reset", func() bool {
 		return log.has(func(t Transition) bool { return t.From == ForcedOpen && t.To == Closed })
 	})
 }
@@ -330,7 +332,7 @@ func TestStartWithRedisDown(t *testing.T) {
 		t.Fatalf("call while Redis is down: %v, %+v", err, b.Stats())
 	}
 	srv.Start()
-	eventually(t, 10*time.Second, "the store to join Redis", func() bool { return !store.Degraded() })
+	testwait.For(t, 10*time.Second, "the store to join Redis", func() bool { return !store.Degraded() })
 	_ = b.Do(ctx, failing)
 	state, _, _ := store.Keys("usda")
 	if got, err := srv.Client().HGet(ctx, state, "failures").Result(); err != nil || got != "1" {

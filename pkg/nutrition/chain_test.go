@@ -17,6 +17,7 @@ import (
 	"github.com/healthagent/resilience/internal/fakeupstream"
 	"github.com/healthagent/resilience/internal/testpg"
 	"github.com/healthagent/resilience/internal/testproxy"
+	"github.com/healthagent/resilience/internal/testsr24"
 	"github.com/healthagent/resilience/pkg/chain"
 	"github.com/healthagent/resilience/pkg/config"
 	"github.com/healthagent/resilience/pkg/dbreaker"
@@ -50,7 +51,7 @@ func guardFor(t *testing.T, name string, b *dbreaker.Breaker, timeout time.Durat
 // the embedded data, the web search, the average dish.
 func newChainFixture(t *testing.T, cache *postgres.Store, opts ...nutrition.Option) *chainFixture {
 	t.Helper()
-	data := loadData(t)
+	data := testsr24.Dataset(t)
 	fake, err := fakeupstream.New(fakeupstream.Config{Data: data, USDAKey: "k"})
 	if err != nil {
 		t.Fatal(err)

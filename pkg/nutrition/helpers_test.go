@@ -2,27 +2,13 @@ package nutrition_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/healthagent/resilience/internal/testpg"
+	"github.com/healthagent/resilience/internal/testsr24"
 	"github.com/healthagent/resilience/pkg/nutrition/postgres"
-	"github.com/healthagent/resilience/pkg/nutrition/sr24"
 )
-
-// dataset loads the embedded SR24 data once per test binary; it is
-// read-only.
-var dataset = sync.OnceValues(sr24.Load)
-
-func loadData(t testing.TB) *sr24.Dataset {
-	t.Helper()
-	data, err := dataset()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
 
 // testStart is the fake clock's starting time in tests.
 var testStart = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -40,7 +26,7 @@ func seededStore(t testing.TB) *postgres.Store {
 	if _, err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Seed(ctx, loadData(t)); err != nil {
+	if _, err := s.Seed(ctx, testsr24.Dataset(t)); err != nil {
 		t.Fatal(err)
 	}
 	return s

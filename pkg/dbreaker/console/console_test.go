@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/healthagent/resilience/internal/testredis"
+	"github.com/healthagent/resilience/internal/testwait"
 	"github.com/healthagent/resilience/pkg/dbreaker"
 )
 
@@ -117,18 +118,6 @@ func findReplica(doc stateDoc, name string) (replicaDoc, bool) {
 	return replicaDoc{}, false
 }
 
-// eventually polls cond until it holds, failing after roomy.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(roomy)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", roomy, what)
-		}
-		time.Sleep(5 * time.Millisecond) // polling interval
-	}
-}
-
 // putHeartbeat writes a heartbeat by hand, as a replica would.
 func putHeartbeat(t *testing.T, f *fleet, payload string) {
 	t.Helper()
@@ -150,7 +139,7 @@ func TestStateAPI(t *testing.T) {
 	client := testredis.Client(t)
 	f := newFleet(t, client, testredis.Prefix(t, client), "replica-1", "usda", "openai")
 	f.trip(t, "usda")
-	eventually(t, "replica-1's heartbeat with usda open", func() bool {
+	testwait.For(t, roomy, "replica-1's heartbeat with usda open", func() bool {
 		rs, err := f.store.Replicas(context.Background())
 		if err != nil || len(rs) != 1 {
 			return false
@@ -539,5 +528,5 @@ func TestLiveStream(t *testing.T) {
 	} else {
 		resp.Body.Close()
 	}
-	eventually(t, "the console's subscription to end", func() bool { return subscribers() == 0 })
+	testwait.For(t, roomy, "the console's subscription to end", func() bool { return subscribers() == 0 })
 }

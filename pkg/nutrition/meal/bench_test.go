@@ -1,6 +1,10 @@
 package meal
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/healthagent/resilience/internal/testsr24"
+)
 
 // BenchmarkParse reads a caption of three foods, one a dish.
 func BenchmarkParse(b *testing.B) {
@@ -14,7 +18,7 @@ func BenchmarkParse(b *testing.B) {
 
 // BenchmarkNew builds a parser: every SR24 food's measures and the dishes.
 func BenchmarkNew(b *testing.B) {
-	data := loadData(b)
+	data := testsr24.Dataset(b)
 	for b.Loop() {
 		if _, err := New(data); err != nil {
 			b.Fatal(err)

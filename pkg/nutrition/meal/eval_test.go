@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/healthagent/resilience/internal/testsr24"
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
 )
 
@@ -80,7 +81,7 @@ func kcalOf(data *sr24.Dataset, items []Item) float64 {
 // the energy of the parsed meal with the reference: at least 90 % of the
 // captions must come within 25 %.
 func TestCaptionEval(t *testing.T) {
-	data := loadData(t)
+	data := testsr24.Dataset(t)
 	p := newParser(t)
 	cases := readEvalCases(t, data)
 	if len(cases) < 150 {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/healthagent/resilience/internal/testpg"
+	"github.com/healthagent/resilience/internal/testsr24"
 )
 
 // BenchmarkLookup measures Store.Lookup on an exact alias hit against a bare
@@ -129,7 +130,7 @@ func reportPercentiles(b *testing.B, lat []time.Duration) {
 //
 //	go test -run '^$' -bench Seed -benchtime 5x ./pkg/nutrition/
 func BenchmarkSeed(b *testing.B) {
-	data := loadData(b)
+	data := testsr24.Dataset(b)
 	db := testpg.Connect(b)
 	ctx := context.Background()
 	schema := testpg.UniqueName(b, "t")

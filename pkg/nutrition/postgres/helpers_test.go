@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -10,21 +9,8 @@ import (
 
 	"github.com/healthagent/resilience/internal/clocktest"
 	"github.com/healthagent/resilience/internal/testpg"
-	"github.com/healthagent/resilience/pkg/nutrition/sr24"
+	"github.com/healthagent/resilience/internal/testsr24"
 )
-
-// dataset loads the embedded SR24 data once per test binary; it is
-// read-only.
-var dataset = sync.OnceValues(sr24.Load)
-
-func loadData(t testing.TB) *sr24.Dataset {
-	t.Helper()
-	data, err := dataset()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
 
 // testStart is the fake clock's starting time in tests.
 var testStart = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -53,7 +39,7 @@ func seededStore(t testing.TB, cfg Config) (*Store, *sqlx.DB, *clocktest.Clock) 
 	if _, err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Seed(ctx, loadData(t)); err != nil {
+	if _, err := s.Seed(ctx, testsr24.Dataset(t)); err != nil {
 		t.Fatal(err)
 	}
 	return s, db, clock

@@ -6,12 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/healthagent/resilience/internal/testsr24"
 	"github.com/healthagent/resilience/pkg/nutrition"
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
 )
 
 func TestLookup(t *testing.T) {
-	data := loadData(t)
+	data := testsr24.Dataset(t)
 	chicken, ok := data.Food("05064") // roasted chicken breast, meat only
 	if !ok {
 		t.Fatal("food 05064 missing from SR24")
@@ -95,7 +96,7 @@ func TestLookup(t *testing.T) {
 // foods: for aliases as written, in other spellings, for descriptions, and
 // (with pg_trgm) for misspelt names.
 func TestLookupAgreesWithSR24(t *testing.T) {
-	data := loadData(t)
+	data := testsr24.Dataset(t)
 	s, _, _ := seededStore(t, Config{Similarity: SimilarityTrigram})
 	ctx := testContext(t)
 
@@ -183,7 +184,7 @@ func TestLookupNotMigrated(t *testing.T) {
 func TestPortions(t *testing.T) {
 	s, _, _ := seededStore(t, Config{})
 	ctx := testContext(t)
-	data := loadData(t)
+	data := testsr24.Dataset(t)
 	var without string
 	for _, f := range data.Foods() {
 		if len(f.Portions) == 0 {
@@ -218,7 +219,7 @@ func TestPortions(t *testing.T) {
 
 func mustFood(t *testing.T, ndb string) sr24.Food {
 	t.Helper()
-	f, ok := loadData(t).Food(ndb)
+	f, ok := testsr24.Dataset(t).Food(ndb)
 	if !ok {
 		t.Fatalf("food %s missing", ndb)
 	}

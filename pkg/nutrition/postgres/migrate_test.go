@@ -15,6 +15,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/healthagent/resilience/internal/testpg"
+	"github.com/healthagent/resilience/internal/testsr24"
 	"github.com/healthagent/resilience/pkg/config"
 	"github.com/healthagent/resilience/pkg/nutrition"
 )
@@ -227,7 +228,7 @@ func TestMigrateWithoutExtensionPrivilege(t *testing.T) {
 	if rep.Similarity != SimilarityPlain || !strings.Contains(rep.SimilarityReason, "permission denied") || len(rep.Pending) == 0 {
 		t.Fatalf("Migrate = %+v, want the plain mode, a permission error as the reason, the trigram indexes pending", rep)
 	}
-	if _, err := s.Seed(ctx, loadData(t)); err != nil {
+	if _, err := s.Seed(ctx, testsr24.Dataset(t)); err != nil {
 		t.Fatal(err)
 	}
 	r, err := s.Lookup(ctx, "roasted chicken")
@@ -243,7 +244,7 @@ func TestMigrateConcurrentReplicas(t *testing.T) {
 	if _, err := schemaOwner.Exec("DROP SCHEMA " + pq.QuoteIdentifier(schema)); err != nil {
 		t.Fatal(err) // Migrate creates it; the cleanup still drops it
 	}
-	data := loadData(t)
+	data := testsr24.Dataset(t)
 	ctx := testContext(t)
 
 	type outcome struct {

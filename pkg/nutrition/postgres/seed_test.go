@@ -9,6 +9,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/healthagent/resilience/internal/testsr24"
 	"github.com/healthagent/resilience/pkg/config"
 	"github.com/healthagent/resilience/pkg/nutrition"
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
@@ -43,7 +44,7 @@ func tinyDataset(t *testing.T, kcal string) *sr24.Dataset {
 }
 
 func TestSeedLoadsEveryFood(t *testing.T) {
-	data := loadData(t)
+	data := testsr24.Dataset(t)
 	s, db, _ := seededStore(t, Config{})
 	ctx := testContext(t)
 
@@ -115,11 +116,11 @@ func TestSeedSkipsTheSameVersion(t *testing.T) {
 		t.Errorf("seeded_at = %v, want the store clock's %v", seededAt, testStart)
 	}
 	clock.Advance(time.Hour)
-	rep, err := s.Seed(ctx, loadData(t))
+	rep, err := s.Seed(ctx, testsr24.Dataset(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Seeded || rep.Version != DataVersion(loadData(t)) || rep.Foods != loadData(t).Len() {
+	if rep.Seeded || rep.Version != DataVersion(testsr24.Dataset(t)) || rep.Foods != testsr24.Dataset(t).Len() {
 		t.Errorf("second Seed = %+v, want a skip reporting the stored version and counts", rep)
 	}
 	var after time.Time
