@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/healthagent/resilience/pkg/clock"
 )
@@ -194,11 +195,12 @@ type spawner interface {
 
 // groupedStore stores take acquires in batches (see group.go), run the
 // group commits' background work, and can give back a probe slot that an
-// acquire which failed on the client may still have taken.
+// acquire which failed on the client may still have taken (trying for
+// as long as the store timeout allows each time, until Redis takes it).
 type groupedStore interface {
 	spawner
 	acquireBatch(ctx context.Context, name string, p Policy, tokens []string) ([]Decision, error)
-	releaseProbe(name, token string)
+	releaseProbe(name, token string, timeout time.Duration)
 }
 
 // storeContext bounds a store call by StoreTimeout, with errStoreTimeout

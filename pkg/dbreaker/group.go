@@ -158,7 +158,7 @@ func (b *Breaker) sendAcquires(ctx context.Context, batch []*member[acquireCall]
 		for _, m := range batch {
 			m.req.err = err
 			if b.grouped != nil {
-				b.grouped.releaseProbe(b.name, m.req.token)
+				b.grouped.releaseProbe(b.name, m.req.token, b.cfg.StoreTimeout)
 			}
 		}
 		if ctx.Err() == nil {
@@ -176,7 +176,7 @@ func (b *Breaker) sendAcquires(ctx context.Context, batch []*member[acquireCall]
 // waiting before its batch was answered.
 func (b *Breaker) abandonAcquire(m *member[acquireCall]) {
 	if m.req.err == nil && m.req.d.Probe {
-		b.grouped.releaseProbe(b.name, m.req.token)
+		b.grouped.releaseProbe(b.name, m.req.token, b.cfg.StoreTimeout)
 	}
 }
 

@@ -26,9 +26,12 @@ type flusher struct {
 }
 
 // release is a probe slot to give back: a token that Acquire may have
-// taken in Redis although its caller saw an error.
+// taken in Redis although its caller saw an error. A release that does not
+// reach Redis (a timeout, a degraded store) waits for the next flush: the
+// slot would otherwise stay taken until its lease ends.
 type release struct {
 	probesKey, token string
+	timeout          time.Duration // the breaker's StoreTimeout
 }
 
 // maxReleases bounds the releases waiting for Redis; past it the oldest
@@ -155,16 +158,24 @@ func (q *reportQueue) close(ctx context.Context) error {
 
 // releaseProbe queues a probe token to remove from Redis with the next
 // flush.
-func (s *RedisStore) releaseProbe(name, token string) {
+func (s *RedisStore) releaseProbe(name, token string, timeout time.Duration) {
 	_, _, probes := s.Keys(name)
-	s.flusher.releaseMu.Lock()
-	if len(s.flusher.releases) >= maxReleases {
-		s.flusher.releases = slices.Delete(s.flusher.releases, 0, 1)
-	}
-	s.flusher.releases = append(s.flusher.releases, release{probesKey: probes, token: token})
-	s.flusher.releaseMu.Unlock()
+	s.queueReleases([]release{{probesKey: probes, token: token, timeout: timeout}})
 	s.start()
 	s.wakeFlusher()
+}
+
+// queueReleases adds releases to send, keeping the newest maxReleases.
+func (s *RedisStore) queueReleases(rs []release) {
+	if len(rs) == 0 {
+		return
+	}
+	s.flusher.releaseMu.Lock()
+	defer s.flusher.releaseMu.Unlock()
+	s.flusher.releases = append(s.flusher.releases, rs...)
+	if n := len(s.flusher.releases) - maxReleases; n > 0 {
+		s.flusher.releases = slices.Delete(s.flusher.releases, 0, n)
+	}
 }
 
 func (s *RedisStore) takeReleases() []release {
@@ -175,9 +186,16 @@ func (s *RedisStore) takeReleases() []release {
 	return out
 }
 
-// flushLoop flushes every FlushInterval while Fast-mode queues exist, and
-// early on request, until Close (which does the last flush). A store
-// without queues (Strict breakers only) sleeps until asked.
+// releasesWaiting reports whether releases wait for a flush.
+func (s *RedisStore) releasesWaiting() bool {
+	s.flusher.releaseMu.Lock()
+	defer s.flusher.releaseMu.Unlock()
+	return len(s.flusher.releases) > 0
+}
+
+// flushLoop flushes every FlushInterval while Fast-mode queues exist or
+// probe releases wait for Redis, and early on request, until Close (which
+// does the last flush). A store with neither sleeps until asked.
 func (s *RedisStore) flushLoop() {
 	t := time.NewTicker(s.flushInterval)
 	defer t.Stop()
@@ -185,6 +203,7 @@ func (s *RedisStore) flushLoop() {
 		s.flusher.mu.Lock()
 		idle := len(s.flusher.queues) == 0
 		s.flusher.mu.Unlock()
+		idle = idle && !s.releasesWaiting()
 		tick := t.C
 		if idle {
 			tick = nil
@@ -284,14 +303,18 @@ func (s *RedisStore) flush(ctx context.Context, queues []*reportQueue) (deliver 
 		for _, bt := range batches {
 			failed(bt, nil)
 		}
+		s.queueReleases(releases)
 		return deliver, errDegraded
 	}
 	timeout := time.Duration(0)
 	for _, bt := range batches {
 		timeout = max(timeout, bt.q.b.cfg.StoreTimeout)
 	}
+	for _, r := range releases {
+		timeout = max(timeout, r.timeout)
+	}
 	if timeout == 0 {
-		timeout = DefaultStoreTimeout // probe releases only
+		timeout = DefaultStoreTimeout
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, timeout, errStoreTimeout)
 	defer cancel()
@@ -309,10 +332,18 @@ func (s *RedisStore) flush(ctx context.Context, queues []*reportQueue) (deliver 
 		bt.cmd = s.scripts.report.EvalSha(ctx, pipe, bt.keys, args...)
 		sent = append(sent, bt)
 	}
-	for _, r := range releases {
-		pipe.ZRem(ctx, r.probesKey, r.token)
+	zrems := make([]*redis.IntCmd, len(releases))
+	for i, r := range releases {
+		zrems[i] = pipe.ZRem(ctx, r.probesKey, r.token)
 	}
 	_, _ = pipe.Exec(ctx) // errors are read per command below
+	var unsent []release
+	for i, c := range zrems {
+		if c.Err() != nil {
+			unsent = append(unsent, releases[i])
+		}
+	}
+	s.queueReleases(unsent)
 	var firstErr error
 	for _, bt := range sent {
 		b := bt.q.b

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -340,6 +341,59 @@ func TestNeverWrittenBreakerTakesTheFastPath(t *testing.T) {
 
 // An acquire that ran in Redis but whose reply never reached the caller
 // gives its probe slot back, instead of holding it for a whole lease.
+// releaseCuts is a go-redis hook that fails, without sending it, each of
+// the next pipelines that gives back a probe slot (ZREM), as a timeout
+// before the write would.
+type releaseCuts struct{ left atomic.Int32 }
+
+func (h *releaseCuts) DialHook(next redis.DialHook) redis.DialHook          { return next }
+func (h *releaseCuts) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+func (h *releaseCuts) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, c := range cmds {
+			if strings.EqualFold(c.Name(), "zrem") && h.left.Add(-1) >= 0 {
+				err := errors.New("i/o timeout (injected before the write)")
+				for _, c := range cmds {
+					c.SetErr(err)
+				}
+				return err
+			}
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// A probe slot whose release does not reach Redis is given back by a later
+// flush, not left taken until its lease (an hour here) ends.
+func TestProbeReleaseIsSentAgainUntilRedisTakesIt(t *testing.T) {
+	client := testredis.Client(t)
+	prefix := testredis.Prefix(t, client)
+	r := newReplica(t, testredis.Addr(), prefix, "usda", Config{OpenTimeout: 50 * time.Millisecond, ProbeLease: time.Hour, StoreTimeout: roomy})
+	faults, cuts := &scriptFaults{}, &releaseCuts{}
+	r.client.AddHook(faults)
+	r.client.AddHook(cuts)
+	ctx := context.Background()
+	for i := 0; i < 5; i++ {
+		_ = r.b.Do(ctx, failing)
+	}
+	redisAdvance(client)(t, 50*time.Millisecond)
+	cuts.left.Store(3)
+	faults.set(func(c *redis.Cmd) { c.SetErr(errors.New("i/o timeout")) }) // the script ran; its reply is lost
+	p, err := r.b.Allow(ctx)
+	faults.clear()
+	if err != nil {
+		t.Fatalf("a failed acquire is decided locally: %v", err)
+	}
+	p.Done(nil)
+	testwait.For(t, 30*time.Second, "the probe slot to be given back", func() bool {
+		s, err := r.b.State(ctx)
+		return err == nil && s.State == HalfOpen && s.Probes == 0
+	})
+	if left := cuts.left.Load(); left > 0 {
+		t.Fatalf("%d of 3 cut releases never tried again", left)
+	}
+}
+
 func TestFailedAcquireReleasesItsProbeSlot(t *testing.T) {
 	client := testredis.Client(t)
 	prefix := testredis.Prefix(t, client)
@@ -358,7 +412,7 @@ func TestFailedAcquireReleasesItsProbeSlot(t *testing.T) {
 		t.Fatalf("a failed acquire is decided locally: %v", err)
 	}
 	p.Done(nil)
-	testwait.For(t, 10*time.Second, "the probe slot to be given back", func() bool {
+	testwait.For(t, 30*time.Second, "the probe slot to be given back", func() bool {
 		s, err := r.b.State(ctx)
 		return err == nil && s.State == HalfOpen && s.Probes == 0
 	})
