@@ -8,7 +8,7 @@ TESTFLAGS ?=
 .PHONY: test check-services vet staticcheck demo
 
 test: check-services
-	$(GO) test -race -count=1 $(TESTFLAGS) ./...
+	$(GO) test -race -count=1 -timeout 25m $(TESTFLAGS) ./...
 
 check-services:
 	@./scripts/check-services.sh
