@@ -159,8 +159,8 @@ func (c *Console) known(ctx context.Context, name string) (bool, error) {
 	return false, nil
 }
 
-// events streams the fleet to one viewer until it leaves or the console
-// closes.
+// events streams the fleet to one viewer until it leaves, the console
+// closes, or a write takes longer than the viewer's lag allows.
 func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 	v := newViewer()
 	if !c.hub.join(v) {
@@ -169,7 +169,11 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 	}
 	defer c.hub.leave(v)
 	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives any write timeout of the server
+	// A stream outlives any write timeout of the server; each write gets
+	// a deadline of its own instead (the network's real time, not the
+	// console's clock).
+	writing := func() { _ = rc.SetWriteDeadline(time.Now().Add(c.lag)) }
+	writing()
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
@@ -181,18 +185,22 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 	keepAlive := time.NewTicker(15 * time.Second)
 	defer keepAlive.Stop()
 	for {
-		var f []byte
+		var frames [][]byte
 		select {
 		case <-r.Context().Done():
 			return
 		case <-v.done:
 			return
-		case f = <-v.frames:
+		case <-v.ready:
+			frames = v.take()
 		case <-keepAlive.C:
-			f = []byte(": keep-alive\n\n")
+			frames = [][]byte{[]byte(": keep-alive\n\n")}
 		}
-		if _, err := w.Write(f); err != nil {
-			return
+		writing()
+		for _, f := range frames {
+			if _, err := w.Write(f); err != nil {
+				return
+			}
 		}
 		if err := rc.Flush(); err != nil {
 			return

@@ -25,18 +25,62 @@ const forgetSilent = 5 * time.Minute
 // heartbeats).
 const rescanEvery = 30
 
-// viewerBuffer is how many frames a viewer may fall behind before it is
-// dropped (its browser reconnects and starts afresh).
-const viewerBuffer = 64
+// viewerLag is how long a write to a viewer may take before the viewer is
+// dropped (its browser reconnects and starts afresh): a connection that
+// takes no data for that long is gone or hopelessly behind.
+const viewerLag = 30 * time.Second
 
+// stateKind is the kind of the state frames; a history frame's kind is its
+// breaker's name.
+const stateKind = ""
+
+// viewer is one live stream's mailbox: per kind of frame (the state, and
+// each breaker's history), the newest one its stream has not written yet.
+// A frame replaces the unwritten one of its kind: every frame is a whole
+// document, so a viewer that falls behind skips to the newest documents
+// and loses nothing. Its backlog is bounded by the number of breakers
+// whatever the rate of changes, so no burst drops it; only a write that
+// takes longer than viewerLag does.
 type viewer struct {
-	frames chan []byte
-	done   chan struct{}
-	once   sync.Once
+	mu      sync.Mutex
+	pending map[string][]byte // kind → newest unwritten frame
+	order   []string          // the kinds in pending, oldest first
+	ready   chan struct{}     // holds a signal while pending may not be empty
+	done    chan struct{}
+	once    sync.Once
 }
 
 func newViewer() *viewer {
-	return &viewer{frames: make(chan []byte, viewerBuffer), done: make(chan struct{})}
+	return &viewer{pending: make(map[string][]byte), ready: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+// put leaves a frame of a kind for the stream to write, in place of the
+// unwritten one of that kind.
+func (v *viewer) put(kind string, frame []byte) {
+	v.mu.Lock()
+	if _, ok := v.pending[kind]; !ok {
+		v.order = append(v.order, kind)
+	}
+	v.pending[kind] = frame
+	v.mu.Unlock()
+	select {
+	case v.ready <- struct{}{}:
+	default: // signalled already
+	}
+}
+
+// take returns the unwritten frames, oldest kind first, and empties the
+// mailbox.
+func (v *viewer) take() [][]byte {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	frames := make([][]byte, len(v.order))
+	for i, kind := range v.order {
+		frames[i] = v.pending[kind]
+	}
+	clear(v.pending)
+	v.order = v.order[:0]
+	return frames
 }
 
 func (v *viewer) drop() { v.once.Do(func() { close(v.done) }) }
@@ -80,10 +124,10 @@ func (h *hub) join(v *viewer) bool {
 		return true
 	}
 	if h.state != nil {
-		h.send(v, h.state)
+		v.put(stateKind, h.state)
 	}
-	for _, f := range h.history {
-		h.send(v, f)
+	for breaker, f := range h.history {
+		v.put(breaker, f)
 	}
 	return true
 }
@@ -100,17 +144,6 @@ func (h *hub) leave(v *viewer) {
 	}
 }
 
-// send queues a frame for v, dropping v if it fell too far behind; h.mu
-// is held.
-func (h *hub) send(v *viewer, frame []byte) {
-	select {
-	case v.frames <- frame:
-	default:
-		v.drop()
-		delete(h.viewers, v)
-	}
-}
-
 // publish sends a frame to every viewer and keeps it for those who join
 // later, unless gen is no longer the running generation.
 func (h *hub) publish(gen uint64, breaker string, frame []byte) {
@@ -119,13 +152,13 @@ func (h *hub) publish(gen uint64, breaker string, frame []byte) {
 	if gen != h.gen || h.cancel == nil {
 		return
 	}
-	if breaker == "" {
+	if breaker == stateKind {
 		h.state = frame
 	} else {
 		h.history[breaker] = frame
 	}
 	for v := range h.viewers {
-		h.send(v, frame)
+		v.put(breaker, frame)
 	}
 }
 
@@ -346,5 +379,5 @@ func (r *live) publishState() {
 		return
 	}
 	r.lastState = f
-	r.h.publish(r.gen, "", f)
+	r.h.publish(r.gen, stateKind, f)
 }
