@@ -13,7 +13,8 @@ import (
 // The live stream: one hub per Console runs while at least one viewer is
 // connected. It holds one subscription to the events and presence channels,
 // reads a breaker again when an event names it, reads every breaker's
-// counters every Refresh, and sends each change to every viewer, so the
+// counters every Refresh (all in one pipeline, under one deadline, in a
+// goroutine of its own), and sends each change to every viewer, so the
 // number of viewers costs Redis nothing.
 
 // forgetSilent is how long a replica that stopped sending heartbeats stays
@@ -204,7 +205,12 @@ func frame(event string, v any) []byte {
 	return b.Bytes()
 }
 
-// run follows the fleet for one generation of viewers.
+// run follows the fleet for one generation of viewers. It never waits on
+// Redis itself: a reader (one at a time) reads what the run asks for under
+// one deadline and hands the result back, while the run goes on taking
+// heartbeats and events and publishing the state every Refresh. So a Redis
+// that stops answering delays no heartbeat and no silence flag, and what
+// events ask for meanwhile is read together once the reader is free.
 func (h *hub) run(ctx context.Context, gen uint64) {
 	c := h.c
 	sub := c.store.SubscribeFleet(ctx)
@@ -226,15 +232,15 @@ func (h *hub) run(ctx context.Context, gen uint64) {
 		case <-tick.C:
 		}
 	}
-	r := &live{h: h, gen: gen, breakers: map[string]breakerDoc{}, replicas: map[string]heard{}}
-	r.rescan(ctx)
-	for name := range r.breakers {
-		r.readHistory(ctx, name)
-	}
-	r.publishState()
+	r := &live{h: h, gen: gen, breakers: map[string]breakerDoc{}, replicas: map[string]heard{},
+		results: make(chan readResult, 1)}
+	defer r.reading.Wait() // the reader's deadline bounds it
+	r.want.scan = true
+	r.dispatch(ctx)
 	messages := sub.Channel()
 	events := c.store.Channel()
-	for n := 1; ; n++ {
+	ticks := 0
+	for {
 		select {
 		case <-ctx.Done():
 			return
@@ -247,102 +253,154 @@ func (h *hub) run(ctx context.Context, gen uint64) {
 			} else {
 				r.onHeartbeat(m.Payload)
 			}
+		case res := <-r.results:
+			r.merge(ctx, res)
+			r.dispatch(ctx)
 		case <-tick.C:
-			if n%rescanEvery == 0 {
-				r.rescan(ctx)
+			// The breakers' counters change without a transition: read
+			// them all again; list the breakers and heartbeats again now
+			// and then, and at every tick until a listing succeeded.
+			ticks++
+			if !r.scanned || ticks%rescanEvery == 0 {
+				r.want.scan = true
 			}
-			r.refresh(ctx)
+			r.want.all = true
+			r.forgetSilent()
+			r.publishState()
+			r.dispatch(ctx)
 		}
 	}
 }
 
-// live is what one run knows.
+// live is what one run knows. Only the run's goroutine touches it.
 type live struct {
 	h         *hub
 	gen       uint64
 	breakers  map[string]breakerDoc
 	replicas  map[string]heard
 	lastState []byte
+	// scanned: a listing of the breakers and heartbeats succeeded.
+	scanned bool
+	// want is what to read next; busy, whether the reader is reading.
+	want    want
+	busy    bool
+	results chan readResult
+	reading sync.WaitGroup
+	// departed: replicas that left since the reading listing began, which
+	// its result must not bring back.
+	departed map[string]bool
 }
 
-// rescan reads every breaker name and heartbeat under the prefix.
-func (r *live) rescan(ctx context.Context) {
-	breakers, replicas, err := r.h.c.readAll(ctx)
-	if err != nil {
-		if ctx.Err() == nil {
-			r.h.c.logger.Warn("[CONSOLE] cannot read the fleet", "error", err)
-		}
+// want is what the run has yet to read.
+type want struct {
+	scan    bool            // list the breakers and heartbeats
+	all     bool            // read every breaker known
+	names   map[string]bool // read these breakers (named by events)
+	history map[string]bool // read these breakers' logs even if they did not move
+}
+
+func (w want) empty() bool { return !w.scan && !w.all && len(w.names) == 0 }
+
+// version is where a breaker's state was when the run last read it.
+type version struct {
+	inc string
+	gen int64
+}
+
+// job is one read, with what the run knew when it began.
+type job struct {
+	scan    bool
+	names   map[string]bool
+	history map[string]bool
+	known   map[string]version
+}
+
+// readResult is what the reader read.
+type readResult struct {
+	err       error // listing the fleet failed; nothing else was read
+	scanned   bool
+	replicas  map[string]heard
+	breakers  map[string]breakerDoc
+	histories map[string]historyDoc
+	failed    error // the breakers or logs that could not be read
+}
+
+// dispatch starts the reader on what the run wants, unless it is reading
+// already or nothing is wanted.
+func (r *live) dispatch(ctx context.Context) {
+	if r.busy || r.want.empty() {
 		return
 	}
-	first := len(r.breakers) == 0 // after the first scan, run reads every history
-	for name, b := range breakers {
-		if old, ok := r.breakers[name]; (!ok && !first) || ok && (old.Incarnation != b.Incarnation || old.Generation != b.Generation) {
-			r.readHistory(ctx, name)
+	j := job{scan: r.want.scan, names: map[string]bool{}, history: r.want.history, known: make(map[string]version, len(r.breakers))}
+	for name, b := range r.breakers {
+		j.known[name] = version{b.Incarnation, b.Generation}
+		if r.want.all {
+			j.names[name] = true
 		}
-		r.breakers[name] = b
 	}
-	for name, h := range replicas {
-		r.replicas[name] = h
+	if r.want.all {
+		for _, h := range r.replicas {
+			for _, v := range h.p.Breakers {
+				j.names[v.Name] = true
+			}
+		}
 	}
+	for name := range r.want.names {
+		j.names[name] = true
+	}
+	if j.scan {
+		r.departed = map[string]bool{}
+	}
+	r.want = want{}
+	r.busy = true
+	r.reading.Add(1)
+	go func() {
+		defer r.reading.Done()
+		r.results <- r.h.c.read(ctx, j)
+	}()
 }
 
-// refresh reads every breaker's counters again, and the history of those
-// whose generation moved (an event missed while the subscription was
-// down), drops replicas silent for too long, and publishes what changed.
-func (r *live) refresh(ctx context.Context) {
-	names := make(map[string]bool, len(r.breakers))
-	for name := range r.breakers {
-		names[name] = true
+// merge takes what the reader read, publishes the histories it read and
+// the state.
+func (r *live) merge(ctx context.Context, res readResult) {
+	r.busy = false
+	logger := r.h.c.logger
+	if res.err != nil && ctx.Err() == nil {
+		logger.Warn("[CONSOLE] cannot read the fleet", "error", res.err)
 	}
-	for _, h := range r.replicas {
-		for _, v := range h.p.Breakers {
-			names[v.Name] = true
+	if res.failed != nil && ctx.Err() == nil {
+		logger.Debug("[CONSOLE] cannot read some breakers", "error", res.failed)
+	}
+	if res.scanned {
+		r.scanned = true
+		for name, h := range res.replicas {
+			if cur, ok := r.replicas[name]; r.departed[name] || ok && cur.at.After(h.at) {
+				continue // left, or heard since
+			}
+			r.replicas[name] = h
 		}
 	}
-	for name := range names {
-		r.readBreaker(ctx, name)
+	for name, b := range res.breakers {
+		r.breakers[name] = b
 	}
+	for name, h := range res.histories {
+		r.h.publish(r.gen, name, frame("history", h))
+	}
+	r.publishState()
+}
+
+// forgetSilent drops the replicas silent for too long.
+func (r *live) forgetSilent() {
 	now := r.h.c.clock.Now()
 	for name, h := range r.replicas {
 		if now.Sub(h.at) > forgetSilent {
 			delete(r.replicas, name)
 		}
 	}
-	r.publishState()
 }
 
-// readBreaker reads one breaker, and its history when it moved.
-func (r *live) readBreaker(ctx context.Context, name string) {
-	b, err := r.h.c.readBreaker(ctx, name)
-	if err != nil {
-		if ctx.Err() == nil {
-			r.h.c.logger.Debug("[CONSOLE] cannot read a breaker", "breaker", name, "error", err)
-		}
-		return
-	}
-	old, known := r.breakers[name]
-	if !known && b.Incarnation == "" {
-		return // no state in Redis: a name from a forged event, or one deleted since
-	}
-	r.breakers[name] = b
-	if !known || old.Incarnation != b.Incarnation || old.Generation != b.Generation {
-		r.readHistory(ctx, name)
-	}
-}
-
-func (r *live) readHistory(ctx context.Context, name string) {
-	h, err := r.h.c.readHistory(ctx, name)
-	if err != nil {
-		if ctx.Err() == nil {
-			r.h.c.logger.Debug("[CONSOLE] cannot read a breaker's log", "breaker", name, "error", err)
-		}
-		return
-	}
-	r.h.publish(r.gen, name, frame("history", h))
-}
-
-// onEvent reads the breaker an event names (an operator's action changing
-// nothing moves no generation, so its history is read all the same).
+// onEvent asks for the breaker an event names, and for its history if an
+// operator acted (an action changing nothing moves no generation).
 func (r *live) onEvent(ctx context.Context, payload string) {
 	var ev struct {
 		Breaker  string `json:"breaker"`
@@ -351,12 +409,17 @@ func (r *live) onEvent(ctx context.Context, payload string) {
 	if json.Unmarshal([]byte(payload), &ev) != nil || dbreaker.ValidateName(ev.Breaker) != nil {
 		return
 	}
-	old, known := r.breakers[ev.Breaker]
-	r.readBreaker(ctx, ev.Breaker)
-	if b := r.breakers[ev.Breaker]; ev.Override != "" && known && old.Generation == b.Generation && old.Incarnation == b.Incarnation {
-		r.readHistory(ctx, ev.Breaker)
+	if r.want.names == nil {
+		r.want.names = map[string]bool{}
 	}
-	r.publishState()
+	r.want.names[ev.Breaker] = true
+	if ev.Override != "" {
+		if r.want.history == nil {
+			r.want.history = map[string]bool{}
+		}
+		r.want.history[ev.Breaker] = true
+	}
+	r.dispatch(ctx)
 }
 
 func (r *live) onHeartbeat(payload string) {
@@ -366,8 +429,12 @@ func (r *live) onHeartbeat(payload string) {
 	}
 	if p.Gone {
 		delete(r.replicas, p.Replica)
+		if r.departed != nil {
+			r.departed[p.Replica] = true
+		}
 	} else {
 		r.replicas[p.Replica] = heard{p: p, at: r.h.c.clock.Now()}
+		delete(r.departed, p.Replica)
 	}
 	r.publishState()
 }

@@ -3,6 +3,7 @@ package console
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -195,37 +196,14 @@ func (c *Console) assemble(breakers map[string]breakerDoc, replicas map[string]h
 	return doc
 }
 
-// readBreaker reads one breaker's shared state.
-func (c *Console) readBreaker(ctx context.Context, name string) (breakerDoc, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	s, err := c.store.Snapshot(ctx, name, dbreaker.Policy{})
-	if err != nil {
-		return breakerDoc{}, fmt.Errorf("console: reading %s: %w", name, err)
-	}
-	return newBreakerDoc(s), nil
-}
-
-// readHistory reads one breaker's log.
-func (c *Console) readHistory(ctx context.Context, name string) (historyDoc, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	entries, err := c.store.History(ctx, name, c.cfg.History)
-	if err != nil {
-		return historyDoc{}, fmt.Errorf("console: %w", err)
-	}
-	return newHistoryDoc(name, entries), nil
-}
-
-// readAll reads every breaker under the prefix and every live heartbeat.
-func (c *Console) readAll(ctx context.Context) (map[string]breakerDoc, map[string]heard, error) {
-	lctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	names, err := c.store.BreakerNames(lctx)
+// scan lists the breakers under the prefix and reads every live
+// heartbeat.
+func (c *Console) scan(ctx context.Context) ([]string, map[string]heard, error) {
+	names, err := c.store.BreakerNames(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	presences, err := c.store.Replicas(lctx)
+	presences, err := c.store.Replicas(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -234,11 +212,79 @@ func (c *Console) readAll(ctx context.Context) (map[string]breakerDoc, map[strin
 	for _, p := range presences {
 		replicas[p.Replica] = heard{p: p, at: now}
 	}
-	breakers := make(map[string]breakerDoc, len(names))
-	for _, name := range names {
-		if breakers[name], err = c.readBreaker(ctx, name); err != nil {
-			return nil, nil, err
-		}
+	return names, replicas, nil
+}
+
+// readAll reads every breaker under the prefix and every live heartbeat,
+// all under one deadline.
+func (c *Console) readAll(ctx context.Context) (map[string]breakerDoc, map[string]heard, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	names, replicas, err := c.scan(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	snaps, err := c.store.Snapshots(ctx, names, dbreaker.Policy{})
+	if err != nil {
+		return nil, nil, fmt.Errorf("console: %w", err)
+	}
+	breakers := make(map[string]breakerDoc, len(snaps))
+	for _, s := range snaps {
+		breakers[s.Name] = newBreakerDoc(s)
 	}
 	return breakers, replicas, nil
+}
+
+// read does one job of a run's reader, all under one deadline: the listing
+// if asked (the names it finds are read too, with those the heartbeats
+// hold), then the breakers in one pipeline, then in another the logs of
+// those that moved, are new to the run, or were asked for.
+func (c *Console) read(ctx context.Context, j job) readResult {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	res := readResult{breakers: map[string]breakerDoc{}, histories: map[string]historyDoc{}}
+	listed := map[string]bool{}
+	if j.scan {
+		names, replicas, err := c.scan(ctx)
+		if err != nil {
+			res.err = err
+			return res
+		}
+		res.scanned, res.replicas = true, replicas
+		for _, name := range names {
+			listed[name], j.names[name] = true, true
+		}
+		for _, h := range replicas {
+			for _, v := range h.p.Breakers {
+				j.names[v.Name] = true
+			}
+		}
+	}
+	names := make([]string, 0, len(j.names))
+	for name := range j.names {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	snaps, failed := c.store.Snapshots(ctx, names, dbreaker.Policy{})
+	var logs []string
+	for _, s := range snaps {
+		b := newBreakerDoc(s)
+		old, known := j.known[s.Name]
+		if !known && b.Incarnation == "" && !listed[s.Name] {
+			continue // no key in Redis: a name from a forged event, one deleted since, or one only a replica holds
+		}
+		res.breakers[s.Name] = b
+		if j.history[s.Name] || !known || old != (version{b.Incarnation, b.Generation}) {
+			logs = append(logs, s.Name)
+		}
+	}
+	if len(logs) > 0 {
+		hs, err := c.store.Histories(ctx, logs, c.cfg.History)
+		failed = errors.Join(failed, err)
+		for name, entries := range hs {
+			res.histories[name] = newHistoryDoc(name, entries)
+		}
+	}
+	res.failed = failed
+	return res
 }

@@ -70,7 +70,7 @@ func (s *sse) wholeFleet(t *testing.T, names []string) {
 	t.Helper()
 	histories := map[string]bool{}
 	listed := 0
-	s.until(t, fmt.Sprintf("the state and history of %d breakers", len(names)), func(ev, data string) bool {
+	s.until(t, fmt.Sprintf("state and history of %d breakers", len(names)), func(ev, data string) bool {
 		switch ev {
 		case "state":
 			var doc stateDoc

@@ -1,0 +1,138 @@
+package console
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/healthagent/resilience/internal/clocktest"
+	"github.com/healthagent/resilience/internal/testproxy"
+	"github.com/healthagent/resilience/internal/testredis"
+	"github.com/healthagent/resilience/internal/testwait"
+	"github.com/healthagent/resilience/pkg/dbreaker"
+)
+
+// refuseScans is a go-redis hook that fails every SCAN while it is on.
+type refuseScans struct {
+	on      atomic.Bool
+	refused atomic.Int64
+}
+
+func (h *refuseScans) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *refuseScans) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if h.on.Load() && strings.EqualFold(cmd.Name(), "scan") {
+			h.refused.Add(1)
+			err := errors.New("SCAN refused by the test")
+			cmd.SetErr(err)
+			return err
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (h *refuseScans) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// consoleStore is a store of prefix on a client of its own, to Redis at
+// addr, with hooks.
+func consoleStore(t *testing.T, addr, prefix string, hooks ...redis.Hook) *dbreaker.RedisStore {
+	t.Helper()
+	client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
+	t.Cleanup(func() { client.Close() })
+	for _, h := range hooks {
+		client.AddHook(h)
+	}
+	store, err := dbreaker.NewRedisStore(client, dbreaker.WithKeyPrefix(prefix), dbreaker.WithLogger(quiet()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close(context.Background()) })
+	return store
+}
+
+// Breakers that a listing finds after the first one failed get their
+// history all the same.
+func TestHistoryAfterAFailedFirstListing(t *testing.T) {
+	client := testredis.Client(t)
+	f := newFleet(t, client, testredis.Prefix(t, client), "") // no heartbeat names them
+	names := writeBreakers(t, f, 3)
+	hook := &refuseScans{}
+	hook.on.Store(true)
+	store := consoleStore(t, testredis.Addr(), f.prefix, hook)
+	_, srv := newConsole(t, &fleet{store: store}, Config{Refresh: 100 * time.Millisecond})
+	v := openStream(t, srv.URL)
+	testwait.For(t, roomy, "a listing refused", func() bool { return hook.refused.Load() > 0 })
+	hook.on.Store(false)
+	v.wholeFleet(t, names)
+}
+
+// latest keeps the newest state document of a stream, read in a goroutine
+// that ends with the stream.
+func (s *sse) latest() *atomic.Pointer[stateDoc] {
+	var p atomic.Pointer[stateDoc]
+	go func() {
+		for {
+			ev, data, err := s.next()
+			if err != nil {
+				return
+			}
+			var doc stateDoc
+			if ev == "state" && json.Unmarshal([]byte(data), &doc) == nil {
+				p.Store(&doc)
+			}
+		}
+	}()
+	return &p
+}
+
+// While Redis does not answer the console, the stream goes on: a replica
+// whose heartbeats stopped is flagged silent as soon as its time is up,
+// not after one read timeout per breaker.
+func TestStreamStaysLiveWhileRedisStalls(t *testing.T) {
+	client := testredis.Client(t)
+	f := newFleet(t, client, testredis.Prefix(t, client), "replica-1", "usda")
+	writeBreakers(t, f, 100)
+	proxy := testproxy.New(t, "redis", testredis.Addr())
+	store := consoleStore(t, proxy.Listen, f.prefix)
+	clk := clocktest.New(time.Unix(1_700_000_000, 0))
+	c, err := New(store, Config{Refresh: 100 * time.Millisecond}, WithLogger(quiet()), WithClock(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.timeout = time.Second
+	srv := httptest.NewServer(c)
+	t.Cleanup(func() {
+		c.Close(context.Background())
+		srv.Close()
+	})
+	v := openStream(t, srv.URL)
+	v.waitState(t, "101 breakers, replica-1 heard", func(d stateDoc) bool {
+		r, ok := findReplica(d, "replica-1")
+		return len(d.Breakers) == 101 && ok && !r.Silent
+	}, nil)
+
+	if _, err := proxy.Toxics.AddToxicJson(strings.NewReader(`{"name":"stall","type":"latency","stream":"downstream","attributes":{"latency":60000}}`)); err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Toxics.RemoveToxic(context.Background(), "stall")
+	doc := v.latest()
+	testwait.For(t, roomy, "replica-1 flagged silent while Redis stalls", func() bool {
+		clk.Advance(100 * time.Millisecond) // about 5 s of the console's time per refresh
+		d := doc.Load()
+		if d == nil {
+			return false
+		}
+		r, ok := findReplica(*d, "replica-1")
+		return ok && r.Silent
+	})
+}
