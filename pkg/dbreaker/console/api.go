@@ -45,12 +45,13 @@ func writeError(w http.ResponseWriter, status int, format string, args ...any) {
 }
 
 func (c *Console) getState(w http.ResponseWriter, r *http.Request) {
-	breakers, replicas, err := c.readAll(r.Context())
+	breakers, err := c.readAll(r.Context())
 	if err != nil {
 		writeError(w, http.StatusBadGateway, "reading the fleet from Redis: %v", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, c.assemble(breakers, replicas, c.clock.Now()))
+	now := c.clock.Now()
+	writeJSON(w, http.StatusOK, c.assemble(breakers, c.book.list(now), now))
 }
 
 func (c *Console) getHistory(w http.ResponseWriter, r *http.Request) {

@@ -17,10 +17,6 @@ import (
 // goroutine of its own), and sends each change to every viewer, so the
 // number of viewers costs Redis nothing.
 
-// forgetSilent is how long a replica that stopped sending heartbeats stays
-// listed (flagged silent).
-const forgetSilent = 5 * time.Minute
-
 // rescanEvery: the breaker names and heartbeat keys are scanned again every
 // this many refreshes (new breakers show up sooner through events and
 // heartbeats).
@@ -232,8 +228,7 @@ func (h *hub) run(ctx context.Context, gen uint64) {
 		case <-tick.C:
 		}
 	}
-	r := &live{h: h, gen: gen, breakers: map[string]breakerDoc{}, replicas: map[string]heard{},
-		results: make(chan readResult, 1)}
+	r := &live{h: h, gen: gen, breakers: map[string]breakerDoc{}, results: make(chan readResult, 1)}
 	defer r.reading.Wait() // the reader's deadline bounds it
 	r.want.scan = true
 	r.dispatch(ctx)
@@ -265,8 +260,7 @@ func (h *hub) run(ctx context.Context, gen uint64) {
 				r.want.scan = true
 			}
 			r.want.all = true
-			r.forgetSilent()
-			r.publishState()
+			r.publishState() // the silence flags move with the clock
 			r.dispatch(ctx)
 		}
 	}
@@ -277,7 +271,6 @@ type live struct {
 	h         *hub
 	gen       uint64
 	breakers  map[string]breakerDoc
-	replicas  map[string]heard
 	lastState []byte
 	// scanned: a listing of the breakers and heartbeats succeeded.
 	scanned bool
@@ -286,9 +279,6 @@ type live struct {
 	busy    bool
 	results chan readResult
 	reading sync.WaitGroup
-	// departed: replicas that left since the reading listing began, which
-	// its result must not bring back.
-	departed map[string]bool
 }
 
 // want is what the run has yet to read.
@@ -318,8 +308,7 @@ type job struct {
 // readResult is what the reader read.
 type readResult struct {
 	err       error // listing the fleet failed; nothing else was read
-	scanned   bool
-	replicas  map[string]heard
+	scanned   bool  // the listing succeeded (the book has its heartbeats)
 	breakers  map[string]breakerDoc
 	histories map[string]historyDoc
 	failed    error // the breakers or logs that could not be read
@@ -339,7 +328,7 @@ func (r *live) dispatch(ctx context.Context) {
 		}
 	}
 	if r.want.all {
-		for _, h := range r.replicas {
+		for _, h := range r.h.c.book.list(r.h.c.clock.Now()) {
 			for _, v := range h.p.Breakers {
 				j.names[v.Name] = true
 			}
@@ -347,9 +336,6 @@ func (r *live) dispatch(ctx context.Context) {
 	}
 	for name := range r.want.names {
 		j.names[name] = true
-	}
-	if j.scan {
-		r.departed = map[string]bool{}
 	}
 	r.want = want{}
 	r.busy = true
@@ -373,12 +359,6 @@ func (r *live) merge(ctx context.Context, res readResult) {
 	}
 	if res.scanned {
 		r.scanned = true
-		for name, h := range res.replicas {
-			if cur, ok := r.replicas[name]; r.departed[name] || ok && cur.at.After(h.at) {
-				continue // left, or heard since
-			}
-			r.replicas[name] = h
-		}
 	}
 	for name, b := range res.breakers {
 		r.breakers[name] = b
@@ -387,16 +367,6 @@ func (r *live) merge(ctx context.Context, res readResult) {
 		r.h.publish(r.gen, name, frame("history", h))
 	}
 	r.publishState()
-}
-
-// forgetSilent drops the replicas silent for too long.
-func (r *live) forgetSilent() {
-	now := r.h.c.clock.Now()
-	for name, h := range r.replicas {
-		if now.Sub(h.at) > forgetSilent {
-			delete(r.replicas, name)
-		}
-	}
 }
 
 // onEvent asks for the breaker an event names, and for its history if an
@@ -427,21 +397,14 @@ func (r *live) onHeartbeat(payload string) {
 	if err != nil {
 		return
 	}
-	if p.Gone {
-		delete(r.replicas, p.Replica)
-		if r.departed != nil {
-			r.departed[p.Replica] = true
-		}
-	} else {
-		r.replicas[p.Replica] = heard{p: p, at: r.h.c.clock.Now()}
-		delete(r.departed, p.Replica)
-	}
+	r.h.c.book.hear(p, r.h.c.clock.Now())
 	r.publishState()
 }
 
 // publishState sends the state document when it changed.
 func (r *live) publishState() {
-	f := frame("state", r.h.c.assemble(r.breakers, r.replicas, r.h.c.clock.Now()))
+	now := r.h.c.clock.Now()
+	f := frame("state", r.h.c.assemble(r.breakers, r.h.c.book.list(now), now))
 	if bytes.Equal(f, r.lastState) {
 		return
 	}

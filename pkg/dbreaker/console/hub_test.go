@@ -136,3 +136,73 @@ func TestStreamStaysLiveWhileRedisStalls(t *testing.T) {
 		return ok && r.Silent
 	})
 }
+
+// A replica whose heartbeats stop (down, or cut off from Redis) stays
+// listed, flagged silent with how long, in api/state and the live stream,
+// for KeepSilent after it was last heard; then it is forgotten.
+func TestSilentReplicaStaysListed(t *testing.T) {
+	client := testredis.Client(t)
+	f := newFleet(t, client, testredis.Prefix(t, client), "", "usda")
+	start := time.Unix(1_700_000_000, 0)
+	clk := clocktest.New(start)
+	c, err := New(f.store, Config{Refresh: 100 * time.Millisecond}, WithLogger(quiet()), WithClock(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(c)
+	t.Cleanup(func() {
+		c.Close(context.Background())
+		srv.Close()
+	})
+	const hb = `{"replica":"replica-9","ttl_ms":4000,"breakers":[{"name":"usda","state":"closed","known":true,"current":true}]}`
+	putHeartbeat(t, f, hb)
+	state := func() (replicaDoc, bool) {
+		t.Helper()
+		var doc stateDoc
+		if code := getJSON(t, srv.URL+"/api/state", &doc); code != 200 {
+			t.Fatalf("api/state: %d", code)
+		}
+		return findReplica(doc, "replica-9")
+	}
+	if r, ok := state(); !ok || r.Silent || strings.Join(r.Flags, ",") != "" {
+		t.Fatalf("replica-9 heard: %+v, %v", r, ok)
+	}
+	// Its heartbeat stops: the key expires.
+	if err := client.Del(context.Background(), f.store.PresenceKey("replica-9")).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		after  time.Duration // since it was last heard
+		listed bool
+		silent bool
+	}{
+		{time.Second, true, false},
+		{dbreaker.PresenceTTL + time.Second, true, true},
+		{10 * time.Minute, true, true},
+		{KeepSilent, true, true},
+		{KeepSilent + time.Second, false, false},
+	} {
+		clk.Advance(start.Add(step.after).Sub(clk.Now()))
+		r, ok := state()
+		if ok != step.listed || r.Silent != step.silent ||
+			(step.silent && (r.SilentForMs != step.after.Milliseconds() || !strings.Contains(strings.Join(r.Flags, ","), "silent"))) {
+			t.Fatalf("%v after the last heartbeat: %+v (listed %v), want listed %v, silent %v", step.after, r, ok, step.listed, step.silent)
+		}
+	}
+
+	// The live stream: heard, then silent, still listed after 10 minutes.
+	putHeartbeat(t, f, hb)
+	v := openStream(t, srv.URL)
+	v.waitState(t, "replica-9 heard", func(d stateDoc) bool {
+		r, ok := findReplica(d, "replica-9")
+		return ok && !r.Silent
+	}, nil)
+	if err := client.Del(context.Background(), f.store.PresenceKey("replica-9")).Err(); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(10 * time.Minute)
+	v.waitState(t, "replica-9 silent for 10 min", func(d stateDoc) bool {
+		r, ok := findReplica(d, "replica-9")
+		return ok && r.Silent && r.SilentForMs == (10*time.Minute).Milliseconds()
+	}, nil)
+}

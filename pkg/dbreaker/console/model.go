@@ -15,10 +15,12 @@ import (
 // "state" event: every breaker as Redis has it, every replica as its
 // heartbeat says.
 type stateDoc struct {
-	Prefix   string       `json:"prefix"`
-	Actions  bool         `json:"actions"` // a token is configured
-	Breakers []breakerDoc `json:"breakers"`
-	Replicas []replicaDoc `json:"replicas"`
+	Prefix  string `json:"prefix"`
+	Actions bool   `json:"actions"` // a token is configured
+	// KeepSilentMs is how long a silent replica stays listed (KeepSilent).
+	KeepSilentMs int64        `json:"keep_silent_ms"`
+	Breakers     []breakerDoc `json:"breakers"`
+	Replicas     []replicaDoc `json:"replicas"`
 }
 
 // breakerDoc is one breaker's shared state. Times are Redis' clock, in
@@ -46,8 +48,10 @@ type breakerDoc struct {
 type replicaDoc struct {
 	Replica  string `json:"replica"`
 	Degraded bool   `json:"degraded"`
-	// Silent: no heartbeat heard within its TTL; the views are the last
-	// ones heard (SilentForMs ago).
+	// Silent: no heartbeat heard within its TTL (SilentForMs ago): the
+	// replica is down, or cut off from Redis and deciding locally by its
+	// StoreFailure policy; the views are the last ones heard. It stays
+	// listed for KeepSilent.
 	Silent      bool  `json:"silent"`
 	SilentForMs int64 `json:"silent_for_ms,omitempty"`
 	// Flags: decides_locally (degraded, or a breaker's local breaker
@@ -124,12 +128,6 @@ func newHistoryDoc(name string, entries []dbreaker.LogEntry) historyDoc {
 	return h
 }
 
-// heard is a heartbeat and when this console heard it (by its clock).
-type heard struct {
-	p  dbreaker.Presence
-	at time.Time
-}
-
 // verdict judges a replica's view of a breaker against Redis' state.
 func verdict(v dbreaker.View, b breakerDoc) string {
 	switch {
@@ -149,7 +147,7 @@ func verdict(v dbreaker.View, b breakerDoc) string {
 // that only a replica holds, never written to Redis, is closed at
 // generation 0), the replicas sorted by name with their verdicts.
 func (c *Console) assemble(breakers map[string]breakerDoc, replicas map[string]heard, now time.Time) stateDoc {
-	doc := stateDoc{Prefix: c.store.KeyPrefix(), Actions: c.token != nil,
+	doc := stateDoc{Prefix: c.store.KeyPrefix(), Actions: c.token != nil, KeepSilentMs: KeepSilent.Milliseconds(),
 		Breakers: []breakerDoc{}, Replicas: []replicaDoc{}}
 	all := make(map[string]breakerDoc, len(breakers))
 	for name, b := range breakers {
@@ -197,8 +195,9 @@ func (c *Console) assemble(breakers map[string]breakerDoc, replicas map[string]h
 }
 
 // scan lists the breakers under the prefix and reads every live
-// heartbeat.
-func (c *Console) scan(ctx context.Context) ([]string, map[string]heard, error) {
+// heartbeat into the console's book of replicas.
+func (c *Console) scan(ctx context.Context) ([]string, []dbreaker.Presence, error) {
+	began := c.clock.Now()
 	names, err := c.store.BreakerNames(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -207,32 +206,28 @@ func (c *Console) scan(ctx context.Context) ([]string, map[string]heard, error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	now := c.clock.Now()
-	replicas := make(map[string]heard, len(presences))
-	for _, p := range presences {
-		replicas[p.Replica] = heard{p: p, at: now}
-	}
-	return names, replicas, nil
+	c.book.hearListing(presences, began)
+	return names, presences, nil
 }
 
 // readAll reads every breaker under the prefix and every live heartbeat,
 // all under one deadline.
-func (c *Console) readAll(ctx context.Context) (map[string]breakerDoc, map[string]heard, error) {
+func (c *Console) readAll(ctx context.Context) (map[string]breakerDoc, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	names, replicas, err := c.scan(ctx)
+	names, _, err := c.scan(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	snaps, err := c.store.Snapshots(ctx, names, dbreaker.Policy{})
 	if err != nil {
-		return nil, nil, fmt.Errorf("console: %w", err)
+		return nil, fmt.Errorf("console: %w", err)
 	}
 	breakers := make(map[string]breakerDoc, len(snaps))
 	for _, s := range snaps {
 		breakers[s.Name] = newBreakerDoc(s)
 	}
-	return breakers, replicas, nil
+	return breakers, nil
 }
 
 // read does one job of a run's reader, all under one deadline: the listing
@@ -250,12 +245,12 @@ func (c *Console) read(ctx context.Context, j job) readResult {
 			res.err = err
 			return res
 		}
-		res.scanned, res.replicas = true, replicas
+		res.scanned = true
 		for _, name := range names {
 			listed[name], j.names[name] = true, true
 		}
-		for _, h := range replicas {
-			for _, v := range h.p.Breakers {
+		for _, p := range replicas {
+			for _, v := range p.Breakers {
 				j.names[v.Name] = true
 			}
 		}
