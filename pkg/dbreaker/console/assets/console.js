@@ -59,6 +59,13 @@
     const s = Math.max(0, Math.round(ms / 1000));
     return s < 120 ? s + " s" : Math.round(s / 60) + " min";
   }
+  function duration(ms) {
+    const s = Math.max(0, Math.round(ms / 1000));
+    if (s < 120) return s + " s";
+    const m = Math.floor(s / 60);
+    if (m < 120) return m + " min";
+    return Math.floor(m / 60) + " h " + (m % 60) + " min";
+  }
   function minutes(ms) {
     const m = Math.round(ms / 60000);
     return m + (m === 1 ? " minute" : " minutes");
@@ -85,6 +92,11 @@
       r.state.replaceChildren(stateBadge(b.state));
       if (b.state !== b.underlying) r.state.appendChild(el("div", { class: "muted" }, "underneath: " + (STATES[b.underlying] || {}).label));
       if (b.corrupt) r.state.appendChild(el("div", { class: "flag-alert" }, "stored state unreadable"));
+      if ((b.state === "open" || b.state === "half_open") && b.opened_at_ms) {
+        // How long, by Redis' clock (the document's time) plus the time since it arrived.
+        const open = b.store_time_ms ? b.store_time_ms - b.opened_at_ms + (Date.now() - receivedAt) : Date.now() - b.opened_at_ms;
+        r.state.appendChild(el("div", { class: "since" }, "open since " + clock(b.opened_at_ms) + " (for " + duration(open) + ")"));
+      }
       r.failures.textContent = b.failures;
       r.trips.textContent = b.trips;
       const openish = b.state === "open" || b.state === "half_open";
