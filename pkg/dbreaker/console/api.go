@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"time"
 
@@ -136,20 +135,25 @@ func (c *Console) postAction(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, newBreakerDoc(snap))
 }
 
-// known reports whether a breaker has keys in Redis or a replica holds it:
-// the console acts on no other, so a typo makes no new breaker.
+// known reports whether the console may act on a breaker: it has a state
+// or a log in Redis (one EXISTS), or a replica holds it (one the console
+// has heard, else the heartbeats read again, which SCANs the keyspace:
+// only for a name with no key, such as a typo). The console acts on no
+// other, so a typo makes no new breaker.
 func (c *Console) known(ctx context.Context, name string) (bool, error) {
-	names, err := c.store.BreakerNames(ctx)
-	if err != nil {
-		return false, err
+	exists, err := c.store.BreakerExists(ctx, name)
+	if err != nil || exists {
+		return exists, err
 	}
-	if slices.Contains(names, name) {
+	if c.book.holds(name, c.clock.Now()) {
 		return true, nil
 	}
+	began := c.clock.Now()
 	replicas, err := c.store.Replicas(ctx)
 	if err != nil {
 		return false, err
 	}
+	c.book.hearListing(replicas, began)
 	for _, p := range replicas {
 		for _, v := range p.Breakers {
 			if v.Name == name {

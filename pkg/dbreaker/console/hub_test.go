@@ -19,27 +19,33 @@ import (
 	"github.com/healthagent/resilience/pkg/dbreaker"
 )
 
-// refuseScans is a go-redis hook that fails every SCAN while it is on.
-type refuseScans struct {
-	on      atomic.Bool
+// scans is a go-redis hook that counts SCANs, and fails them while
+// refuse is on.
+type scans struct {
+	refuse  atomic.Bool
+	sent    atomic.Int64
 	refused atomic.Int64
 }
 
-func (h *refuseScans) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *scans) DialHook(next redis.DialHook) redis.DialHook { return next }
 
-func (h *refuseScans) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+func (h *scans) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		if h.on.Load() && strings.EqualFold(cmd.Name(), "scan") {
+		if !strings.EqualFold(cmd.Name(), "scan") {
+			return next(ctx, cmd)
+		}
+		if h.refuse.Load() {
 			h.refused.Add(1)
 			err := errors.New("SCAN refused by the test")
 			cmd.SetErr(err)
 			return err
 		}
+		h.sent.Add(1)
 		return next(ctx, cmd)
 	}
 }
 
-func (h *refuseScans) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+func (h *scans) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return next
 }
 
@@ -66,13 +72,13 @@ func TestHistoryAfterAFailedFirstListing(t *testing.T) {
 	client := testredis.Client(t)
 	f := newFleet(t, client, testredis.Prefix(t, client), "") // no heartbeat names them
 	names := writeBreakers(t, f, 3)
-	hook := &refuseScans{}
-	hook.on.Store(true)
+	hook := &scans{}
+	hook.refuse.Store(true)
 	store := consoleStore(t, testredis.Addr(), f.prefix, hook)
 	_, srv := newConsole(t, &fleet{store: store}, Config{Refresh: 100 * time.Millisecond})
 	v := openStream(t, srv.URL)
 	testwait.For(t, roomy, "a listing refused", func() bool { return hook.refused.Load() > 0 })
-	hook.on.Store(false)
+	hook.refuse.Store(false)
 	v.wholeFleet(t, names)
 }
 

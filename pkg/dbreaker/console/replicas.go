@@ -92,3 +92,16 @@ func (b *replicaBook) list(now time.Time) map[string]heard {
 	}
 	return out
 }
+
+// holds reports whether a replica of the book, silent or not, holds the
+// breaker name.
+func (b *replicaBook) holds(name string, now time.Time) bool {
+	for _, h := range b.list(now) {
+		for _, v := range h.p.Breakers {
+			if v.Name == name {
+				return true
+			}
+		}
+	}
+	return false
+}
