@@ -202,8 +202,8 @@ func frame(event string, v any) []byte {
 }
 
 // run follows the fleet for one generation of viewers. It never waits on
-// Redis itself: a reader (one at a time) reads what the run asks for under
-// one deadline and hands the result back, while the run goes on taking
+// Redis itself: a reader (one at a time) reads what the run asks for (see
+// Console.read) and hands the result back, while the run goes on taking
 // heartbeats and events and publishing the state every Refresh. So a Redis
 // that stops answering delays no heartbeat and no silence flag, and what
 // events ask for meanwhile is read together once the reader is free.

@@ -210,15 +210,17 @@ func (c *Console) scan(ctx context.Context) ([]string, []dbreaker.Presence, erro
 	return names, presences, nil
 }
 
-// readAll reads every breaker under the prefix and every live heartbeat,
-// all under one deadline.
+// readAll reads every breaker under the prefix and every live heartbeat:
+// the listing under one deadline, the breakers under another.
 func (c *Console) readAll(ctx context.Context) (map[string]breakerDoc, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	names, _, err := c.scan(ctx)
+	lctx, cancel := context.WithTimeout(ctx, c.timeout)
+	names, _, err := c.scan(lctx)
+	cancel()
 	if err != nil {
 		return nil, err
 	}
+	ctx, cancel = context.WithTimeout(ctx, c.timeout)
+	defer cancel()
 	snaps, err := c.store.Snapshots(ctx, names, dbreaker.Policy{})
 	if err != nil {
 		return nil, fmt.Errorf("console: %w", err)
@@ -230,17 +232,17 @@ func (c *Console) readAll(ctx context.Context) (map[string]breakerDoc, error) {
 	return breakers, nil
 }
 
-// read does one job of a run's reader, all under one deadline: the listing
-// if asked (the names it finds are read too, with those the heartbeats
-// hold), then the breakers in one pipeline, then in another the logs of
-// those that moved, are new to the run, or were asked for.
+// read does one job of a run's reader: the listing if asked, under one
+// deadline (the names it finds are read too, with those the heartbeats
+// hold); then, under another, the breakers in one pipeline and in another
+// the logs of those that moved, are new to the run, or were asked for.
 func (c *Console) read(ctx context.Context, j job) readResult {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
 	res := readResult{breakers: map[string]breakerDoc{}, histories: map[string]historyDoc{}}
 	listed := map[string]bool{}
 	if j.scan {
-		names, replicas, err := c.scan(ctx)
+		lctx, cancel := context.WithTimeout(ctx, c.timeout)
+		names, replicas, err := c.scan(lctx)
+		cancel()
 		if err != nil {
 			res.err = err
 			return res
@@ -255,6 +257,8 @@ func (c *Console) read(ctx context.Context, j job) readResult {
 			}
 		}
 	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
 	names := make([]string, 0, len(j.names))
 	for name := range j.names {
 		names = append(names, name)
