@@ -23,7 +23,7 @@ const screenshotFile = "../../docs/console.png"
 
 // The breaker console in a real headless Chromium, over three replicas
 // sharing Redis and one fake upstream: USDA fails and the page shows its
-// breaker open; an operator forces it closed with the token (a wrong token
+// breaker open, and since when; an operator forces it closed with the token (a wrong token
 // first), every replica's view follows, and the action is in the history.
 func TestConsoleInABrowser(t *testing.T) {
 	chromium := tool(t, "chromium", "chromium")
@@ -104,7 +104,8 @@ func TestConsoleInABrowser(t *testing.T) {
 			t.Fatalf("meal %d: status %d", i, code)
 		}
 	}
-	waitFor("usda open", usdaRow+`?.dataset.state === 'open' && `+usdaRow+`.textContent.includes('OPEN')`)
+	waitFor("usda open, and since when", usdaRow+`?.dataset.state === 'open' && `+usdaRow+`.textContent.includes('OPEN') && `+
+		`/open since \d\d:\d\d:\d\d \(for \d+ s\)/.test(`+usdaRow+`.textContent)`)
 	waitFor("every replica's view of usda open", usdaViews+`.every(li => li.dataset.state === 'open' && li.dataset.verdict === 'agrees')`)
 
 	// Force it closed. A wrong token is refused and the dialog says so.

@@ -34,6 +34,10 @@ func TestRedisCluster(t *testing.T) {
 	t.Run("trip at exactly the threshold", func(t *testing.T) { testReplicasTripAtExactlyTheThreshold(t, target) })
 	t.Run("96 one-shot failures", func(t *testing.T) { testReplicasBarrierOf96OneShotFailures(t, target) })
 	t.Run("log and heartbeats", func(t *testing.T) { testLogAndPresenceOnCluster(t, cluster) })
+	t.Run("bulk reads", func(t *testing.T) {
+		client := cluster.Client(t)
+		testBulkReads(t, bulkFleet(t, client, testredis.Prefix(t, client)))
+	})
 	t.Run("half-open probe limit", func(t *testing.T) { testReplicasHalfOpenProbesNeverExceedTheLimit(t, target) })
 	t.Run("vanished probe", func(t *testing.T) { testReplicasVanishedProbeFreesItsSlotAfterTheLease(t, target) })
 

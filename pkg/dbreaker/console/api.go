@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"time"
 
@@ -45,12 +44,13 @@ func writeError(w http.ResponseWriter, status int, format string, args ...any) {
 }
 
 func (c *Console) getState(w http.ResponseWriter, r *http.Request) {
-	breakers, replicas, err := c.readAll(r.Context())
+	breakers, err := c.readAll(r.Context())
 	if err != nil {
 		writeError(w, http.StatusBadGateway, "reading the fleet from Redis: %v", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, c.assemble(breakers, replicas, c.clock.Now()))
+	now := c.clock.Now()
+	writeJSON(w, http.StatusOK, c.assemble(breakers, c.book.list(now), now))
 }
 
 func (c *Console) getHistory(w http.ResponseWriter, r *http.Request) {
@@ -135,20 +135,25 @@ func (c *Console) postAction(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, newBreakerDoc(snap))
 }
 
-// known reports whether a breaker has keys in Redis or a replica holds it:
-// the console acts on no other, so a typo makes no new breaker.
+// known reports whether the console may act on a breaker: it has a state
+// or a log in Redis (one EXISTS), or a replica holds it (one the console
+// has heard, else the heartbeats read again, which SCANs the keyspace:
+// only for a name with no key, such as a typo). The console acts on no
+// other, so a typo makes no new breaker.
 func (c *Console) known(ctx context.Context, name string) (bool, error) {
-	names, err := c.store.BreakerNames(ctx)
-	if err != nil {
-		return false, err
+	exists, err := c.store.BreakerExists(ctx, name)
+	if err != nil || exists {
+		return exists, err
 	}
-	if slices.Contains(names, name) {
+	if c.book.holds(name, c.clock.Now()) {
 		return true, nil
 	}
+	began := c.clock.Now()
 	replicas, err := c.store.Replicas(ctx)
 	if err != nil {
 		return false, err
 	}
+	c.book.hearListing(replicas, began)
 	for _, p := range replicas {
 		for _, v := range p.Breakers {
 			if v.Name == name {
@@ -159,8 +164,8 @@ func (c *Console) known(ctx context.Context, name string) (bool, error) {
 	return false, nil
 }
 
-// events streams the fleet to one viewer until it leaves or the console
-// closes.
+// events streams the fleet to one viewer until it leaves, the console
+// closes, or a write takes longer than the viewer's lag allows.
 func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 	v := newViewer()
 	if !c.hub.join(v) {
@@ -169,7 +174,11 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 	}
 	defer c.hub.leave(v)
 	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives any write timeout of the server
+	// A stream outlives any write timeout of the server; each write gets
+	// a deadline of its own instead (the network's real time, not the
+	// console's clock).
+	writing := func() { _ = rc.SetWriteDeadline(time.Now().Add(c.lag)) }
+	writing()
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
@@ -181,18 +190,22 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 	keepAlive := time.NewTicker(15 * time.Second)
 	defer keepAlive.Stop()
 	for {
-		var f []byte
+		var frames [][]byte
 		select {
 		case <-r.Context().Done():
 			return
 		case <-v.done:
 			return
-		case f = <-v.frames:
+		case <-v.ready:
+			frames = v.take()
 		case <-keepAlive.C:
-			f = []byte(": keep-alive\n\n")
+			frames = [][]byte{[]byte(": keep-alive\n\n")}
 		}
-		if _, err := w.Write(f); err != nil {
-			return
+		writing()
+		for _, f := range frames {
+			if _, err := w.Write(f); err != nil {
+				return
+			}
 		}
 		if err := rc.Flush(); err != nil {
 			return

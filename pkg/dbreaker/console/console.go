@@ -52,7 +52,9 @@ type Console struct {
 	clock   clock.Clock
 	mux     *http.ServeMux
 	hub     *hub
+	book    *replicaBook  // the replicas heard, by the live stream and api/state
 	timeout time.Duration // bounds each Redis read or action
+	lag     time.Duration // bounds each write to a live stream (viewerLag)
 }
 
 // Option gives a Console a collaborator.
@@ -103,7 +105,8 @@ func New(store *dbreaker.RedisStore, cfg Config, opts ...Option) (*Console, erro
 	if err := config.ApplyOptions("console", "New", &o, &o.given, opts, "WithLogger", "WithClock"); err != nil {
 		return nil, err
 	}
-	c := &Console{store: store, cfg: cfg, logger: o.logger, clock: o.clock, timeout: 5 * time.Second}
+	c := &Console{store: store, cfg: cfg, logger: o.logger, clock: o.clock, timeout: 5 * time.Second, lag: viewerLag,
+		book: newReplicaBook()}
 	if cfg.Token != "" {
 		c.token = newTokenCheck(cfg.Token)
 	}

@@ -13,30 +13,71 @@ import (
 // The live stream: one hub per Console runs while at least one viewer is
 // connected. It holds one subscription to the events and presence channels,
 // reads a breaker again when an event names it, reads every breaker's
-// counters every Refresh, and sends each change to every viewer, so the
+// counters every Refresh (all in one pipeline, under one deadline, in a
+// goroutine of its own), and sends each change to every viewer, so the
 // number of viewers costs Redis nothing.
-
-// forgetSilent is how long a replica that stopped sending heartbeats stays
-// listed (flagged silent).
-const forgetSilent = 5 * time.Minute
 
 // rescanEvery: the breaker names and heartbeat keys are scanned again every
 // this many refreshes (new breakers show up sooner through events and
 // heartbeats).
 const rescanEvery = 30
 
-// viewerBuffer is how many frames a viewer may fall behind before it is
-// dropped (its browser reconnects and starts afresh).
-const viewerBuffer = 64
+// viewerLag is how long a write to a viewer may take before the viewer is
+// dropped (its browser reconnects and starts afresh): a connection that
+// takes no data for that long is gone or hopelessly behind.
+const viewerLag = 30 * time.Second
 
+// stateKind is the kind of the state frames; a history frame's kind is its
+// breaker's name.
+const stateKind = ""
+
+// viewer is one live stream's mailbox: per kind of frame (the state, and
+// each breaker's history), the newest one its stream has not written yet.
+// A frame replaces the unwritten one of its kind: every frame is a whole
+// document, so a viewer that falls behind skips to the newest documents
+// and loses nothing. Its backlog is bounded by the number of breakers
+// whatever the rate of changes, so no burst drops it; only a write that
+// takes longer than viewerLag does.
 type viewer struct {
-	frames chan []byte
-	done   chan struct{}
-	once   sync.Once
+	mu      sync.Mutex
+	pending map[string][]byte // kind → newest unwritten frame
+	order   []string          // the kinds in pending, oldest first
+	ready   chan struct{}     // holds a signal while pending may not be empty
+	done    chan struct{}
+	once    sync.Once
 }
 
 func newViewer() *viewer {
-	return &viewer{frames: make(chan []byte, viewerBuffer), done: make(chan struct{})}
+	return &viewer{pending: make(map[string][]byte), ready: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+// put leaves a frame of a kind for the stream to write, in place of the
+// unwritten one of that kind.
+func (v *viewer) put(kind string, frame []byte) {
+	v.mu.Lock()
+	if _, ok := v.pending[kind]; !ok {
+		v.order = append(v.order, kind)
+	}
+	v.pending[kind] = frame
+	v.mu.Unlock()
+	select {
+	case v.ready <- struct{}{}:
+	default: // signalled already
+	}
+}
+
+// take returns the unwritten frames, oldest kind first, and empties the
+// mailbox.
+func (v *viewer) take() [][]byte {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	frames := make([][]byte, len(v.order))
+	for i, kind := range v.order {
+		frames[i] = v.pending[kind]
+	}
+	clear(v.pending)
+	v.order = v.order[:0]
+	return frames
 }
 
 func (v *viewer) drop() { v.once.Do(func() { close(v.done) }) }
@@ -80,10 +121,10 @@ func (h *hub) join(v *viewer) bool {
 		return true
 	}
 	if h.state != nil {
-		h.send(v, h.state)
+		v.put(stateKind, h.state)
 	}
-	for _, f := range h.history {
-		h.send(v, f)
+	for breaker, f := range h.history {
+		v.put(breaker, f)
 	}
 	return true
 }
@@ -100,17 +141,6 @@ func (h *hub) leave(v *viewer) {
 	}
 }
 
-// send queues a frame for v, dropping v if it fell too far behind; h.mu
-// is held.
-func (h *hub) send(v *viewer, frame []byte) {
-	select {
-	case v.frames <- frame:
-	default:
-		v.drop()
-		delete(h.viewers, v)
-	}
-}
-
 // publish sends a frame to every viewer and keeps it for those who join
 // later, unless gen is no longer the running generation.
 func (h *hub) publish(gen uint64, breaker string, frame []byte) {
@@ -119,13 +149,13 @@ func (h *hub) publish(gen uint64, breaker string, frame []byte) {
 	if gen != h.gen || h.cancel == nil {
 		return
 	}
-	if breaker == "" {
+	if breaker == stateKind {
 		h.state = frame
 	} else {
 		h.history[breaker] = frame
 	}
 	for v := range h.viewers {
-		h.send(v, frame)
+		v.put(breaker, frame)
 	}
 }
 
@@ -171,7 +201,12 @@ func frame(event string, v any) []byte {
 	return b.Bytes()
 }
 
-// run follows the fleet for one generation of viewers.
+// run follows the fleet for one generation of viewers. It never waits on
+// Redis itself: a reader (one at a time) reads what the run asks for (see
+// Console.read) and hands the result back, while the run goes on taking
+// heartbeats and events and publishing the state every Refresh. So a Redis
+// that stops answering delays no heartbeat and no silence flag, and what
+// events ask for meanwhile is read together once the reader is free.
 func (h *hub) run(ctx context.Context, gen uint64) {
 	c := h.c
 	sub := c.store.SubscribeFleet(ctx)
@@ -193,15 +228,14 @@ func (h *hub) run(ctx context.Context, gen uint64) {
 		case <-tick.C:
 		}
 	}
-	r := &live{h: h, gen: gen, breakers: map[string]breakerDoc{}, replicas: map[string]heard{}}
-	r.rescan(ctx)
-	for name := range r.breakers {
-		r.readHistory(ctx, name)
-	}
-	r.publishState()
+	r := &live{h: h, gen: gen, breakers: map[string]breakerDoc{}, results: make(chan readResult, 1)}
+	defer r.reading.Wait() // the reader's deadline bounds it
+	r.want.scan = true
+	r.dispatch(ctx)
 	messages := sub.Channel()
 	events := c.store.Channel()
-	for n := 1; ; n++ {
+	ticks := 0
+	for {
 		select {
 		case <-ctx.Done():
 			return
@@ -214,102 +248,129 @@ func (h *hub) run(ctx context.Context, gen uint64) {
 			} else {
 				r.onHeartbeat(m.Payload)
 			}
+		case res := <-r.results:
+			r.merge(ctx, res)
+			r.dispatch(ctx)
 		case <-tick.C:
-			if n%rescanEvery == 0 {
-				r.rescan(ctx)
+			// The breakers' counters change without a transition: read
+			// them all again; list the breakers and heartbeats again now
+			// and then, and at every tick until a listing succeeded.
+			ticks++
+			if !r.scanned || ticks%rescanEvery == 0 {
+				r.want.scan = true
 			}
-			r.refresh(ctx)
+			r.want.all = true
+			r.publishState() // the silence flags move with the clock
+			r.dispatch(ctx)
 		}
 	}
 }
 
-// live is what one run knows.
+// live is what one run knows. Only the run's goroutine touches it.
 type live struct {
 	h         *hub
 	gen       uint64
 	breakers  map[string]breakerDoc
-	replicas  map[string]heard
 	lastState []byte
+	// scanned: a listing of the breakers and heartbeats succeeded.
+	scanned bool
+	// want is what to read next; busy, whether the reader is reading.
+	want    want
+	busy    bool
+	results chan readResult
+	reading sync.WaitGroup
 }
 
-// rescan reads every breaker name and heartbeat under the prefix.
-func (r *live) rescan(ctx context.Context) {
-	breakers, replicas, err := r.h.c.readAll(ctx)
-	if err != nil {
-		if ctx.Err() == nil {
-			r.h.c.logger.Warn("[CONSOLE] cannot read the fleet", "error", err)
-		}
+// want is what the run has yet to read.
+type want struct {
+	scan    bool            // list the breakers and heartbeats
+	all     bool            // read every breaker known
+	names   map[string]bool // read these breakers (named by events)
+	history map[string]bool // read these breakers' logs even if they did not move
+}
+
+func (w want) empty() bool { return !w.scan && !w.all && len(w.names) == 0 }
+
+// version is where a breaker's state was when the run last read it.
+type version struct {
+	inc string
+	gen int64
+}
+
+// job is one read, with what the run knew when it began.
+type job struct {
+	scan    bool
+	names   map[string]bool
+	history map[string]bool
+	known   map[string]version
+}
+
+// readResult is what the reader read.
+type readResult struct {
+	err       error // listing the fleet failed; nothing else was read
+	scanned   bool  // the listing succeeded (the book has its heartbeats)
+	breakers  map[string]breakerDoc
+	histories map[string]historyDoc
+	failed    error // the breakers or logs that could not be read
+}
+
+// dispatch starts the reader on what the run wants, unless it is reading
+// already or nothing is wanted.
+func (r *live) dispatch(ctx context.Context) {
+	if r.busy || r.want.empty() {
 		return
 	}
-	first := len(r.breakers) == 0 // after the first scan, run reads every history
-	for name, b := range breakers {
-		if old, ok := r.breakers[name]; (!ok && !first) || ok && (old.Incarnation != b.Incarnation || old.Generation != b.Generation) {
-			r.readHistory(ctx, name)
+	j := job{scan: r.want.scan, names: map[string]bool{}, history: r.want.history, known: make(map[string]version, len(r.breakers))}
+	for name, b := range r.breakers {
+		j.known[name] = version{b.Incarnation, b.Generation}
+		if r.want.all {
+			j.names[name] = true
 		}
-		r.breakers[name] = b
 	}
-	for name, h := range replicas {
-		r.replicas[name] = h
+	if r.want.all {
+		for _, h := range r.h.c.book.list(r.h.c.clock.Now()) {
+			for _, v := range h.p.Breakers {
+				j.names[v.Name] = true
+			}
+		}
 	}
+	for name := range r.want.names {
+		j.names[name] = true
+	}
+	r.want = want{}
+	r.busy = true
+	r.reading.Add(1)
+	go func() {
+		defer r.reading.Done()
+		r.results <- r.h.c.read(ctx, j)
+	}()
 }
 
-// refresh reads every breaker's counters again, and the history of those
-// whose generation moved (an event missed while the subscription was
-// down), drops replicas silent for too long, and publishes what changed.
-func (r *live) refresh(ctx context.Context) {
-	names := make(map[string]bool, len(r.breakers))
-	for name := range r.breakers {
-		names[name] = true
+// merge takes what the reader read, publishes the histories it read and
+// the state.
+func (r *live) merge(ctx context.Context, res readResult) {
+	r.busy = false
+	logger := r.h.c.logger
+	if res.err != nil && ctx.Err() == nil {
+		logger.Warn("[CONSOLE] cannot read the fleet", "error", res.err)
 	}
-	for _, h := range r.replicas {
-		for _, v := range h.p.Breakers {
-			names[v.Name] = true
-		}
+	if res.failed != nil && ctx.Err() == nil {
+		logger.Debug("[CONSOLE] cannot read some breakers", "error", res.failed)
 	}
-	for name := range names {
-		r.readBreaker(ctx, name)
+	if res.scanned {
+		r.scanned = true
 	}
-	now := r.h.c.clock.Now()
-	for name, h := range r.replicas {
-		if now.Sub(h.at) > forgetSilent {
-			delete(r.replicas, name)
-		}
+	for name, b := range res.breakers {
+		r.breakers[name] = b
+	}
+	for name, h := range res.histories {
+		r.h.publish(r.gen, name, frame("history", h))
 	}
 	r.publishState()
 }
 
-// readBreaker reads one breaker, and its history when it moved.
-func (r *live) readBreaker(ctx context.Context, name string) {
-	b, err := r.h.c.readBreaker(ctx, name)
-	if err != nil {
-		if ctx.Err() == nil {
-			r.h.c.logger.Debug("[CONSOLE] cannot read a breaker", "breaker", name, "error", err)
-		}
-		return
-	}
-	old, known := r.breakers[name]
-	if !known && b.Incarnation == "" {
-		return // no state in Redis: a name from a forged event, or one deleted since
-	}
-	r.breakers[name] = b
-	if !known || old.Incarnation != b.Incarnation || old.Generation != b.Generation {
-		r.readHistory(ctx, name)
-	}
-}
-
-func (r *live) readHistory(ctx context.Context, name string) {
-	h, err := r.h.c.readHistory(ctx, name)
-	if err != nil {
-		if ctx.Err() == nil {
-			r.h.c.logger.Debug("[CONSOLE] cannot read a breaker's log", "breaker", name, "error", err)
-		}
-		return
-	}
-	r.h.publish(r.gen, name, frame("history", h))
-}
-
-// onEvent reads the breaker an event names (an operator's action changing
-// nothing moves no generation, so its history is read all the same).
+// onEvent asks for the breaker an event names, and for its history if an
+// operator acted (an action changing nothing moves no generation).
 func (r *live) onEvent(ctx context.Context, payload string) {
 	var ev struct {
 		Breaker  string `json:"breaker"`
@@ -318,12 +379,17 @@ func (r *live) onEvent(ctx context.Context, payload string) {
 	if json.Unmarshal([]byte(payload), &ev) != nil || dbreaker.ValidateName(ev.Breaker) != nil {
 		return
 	}
-	old, known := r.breakers[ev.Breaker]
-	r.readBreaker(ctx, ev.Breaker)
-	if b := r.breakers[ev.Breaker]; ev.Override != "" && known && old.Generation == b.Generation && old.Incarnation == b.Incarnation {
-		r.readHistory(ctx, ev.Breaker)
+	if r.want.names == nil {
+		r.want.names = map[string]bool{}
 	}
-	r.publishState()
+	r.want.names[ev.Breaker] = true
+	if ev.Override != "" {
+		if r.want.history == nil {
+			r.want.history = map[string]bool{}
+		}
+		r.want.history[ev.Breaker] = true
+	}
+	r.dispatch(ctx)
 }
 
 func (r *live) onHeartbeat(payload string) {
@@ -331,20 +397,17 @@ func (r *live) onHeartbeat(payload string) {
 	if err != nil {
 		return
 	}
-	if p.Gone {
-		delete(r.replicas, p.Replica)
-	} else {
-		r.replicas[p.Replica] = heard{p: p, at: r.h.c.clock.Now()}
-	}
+	r.h.c.book.hear(p, r.h.c.clock.Now())
 	r.publishState()
 }
 
 // publishState sends the state document when it changed.
 func (r *live) publishState() {
-	f := frame("state", r.h.c.assemble(r.breakers, r.replicas, r.h.c.clock.Now()))
+	now := r.h.c.clock.Now()
+	f := frame("state", r.h.c.assemble(r.breakers, r.h.c.book.list(now), now))
 	if bytes.Equal(f, r.lastState) {
 		return
 	}
 	r.lastState = f
-	r.h.publish(r.gen, "", f)
+	r.h.publish(r.gen, stateKind, f)
 }

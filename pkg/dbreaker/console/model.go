@@ -3,6 +3,7 @@ package console
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -14,10 +15,12 @@ import (
 // "state" event: every breaker as Redis has it, every replica as its
 // heartbeat says.
 type stateDoc struct {
-	Prefix   string       `json:"prefix"`
-	Actions  bool         `json:"actions"` // a token is configured
-	Breakers []breakerDoc `json:"breakers"`
-	Replicas []replicaDoc `json:"replicas"`
+	Prefix  string `json:"prefix"`
+	Actions bool   `json:"actions"` // a token is configured
+	// KeepSilentMs is how long a silent replica stays listed (KeepSilent).
+	KeepSilentMs int64        `json:"keep_silent_ms"`
+	Breakers     []breakerDoc `json:"breakers"`
+	Replicas     []replicaDoc `json:"replicas"`
 }
 
 // breakerDoc is one breaker's shared state. Times are Redis' clock, in
@@ -45,8 +48,10 @@ type breakerDoc struct {
 type replicaDoc struct {
 	Replica  string `json:"replica"`
 	Degraded bool   `json:"degraded"`
-	// Silent: no heartbeat heard within its TTL; the views are the last
-	// ones heard (SilentForMs ago).
+	// Silent: no heartbeat heard within its TTL (SilentForMs ago): the
+	// replica is down, or cut off from Redis and deciding locally by its
+	// StoreFailure policy; the views are the last ones heard. It stays
+	// listed for KeepSilent.
 	Silent      bool  `json:"silent"`
 	SilentForMs int64 `json:"silent_for_ms,omitempty"`
 	// Flags: decides_locally (degraded, or a breaker's local breaker
@@ -123,12 +128,6 @@ func newHistoryDoc(name string, entries []dbreaker.LogEntry) historyDoc {
 	return h
 }
 
-// heard is a heartbeat and when this console heard it (by its clock).
-type heard struct {
-	p  dbreaker.Presence
-	at time.Time
-}
-
 // verdict judges a replica's view of a breaker against Redis' state.
 func verdict(v dbreaker.View, b breakerDoc) string {
 	switch {
@@ -148,7 +147,7 @@ func verdict(v dbreaker.View, b breakerDoc) string {
 // that only a replica holds, never written to Redis, is closed at
 // generation 0), the replicas sorted by name with their verdicts.
 func (c *Console) assemble(breakers map[string]breakerDoc, replicas map[string]heard, now time.Time) stateDoc {
-	doc := stateDoc{Prefix: c.store.KeyPrefix(), Actions: c.token != nil,
+	doc := stateDoc{Prefix: c.store.KeyPrefix(), Actions: c.token != nil, KeepSilentMs: KeepSilent.Milliseconds(),
 		Breakers: []breakerDoc{}, Replicas: []replicaDoc{}}
 	all := make(map[string]breakerDoc, len(breakers))
 	for name, b := range breakers {
@@ -195,50 +194,96 @@ func (c *Console) assemble(breakers map[string]breakerDoc, replicas map[string]h
 	return doc
 }
 
-// readBreaker reads one breaker's shared state.
-func (c *Console) readBreaker(ctx context.Context, name string) (breakerDoc, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	s, err := c.store.Snapshot(ctx, name, dbreaker.Policy{})
+// scan lists the breakers under the prefix and reads every live
+// heartbeat into the console's book of replicas.
+func (c *Console) scan(ctx context.Context) ([]string, []dbreaker.Presence, error) {
+	began := c.clock.Now()
+	names, err := c.store.BreakerNames(ctx)
 	if err != nil {
-		return breakerDoc{}, fmt.Errorf("console: reading %s: %w", name, err)
+		return nil, nil, err
 	}
-	return newBreakerDoc(s), nil
+	presences, err := c.store.Replicas(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.book.hearListing(presences, began)
+	return names, presences, nil
 }
 
-// readHistory reads one breaker's log.
-func (c *Console) readHistory(ctx context.Context, name string) (historyDoc, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	entries, err := c.store.History(ctx, name, c.cfg.History)
-	if err != nil {
-		return historyDoc{}, fmt.Errorf("console: %w", err)
-	}
-	return newHistoryDoc(name, entries), nil
-}
-
-// readAll reads every breaker under the prefix and every live heartbeat.
-func (c *Console) readAll(ctx context.Context) (map[string]breakerDoc, map[string]heard, error) {
+// readAll reads every breaker under the prefix and every live heartbeat:
+// the listing under one deadline, the breakers under another.
+func (c *Console) readAll(ctx context.Context) (map[string]breakerDoc, error) {
 	lctx, cancel := context.WithTimeout(ctx, c.timeout)
+	names, _, err := c.scan(lctx)
+	cancel()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel = context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	names, err := c.store.BreakerNames(lctx)
+	snaps, err := c.store.Snapshots(ctx, names, dbreaker.Policy{})
 	if err != nil {
-		return nil, nil, err
+		return nil, fmt.Errorf("console: %w", err)
 	}
-	presences, err := c.store.Replicas(lctx)
-	if err != nil {
-		return nil, nil, err
+	breakers := make(map[string]breakerDoc, len(snaps))
+	for _, s := range snaps {
+		breakers[s.Name] = newBreakerDoc(s)
 	}
-	now := c.clock.Now()
-	replicas := make(map[string]heard, len(presences))
-	for _, p := range presences {
-		replicas[p.Replica] = heard{p: p, at: now}
-	}
-	breakers := make(map[string]breakerDoc, len(names))
-	for _, name := range names {
-		if breakers[name], err = c.readBreaker(ctx, name); err != nil {
-			return nil, nil, err
+	return breakers, nil
+}
+
+// read does one job of a run's reader: the listing if asked, under one
+// deadline (the names it finds are read too, with those the heartbeats
+// hold); then, under another, the breakers in one pipeline and in another
+// the logs of those that moved, are new to the run, or were asked for.
+func (c *Console) read(ctx context.Context, j job) readResult {
+	res := readResult{breakers: map[string]breakerDoc{}, histories: map[string]historyDoc{}}
+	listed := map[string]bool{}
+	if j.scan {
+		lctx, cancel := context.WithTimeout(ctx, c.timeout)
+		names, replicas, err := c.scan(lctx)
+		cancel()
+		if err != nil {
+			res.err = err
+			return res
+		}
+		res.scanned = true
+		for _, name := range names {
+			listed[name], j.names[name] = true, true
+		}
+		for _, p := range replicas {
+			for _, v := range p.Breakers {
+				j.names[v.Name] = true
+			}
 		}
 	}
-	return breakers, replicas, nil
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	names := make([]string, 0, len(j.names))
+	for name := range j.names {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	snaps, failed := c.store.Snapshots(ctx, names, dbreaker.Policy{})
+	var logs []string
+	for _, s := range snaps {
+		b := newBreakerDoc(s)
+		old, known := j.known[s.Name]
+		if !known && b.Incarnation == "" && !listed[s.Name] {
+			continue // no key in Redis: a name from a forged event, one deleted since, or one only a replica holds
+		}
+		res.breakers[s.Name] = b
+		if j.history[s.Name] || !known || old != (version{b.Incarnation, b.Generation}) {
+			logs = append(logs, s.Name)
+		}
+	}
+	if len(logs) > 0 {
+		hs, err := c.store.Histories(ctx, logs, c.cfg.History)
+		failed = errors.Join(failed, err)
+		for name, entries := range hs {
+			res.histories[name] = newHistoryDoc(name, entries)
+		}
+	}
+	res.failed = failed
+	return res
 }

@@ -210,17 +210,13 @@ local function lib()
     redis.call(unpack(entry))
   end
 
-  -- Commits a transition: bumps the generation, rewrites the hash, publishes
-  -- the event {breaker, from, to, inc, gen, open_until_ms, at_ms[, override]}
-  -- (at_ms: the Redis time of the transition, so a replica can tell how long
-  -- the breaker stays open without trusting its own clock; override: the
-  -- operator action that caused it), appends it to the log and adds it to
-  -- the reply. The caller has
-  -- completed s. A generation that would leave the integers Redis and Lua
-  -- represent exactly starts a new incarnation at generation 1.
-  -- Publishes the event of a change from `from` to s's effective state and
-  -- appends it to the log; an operator action that changes nothing is
-  -- announced this way too.
+  -- Publishes the event of a change from `from` to s's effective state,
+  -- {breaker, from, to, inc, gen, open_until_ms, at_ms[, override]} (at_ms:
+  -- the Redis time of the transition, so a replica can tell how long the
+  -- breaker stays open without trusting its own clock; override: the
+  -- operator action that caused it), and appends it to the log; returns the
+  -- effective state. An operator action that changes nothing is announced
+  -- this way too.
   local function announce(ctx, s, from, now, override)
     local to = effective(s)
     redis.call('PUBLISH', ctx.channel, cjson.encode({breaker = ctx.name, from = from,
@@ -229,6 +225,10 @@ local function lib()
     return to
   end
 
+  -- Commits a transition: bumps the generation, rewrites the hash,
+  -- announces it (event and log) and adds it to the reply. The caller has
+  -- completed s. A generation that would leave the integers Redis and Lua
+  -- represent exactly starts a new incarnation at generation 1.
   local function commit(ctx, s, from, now, override)
     if s.gen >= MAX_INT then
       s.inc, s.gen = ctx.inc, 0

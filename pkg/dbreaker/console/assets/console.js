@@ -59,6 +59,17 @@
     const s = Math.max(0, Math.round(ms / 1000));
     return s < 120 ? s + " s" : Math.round(s / 60) + " min";
   }
+  function duration(ms) {
+    const s = Math.max(0, Math.round(ms / 1000));
+    if (s < 120) return s + " s";
+    const m = Math.floor(s / 60);
+    if (m < 120) return m + " min";
+    return Math.floor(m / 60) + " h " + (m % 60) + " min";
+  }
+  function minutes(ms) {
+    const m = Math.round(ms / 60000);
+    return m + (m === 1 ? " minute" : " minutes");
+  }
   function stateBadge(state) {
     const s = STATES[state] || { label: state, mark: "?" };
     return el("span", { class: "state s-" + state, "data-mark": s.mark, "data-state": state }, s.label);
@@ -81,6 +92,11 @@
       r.state.replaceChildren(stateBadge(b.state));
       if (b.state !== b.underlying) r.state.appendChild(el("div", { class: "muted" }, "underneath: " + (STATES[b.underlying] || {}).label));
       if (b.corrupt) r.state.appendChild(el("div", { class: "flag-alert" }, "stored state unreadable"));
+      if ((b.state === "open" || b.state === "half_open") && b.opened_at_ms) {
+        // How long, by Redis' clock (the document's time) plus the time since it arrived.
+        const open = b.store_time_ms ? b.store_time_ms - b.opened_at_ms + (Date.now() - receivedAt) : Date.now() - b.opened_at_ms;
+        r.state.appendChild(el("div", { class: "since" }, "open since " + clock(b.opened_at_ms) + " (for " + duration(open) + ")"));
+      }
       r.failures.textContent = b.failures;
       r.trips.textContent = b.trips;
       const openish = b.state === "open" || b.state === "half_open";
@@ -125,9 +141,11 @@
     const body = $("replica-table").tBodies[0];
     const out = [];
     for (const r of doc.replicas) {
-      const tr = el("tr", { "data-replica": r.replica });
+      const tr = el("tr", { "data-replica": r.replica, "data-silent": r.silent ? "true" : "false" });
       tr.appendChild(el("th", { scope: "row" }, r.replica));
-      tr.appendChild(el("td", {}, r.degraded ? "DEGRADED: Redis unavailable" : "Redis"));
+      let store = r.degraded ? "DEGRADED: Redis unavailable" : "Redis";
+      if (r.silent) store = "UNKNOWN: no heartbeat" + (r.degraded ? " (degraded when last heard)" : "");
+      tr.appendChild(el("td", {}, store));
       const views = el("ul", { class: "views" });
       for (const v of r.breakers) {
         const li = el("li", { "data-breaker": v.name, "data-state": v.state, "data-verdict": v.verdict });
@@ -136,6 +154,7 @@
         views.appendChild(li);
       }
       const viewsCell = el("td");
+      if (r.silent) viewsCell.appendChild(el("div", { class: "muted" }, "As last heard:"));
       viewsCell.appendChild(views);
       tr.appendChild(viewsCell);
       const flags = el("td");
@@ -144,12 +163,18 @@
         const text = f === "silent" ? label + " for " + seconds(r.silent_for_ms) : label;
         flags.appendChild(el("span", { class: "flag" + (alert ? " flag-alert" : ""), "data-flag": f }, (alert ? "⚠ " : "") + text));
       }
+      if (r.silent) {
+        flags.appendChild(el("p", { class: "note" }, "No heartbeat since " + clock(receivedAt - r.silent_for_ms) +
+          ": the replica is down, or it is cut off from Redis and its breakers decide locally by their " +
+          "StoreFailure policy. Listed until " + minutes(doc.keep_silent_ms) + " after it was last heard."));
+      }
       if (r.flags.length === 0) flags.textContent = "–";
       tr.appendChild(flags);
       out.push(tr);
     }
     body.replaceChildren(...out);
     $("no-replicas").hidden = doc.replicas.length > 0;
+    $("keep-silent").textContent = minutes(doc.keep_silent_ms);
   }
 
   function renderHistory() {
