@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"flag"
+	"image/png"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -18,8 +22,10 @@ import (
 )
 
 // screenshotFile is where the browser test leaves its screenshot of the
-// console, shown in the README.
-const screenshotFile = "../../docs/console.png"
+// console: the README's picture is made with
+//
+//	go test -run TestConsoleInABrowser ./cmd/demo/ -console.screenshot=../../docs/console.png
+var screenshotFile = flag.String("console.screenshot", "", "where TestConsoleInABrowser saves its screenshot (default: a temporary file)")
 
 // The breaker console in a real headless Chromium, over three replicas
 // sharing Redis and one fake upstream: USDA fails and the page shows its
@@ -145,7 +151,15 @@ func TestConsoleInABrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(screenshotFile, shot, 0o644); err != nil {
+	cfg, err := png.DecodeConfig(bytes.NewReader(shot))
+	if err != nil || cfg.Width < 800 || cfg.Height < 400 {
+		t.Fatalf("the screenshot is no picture of the page: %dx%d, %v", cfg.Width, cfg.Height, err)
+	}
+	path := *screenshotFile
+	if path == "" {
+		path = filepath.Join(t.TempDir(), "console.png")
+	}
+	if err := os.WriteFile(path, shot, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
