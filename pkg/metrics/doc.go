@@ -33,9 +33,14 @@
 // api_failures_total counts what the breaker counts as a failure (an answer
 // such as "no such food" is none, nor is the caller's cancellation), plus
 // the attempts the breaker refused (error_type rejected and
-// store_unavailable). fallback_executions_total counts, with status
-// success, each answer a fallback step served, and with status failure,
-// each fallback step that failed too.
+// store_unavailable); an answer with a success status that is not what
+// was asked for is a failure of error_type bad_response
+// (chain.BadResponse). fallback_executions_total counts the steps that ran
+// as fallbacks, because a step before them failed: with status success
+// each answer one served, with failure each that failed too, with
+// not_found each that had nothing for the request (chain.WithNotFound). A
+// step that ran only because the steps before it found nothing (a food
+// USDA does not know) is no fallback and counts nowhere.
 //
 // circuit_breaker_state is the state each replica applies, read from the
 // breaker's view (Breaker.View) at scrape time: a scrape never calls the
