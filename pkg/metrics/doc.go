@@ -17,7 +17,7 @@
 // The metrics:
 //
 //	circuit_breaker_state{breaker,state,source}      gauge: 1 for the state applied, 0 for the others
-//	circuit_breaker_transitions_total{breaker,from,to,source}
+//	circuit_breaker_transitions_total{breaker,from,to,source,cause}
 //	circuit_breaker_calls_total{breaker,result}
 //	circuit_breaker_stale_reports_total{breaker}     outcomes the store discarded as stale
 //	circuit_breaker_store_errors_total{op}
@@ -49,6 +49,9 @@
 // overrides included); with source="local" the store is unavailable and
 // the replica's local breaker decides. A breaker that has learned nothing
 // yet has no series: learn its state at start-up (Breaker.State). The
-// transitions carry the same source: local trips while the store is down,
-// shared transitions this replica made or learned.
+// transitions carry the same source (local trips while the store is down,
+// shared transitions otherwise) and a cause: policy for the breaker's own
+// transitions, counted only by the replica that made each (sum the
+// replicas), operator for an override, counted once by every replica that
+// applies it, whoever made it (take the max over the replicas).
 package metrics
