@@ -193,3 +193,15 @@ func TestDockerignoreKeepsOutWhatGitIgnores(t *testing.T) {
 		}
 	}
 }
+
+// scripts/check-dashboard.sh passes on the dashboard: every query parses,
+// the state panel shows each replica's own state when replicas disagree,
+// and the transitions panel counts each transition of the fleet once.
+func TestDashboardChecks(t *testing.T) {
+	tool(t, "promtool", "prometheus")
+	tool(t, "python3", "python3")
+	cmd := exec.Command("../../scripts/check-dashboard.sh", "../../deploy/grafana/dashboard.json")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("scripts/check-dashboard.sh: %v\n%s", err, out)
+	}
+}
