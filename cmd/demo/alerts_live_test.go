@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -30,7 +31,7 @@ import (
 
 // The alerts of deploy/prometheus/alerts.yml, run by the real Prometheus
 // against two live replicas: none is pending or firing while the
-// upstreams are healthy; with USDA down, Anthropic failing half its calls
+// upstreams are healthy, captions without food among the meals; with USDA down, Anthropic failing half its calls
 // (its breaker disabled by an operator) and OpenAI healthy, exactly the
 // alerts that should fire do, and none about OpenAI; with Redis down and
 // then OpenAI, the replicas say they are degraded and their local breakers
@@ -70,13 +71,19 @@ func TestAlertsAgainstLiveReplicas(t *testing.T) {
 			p.value(t, `sum(api_call_duration_seconds_count{api="anthropic"})`) > 0
 	})
 
-	// Healthy: no alert pending or firing for as long as the longest range
-	// and `for:` of the upstream alerts take together (5 s + 5 s).
+	// Healthy: no alert pending or firing for well over the longest range
+	// and `for:` of the upstream alerts take together (2 s + 2 s), while
+	// the traffic's captions without food are answered by the model, no
+	// fallback.
+	noFoodBefore := traffic.noFood.Load()
 	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); {
 		if active := prom.alerts(t); len(active) > 0 {
 			t.Fatalf("healthy upstreams, yet alerts are active: %v", active)
 		}
 		time.Sleep(250 * time.Millisecond) // polling interval
+	}
+	if n := traffic.noFood.Load() - noFoodBefore; n == 0 {
+		t.Fatal("no caption without food was answered by openai as such while healthy: the test no longer sends them")
 	}
 
 	// Faults: USDA down; Anthropic fails half its calls, its breaker
@@ -205,12 +212,18 @@ func (r *liveReplica) stop(t *testing.T) {
 	}
 }
 
-// traffic sends a meal and a question to the replicas in turn, about
-// twenty requests a second, until stopped.
+// traffic sends a meal, a caption without food and a question to the
+// replicas in turn, about thirty requests a second, until stopped.
 type traffic struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// noFood counts the captions without food the primary model answered
+	// as such (vision.no_food, served by openai).
+	noFood atomic.Int64
 }
+
+// noFoodCaptions are captions in which a model finds no food.
+var noFoodCaptions = []string{"hello there", "lol", "a plate of zxqv wobblefruit"}
 
 func startTraffic(t *testing.T, replicas []*liveReplica) *traffic {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -220,8 +233,10 @@ func startTraffic(t *testing.T, replicas []*liveReplica) *traffic {
 		defer tick.Stop()
 		for i := 0; ; i++ {
 			r := replicas[i%len(replicas)]
+			noFood, _ := json.Marshal(mealRequest{Caption: noFoodCaptions[i%len(noFoodCaptions)]})
 			for _, req := range [][2]string{
 				{"/v1/meals", `{"caption":"150 g chicken breast"}`},
+				{"/v1/meals", string(noFood)},
 				{"/v1/chat", `{"message":"How much protein is in an egg?"}`},
 			} {
 				hreq, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+r.api+req[0], strings.NewReader(req[1]))
@@ -233,10 +248,14 @@ func startTraffic(t *testing.T, replicas []*liveReplica) *traffic {
 					t.Errorf("traffic: %v", err)
 					return
 				}
-				io.Copy(io.Discard, resp.Body)
+				body, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
 				if resp.StatusCode != http.StatusOK {
 					t.Errorf("traffic: %s: %s", req[0], resp.Status)
+				}
+				var ans mealAnswer
+				if req[1] == string(noFood) && json.Unmarshal(body, &ans) == nil && ans.Vision.NoFood && ans.Vision.ServedBy == "openai" {
+					tr.noFood.Add(1)
 				}
 			}
 			select {

@@ -211,13 +211,18 @@ type visionAnswer struct {
 	ServedBy  string `json:"served_by"`
 	Degraded  bool   `json:"degraded"`
 	Estimated bool   `json:"estimated"`
+	// NoFood: the reader saw all it was given and found no food in it
+	// ("hello there"); an answer, not a failure.
+	NoFood bool `json:"no_food"`
 }
 
 // mealAnswer is what POST /v1/meals returns.
 type mealAnswer struct {
 	Items []mealItemAnswer `json:"items"`
-	// Unknown lists the names of the items no source knows; Complete is
-	// false when there is one, so Totals leave it out.
+	// Unknown lists the names of the items no source knows ("the meal in
+	// the photo" when no model could read it); Complete is false when
+	// there is one, so Totals leave it out, and when the meal has no food
+	// at all (Vision.NoFood).
 	Unknown  []string      `json:"unknown"`
 	Complete bool          `json:"complete"`
 	Totals   nutrientsJSON `json:"totals"`
@@ -313,9 +318,15 @@ func (s *service) handleMeal(w http.ResponseWriter, r *http.Request) {
 	ans.Vision = visionAnswer{ServedBy: vision.Step, Degraded: vision.Degraded, Estimated: vision.Value.Estimated}
 	ans.Degraded = vision.Degraded
 	if len(vision.Value.Items) == 0 {
-		// Nothing could read the photo, or the caption names nothing.
 		ans.Complete = false
-		ans.Unknown = append(ans.Unknown, map[bool]string{true: "the meal in the photo", false: req.Caption}[req.Caption == ""])
+		if len(photo) > 0 && vision.Value.Estimated {
+			// No model could read the photo; the parser read the caption
+			// alone.
+			ans.Unknown = append(ans.Unknown, "the meal in the photo")
+		} else {
+			// The reader saw everything and found no food.
+			ans.Vision.NoFood = true
+		}
 	}
 	for _, it := range s.weigh(ctx, vision.Value.Items) {
 		ans.Items = append(ans.Items, it)

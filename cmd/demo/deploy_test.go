@@ -155,3 +155,53 @@ func TestPromtoolRuleTests(t *testing.T) {
 		}
 	}
 }
+
+// Whatever git ignores (binaries, test binaries, profiles, .env) stays out
+// of the image's build context too. A .gitignore pattern without a slash
+// matches at any depth, a .dockerignore pattern only at the root, so the
+// first needs **/ in the second.
+func TestDockerignoreKeepsOutWhatGitIgnores(t *testing.T) {
+	patterns := func(path string) []string {
+		var out []string
+		for _, line := range strings.Split(readFile(t, path), "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			out = append(out, line)
+		}
+		return out
+	}
+	docker := map[string]bool{}
+	for _, p := range patterns("../../.dockerignore") {
+		docker[strings.TrimPrefix(p, "/")] = true
+	}
+	git := patterns("../../.gitignore")
+	if len(git) < 5 {
+		t.Fatalf(".gitignore: only %d patterns: the test no longer reads it", len(git))
+	}
+	for _, p := range git {
+		if strings.HasPrefix(p, "!") {
+			continue
+		}
+		want := strings.TrimPrefix(strings.TrimSuffix(p, "/"), "/")
+		if !strings.Contains(strings.TrimSuffix(p, "/"), "/") {
+			want = "**/" + want
+		}
+		if !docker[want] {
+			t.Errorf(".gitignore ignores %q, but .dockerignore has no %q: it would be sent to the image build", p, want)
+		}
+	}
+}
+
+// scripts/check-dashboard.sh passes on the dashboard: every query parses,
+// the state panel shows each replica's own state when replicas disagree,
+// and the transitions panel counts each transition of the fleet once.
+func TestDashboardChecks(t *testing.T) {
+	tool(t, "promtool", "prometheus")
+	tool(t, "python3", "python3")
+	cmd := exec.Command("../../scripts/check-dashboard.sh", "../../deploy/grafana/dashboard.json")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("scripts/check-dashboard.sh: %v\n%s", err, out)
+	}
+}

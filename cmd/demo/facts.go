@@ -225,8 +225,9 @@ func (s *service) startRefresher(store *postgres.Store, client *usda.Client) {
 }
 
 // modelEstimate asks a language model for a food's nutrients per 100 g.
-// An answer that is not the JSON asked for is ErrNotFound: this step
-// fails, and the model's breaker (nutrition.Classify) does not count it.
+// An answer that is not the JSON asked for, or whose energy is not from 0
+// to 900 kcal, is a bad answer (badAnswerError): a failure of the model,
+// which its breaker counts, and the chain moves on to the average dish.
 func (s *service) modelEstimate(ctx context.Context, model, name string) (nutrition.Result, error) {
 	q := fmt.Sprintf(`Estimate the nutrients in 100 g of %q. Answer with JSON only: `+
 		`{"kcal":0,"protein_g":0,"carbohydrate_g":0,"fat_g":0}`, name)
@@ -242,7 +243,7 @@ func (s *service) modelEstimate(ctx context.Context, model, name string) (nutrit
 		FatG          float64  `json:"fat_g"`
 	}
 	if start < 0 || end < start || json.Unmarshal([]byte(answer[start:end+1]), &est) != nil || est.Kcal == nil || !(*est.Kcal >= 0 && *est.Kcal <= 900) {
-		return nutrition.Result{}, fmt.Errorf("%w: the model gave no estimate", nutrition.ErrNotFound)
+		return nutrition.Result{}, badAnswer(fmt.Errorf("%s: the answer is not an estimate of %q", model, name))
 	}
 	return nutrition.Result{Query: name, Description: "model estimate for " + name,
 		Per100g: sr24.Nutrients{EnergyKcal: *est.Kcal, ProteinG: est.ProteinG, CarbohydrateG: est.CarbohydrateG, FatG: est.FatG},

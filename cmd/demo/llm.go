@@ -110,7 +110,7 @@ func (p *openAIProvider) complete(ctx context.Context, system string, user opena
 		return "", sdkError("openai", err)
 	}
 	if len(resp.Choices) == 0 || resp.Choices[0].Message.Content == "" {
-		return "", errors.New("openai: empty answer")
+		return "", badAnswer(errors.New("openai: empty answer"))
 	}
 	return resp.Choices[0].Message.Content, nil
 }
@@ -159,7 +159,7 @@ func (p *anthropicProvider) complete(ctx context.Context, system string, blocks 
 		text.WriteString(b.Text)
 	}
 	if text.Len() == 0 {
-		return "", errors.New("anthropic: empty answer")
+		return "", badAnswer(errors.New("anthropic: empty answer"))
 	}
 	return text.String(), nil
 }
@@ -179,17 +179,38 @@ func (e *statusError) Unwrap() error                     { return e.err }
 func (e *statusError) StatusCode() int                   { return e.code }
 func (e *statusError) RetryAfter() (time.Duration, bool) { return e.wait, e.hasWait }
 
-// sdkError adapts the OpenAI and Anthropic SDK errors.
+// badAnswerError is a model's answer, received with a success status, that
+// is not what was asked for: a body or a message that is not the JSON
+// asked for, a food without a name or a sane weight, an empty answer. It
+// is a failure of the model (chain.BadResponse): its breaker counts it,
+// api_failures_total shows it as error_type "bad_response", so that a
+// broken integration shows apart from an outage, and the chain falls back.
+// A well-formed answer that lists no food is no error (see parseMeal).
+type badAnswerError struct{ err error }
+
+// badAnswer marks err as a model's bad answer.
+func badAnswer(err error) error { return &badAnswerError{err: err} }
+
+func (e *badAnswerError) Error() string     { return e.err.Error() }
+func (e *badAnswerError) Unwrap() error     { return e.err }
+func (e *badAnswerError) BadResponse() bool { return true }
+
+// sdkError adapts the OpenAI and Anthropic SDK errors: an HTTP error
+// carries its status, a body that is not JSON is a bad answer.
 func sdkError(vendor string, err error) error {
 	var oe *openai.Error
 	var ae *anthropic.Error
 	var resp *http.Response
+	var syntax *json.SyntaxError
+	var wrongType *json.UnmarshalTypeError
 	code := 0
 	switch {
 	case errors.As(err, &oe):
 		code, resp = oe.StatusCode, oe.Response
 	case errors.As(err, &ae):
 		code, resp = ae.StatusCode, ae.Response
+	case errors.As(err, &syntax) || errors.As(err, &wrongType):
+		return badAnswer(fmt.Errorf("%s: %w", vendor, err))
 	default:
 		return fmt.Errorf("%s: %w", vendor, err)
 	}
@@ -206,29 +227,40 @@ type mealItem struct {
 	Grams float64 `json:"grams"`
 }
 
-// parseMeal reads the JSON an LLM gave for a meal, tolerating prose or
-// code fences around it; anything else is an error, so the chain tries the
-// next step.
+// parseMeal reads the JSON a model gave for a meal, tolerating prose or
+// code fences around it. A well-formed meal without foods ({"items":[]}:
+// the photo or caption shows no food) is the model's answer: no items, no
+// error. Anything else that is not 1 to maxModelItems foods, each with a
+// name and a weight from over 0 to 5000 g, is a bad answer
+// (badAnswerError): a failure of the model, so the chain tries the next
+// step.
 func parseMeal(answer string) ([]mealItem, error) {
 	start, end := strings.IndexByte(answer, '{'), strings.LastIndexByte(answer, '}')
 	if start < 0 || end < start {
-		return nil, fmt.Errorf("vision: no JSON in the answer")
+		return nil, badAnswer(errors.New("vision: no JSON in the answer"))
 	}
 	var got struct {
-		Items []mealItem `json:"items"`
+		Items *[]mealItem `json:"items"`
 	}
 	if err := json.Unmarshal([]byte(answer[start:end+1]), &got); err != nil {
-		return nil, fmt.Errorf("vision: unreadable answer: %w", err)
+		return nil, badAnswer(fmt.Errorf("vision: unreadable answer: %w", err))
 	}
-	if len(got.Items) == 0 || len(got.Items) > 20 {
-		return nil, fmt.Errorf("vision: %d items in the answer, want 1 to 20", len(got.Items))
+	if got.Items == nil {
+		return nil, badAnswer(errors.New(`vision: the answer has no "items" list`))
 	}
-	for i, it := range got.Items {
+	items := *got.Items
+	if len(items) > maxModelItems {
+		return nil, badAnswer(fmt.Errorf("vision: %d items in the answer, want at most %d", len(items), maxModelItems))
+	}
+	for i, it := range items {
 		name := strings.TrimSpace(it.Name)
 		if name == "" || len(name) > 100 || !(it.Grams > 0 && it.Grams <= 5000) {
-			return nil, fmt.Errorf("vision: item %d (%q, %v g) is not a food with a weight", i, it.Name, it.Grams)
+			return nil, badAnswer(fmt.Errorf("vision: item %d (%q, %v g) is not a food with a weight", i, it.Name, it.Grams))
 		}
-		got.Items[i].Name = name
+		items[i].Name = name
 	}
-	return got.Items, nil
+	return items, nil
 }
+
+// maxModelItems is the most foods a model's meal may list.
+const maxModelItems = 20

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -21,11 +22,22 @@ import (
 // meals first), without Redis or PostgreSQL, logging into the buffer.
 func newModelService(t testing.TB, env map[string]string) (*service, *fakeupstream.Server, *syncBuffer) {
 	t.Helper()
+	return newModelServiceBehind(t, env, nil)
+}
+
+// newModelServiceBehind is newModelService with the fake upstream behind
+// wrap (nil: none), which may change its answers.
+func newModelServiceBehind(t testing.TB, env map[string]string, wrap func(http.Handler) http.Handler) (*service, *fakeupstream.Server, *syncBuffer) {
+	t.Helper()
 	fake, err := fakeupstream.New(fakeupstream.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(fake)
+	var h http.Handler = fake
+	if wrap != nil {
+		h = wrap(fake)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	root := srv.URL
 	ep := fakeupstream.EndpointsAt(root)
@@ -298,6 +310,11 @@ func TestHangingModelsStillAnswerTheChat(t *testing.T) {
 	rec, out := post(t, s.apiHandler(), "/v1/chat", `{"message":"How much protein is in an egg?"}`)
 	if rec.Code != http.StatusOK || out["served_by"] != "friendly_error" {
 		t.Fatalf("%d %v", rec.Code, out)
+	}
+	// A question never answered before is no failure of the answer cache.
+	want := map[string]float64{"anthropic->openai/failure": 1, "anthropic->cached_answer/not_found": 1, "anthropic->friendly_error/success": 1}
+	if got := fallbackCounts(s); !maps.Equal(got, want) {
+		t.Errorf("fallback_executions_total: %v, want %v", got, want)
 	}
 }
 

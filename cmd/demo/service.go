@@ -344,7 +344,8 @@ func (s *service) degraded() []string {
 }
 
 // registerReplicaMetrics exports what /readyz says:
-// health_agent_degraded{component} and health_agent_simulated_upstreams.
+// health_agent_degraded{component}, health_agent_simulated_upstreams and
+// health_agent_breakers_enabled.
 func (s *service) registerReplicaMetrics() error {
 	for _, component := range []string{degradedBreakerStore, degradedNutritionCache} {
 		g := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -361,14 +362,25 @@ func (s *service) registerReplicaMetrics() error {
 			return err
 		}
 	}
-	simulated := 0.0
-	if s.cfg.Simulated {
-		simulated = 1
+	for _, g := range []struct {
+		name, help string
+		on         bool
+	}{
+		{"health_agent_simulated_upstreams", "1 when this replica answers from its in-process fake upstreams (UPSTREAMS=fake, or auto without keys): every answer is invented.", s.cfg.Simulated},
+		// Without breakers no circuit_breaker_state series exists, so no
+		// alert on the breakers' state can tell: this gauge does.
+		{"health_agent_breakers_enabled", "1 when this replica's circuit breakers guard its upstreams; 0 when CIRCUIT_BREAKER_ENABLED=false switched them off: every call passes straight through, and no circuit_breaker_state series exists.", s.cfg.BreakersEnabled},
+	} {
+		value := 0.0
+		if g.on {
+			value = 1
+		}
+		if err := s.registry.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: g.name, Help: g.help},
+			func() float64 { return value })); err != nil {
+			return err
+		}
 	}
-	return s.registry.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "health_agent_simulated_upstreams",
-		Help: "1 when this replica answers from its in-process fake upstreams (UPSTREAMS=fake, or auto without keys): every answer is invented.",
-	}, func() float64 { return simulated }))
+	return nil
 }
 
 // breaker returns the breaker of an upstream, nil when breakers are off.

@@ -108,7 +108,9 @@ func (s *service) ask(ctx context.Context, question string) (chatAnswer, error) 
 		chain.Step[string]{Name: "cached_answer", Degraded: true, Fn: func(context.Context) (string, error) { return s.answers.get(question) }},
 		chain.Step[string]{Name: "friendly_error", Degraded: true, Fn: func(context.Context) (string, error) { return friendlyError, nil }},
 	)
-	c, err := chain.New("text", steps, s.chainOptions()...)
+	// A question this replica never answered is no failure of the cache.
+	noCached := func(err error) bool { return errors.Is(err, errNoCachedAnswer) }
+	c, err := chain.New("text", steps, append(s.chainOptions(), chain.WithNotFound(noCached))...)
 	if err != nil {
 		return chatAnswer{}, err
 	}

@@ -93,6 +93,35 @@ func TestSimulatedAnswersSaySo(t *testing.T) {
 	}
 }
 
+// A replica whose breakers CIRCUIT_BREAKER_ENABLED switched off has no
+// circuit_breaker_state series for an alert to read; a gauge says so.
+func TestBreakersSwitchedOffShowInAGauge(t *testing.T) {
+	for _, tt := range []struct {
+		value string
+		want  float64
+	}{{"true", 1}, {"false", 0}} {
+		t.Run("CIRCUIT_BREAKER_ENABLED="+tt.value, func(t *testing.T) {
+			s := newTestService(t, map[string]string{"CIRCUIT_BREAKER_ENABLED": tt.value})
+			if got := gaugeValue(t, s, "health_agent_breakers_enabled", ""); got != tt.want {
+				t.Errorf("health_agent_breakers_enabled = %v, want %v", got, tt.want)
+			}
+			states := 0
+			mfs, err := s.registry.Gather()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, mf := range mfs {
+				if mf.GetName() == "circuit_breaker_state" {
+					states += len(mf.GetMetric())
+				}
+			}
+			if (states > 0) != (tt.want == 1) {
+				t.Errorf("%d circuit_breaker_state series with breakers enabled=%s", states, tt.value)
+			}
+		})
+	}
+}
+
 // gaugeValue reads one gauge of the replica's registry; component, when
 // not empty, selects health_agent_degraded's label.
 func gaugeValue(t *testing.T, s *service, name, component string) float64 {

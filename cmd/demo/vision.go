@@ -5,17 +5,19 @@ import (
 	"fmt"
 
 	"github.com/healthagent/resilience/pkg/chain"
-	"github.com/healthagent/resilience/pkg/nutrition"
 	"github.com/healthagent/resilience/pkg/nutrition/meal"
 )
 
 // The vision chain: the primary model → the other provider → the local
 // meal parser (served_by "estimate": no model saw the meal). Each model
 // reads the photo and/or caption into foods and grams as structured
-// output, and may use visionShare of the time left in the request. With no
-// model configured (the demo's in-process fake upstream stands in for
-// them), a caption alone is read by the local parser (served_by
-// "caption").
+// output, and may use visionShare of the time left in the request. A model
+// that finds no food ("hello there") has answered: the chain stops, and
+// the reply says that no food was recognised (no_food), served by that
+// model; only a model that fails, or whose answer is not a meal (a bad
+// answer, see badAnswerError), makes the chain fall back. With no model
+// configured (the demo's in-process fake upstream stands in for them), a
+// caption alone is read by the local parser (served_by "caption").
 
 // visionShare is the part of the time left before the request's deadline
 // each model of the vision chain may use: the primary gets 40 %, the
@@ -59,14 +61,11 @@ func (s *service) see(ctx context.Context, photo []byte, mediaType, caption stri
 			if err != nil {
 				return mealVision{}, err
 			}
-			got, err := s.readModelMeal(answer)
-			if err != nil {
-				// A model that read the request and found no meal, or answered
-				// unreadable JSON: an answer, not a failure of the model (see
-				// nutrition.Classify); the chain tries the next step.
-				err = fmt.Errorf("%w: %w", nutrition.ErrNotFound, err)
-			}
-			return got, err
+			// A meal without foods is the model's answer: the chain stops
+			// there. An answer that is not a meal is a failure of the model
+			// (badAnswerError): its breaker counts it, and the chain falls
+			// back.
+			return s.readModelMeal(answer)
 		})
 		step.Share = visionShare
 		return step
@@ -87,7 +86,9 @@ func (s *service) see(ctx context.Context, photo []byte, mediaType, caption stri
 
 // readModelMeal reads a model's meal JSON into items: each food's name is
 // matched by the local parser and weighed as the model says; a name the
-// parser does not know keeps the model's weight for a lookup by name.
+// parser does not know keeps the model's weight for a lookup by name. A
+// meal without foods gives no items and no error; a name the parser
+// refuses (a control character) makes the answer a bad one.
 func (s *service) readModelMeal(answer string) (mealVision, error) {
 	listed, err := parseMeal(answer)
 	if err != nil {
@@ -97,7 +98,7 @@ func (s *service) readModelMeal(answer string) (mealVision, error) {
 	for _, m := range listed {
 		it, err := s.facts.parser.Named(m.Name, m.Grams)
 		if err != nil {
-			return mealVision{}, fmt.Errorf("vision: item %q: %w", m.Name, err)
+			return mealVision{}, badAnswer(fmt.Errorf("vision: item %q: %w", m.Name, err))
 		}
 		sn := seen{Item: it}
 		if !it.Known {

@@ -47,11 +47,32 @@ const (
 	ClassCanceled         = "canceled"          // the caller cancelled
 	ClassTimeout          = "timeout"           // a deadline passed, or a network timeout
 	ClassConnection       = "connection"        // the connection failed or was cut
+	ClassBadResponse      = "bad_response"      // a success status with an answer that is not what was asked (see BadResponse)
 	ClassOther            = "other"             // anything else
 )
 
 // nonHTTPClasses are the classes that are also a status value.
-var nonHTTPClasses = [...]string{ClassRejected, ClassStoreUnavailable, ClassCanceled, ClassTimeout, ClassConnection, ClassOther}
+var nonHTTPClasses = [...]string{ClassRejected, ClassStoreUnavailable, ClassCanceled, ClassTimeout, ClassConnection, ClassBadResponse, ClassOther}
+
+// BadResponse is implemented by errors that say an upstream answered with
+// a success status (HTTP 200) but not with what was asked for: a body that
+// is not JSON, JSON of another shape, an empty answer, a model's output
+// that breaks the schema it was given. Labels gives an error holding one
+// (found with errors.As) whose BadResponse method returns true the class
+// "bad_response", and the breaker's default classifier counts it as a
+// failure: a broken integration is as unhealthy as an outage, and shows
+// apart from one. A client marks its decoding errors so without importing
+// this package (usda.DecodeError is one).
+type BadResponse interface {
+	BadResponse() bool
+}
+
+// IsBadResponse reports whether err holds a BadResponse whose method
+// returns true.
+func IsBadResponse(err error) bool {
+	var br BadResponse
+	return errors.As(err, &br) && br.BadResponse()
+}
 
 // ErrorTypes lists every error_type Labels returns, for callers that
 // pre-create label values.
@@ -69,8 +90,8 @@ func Statuses() []string {
 // error_type labels of the API metrics. nil is ("success", ""). An error
 // carrying an HTTP status code (a retry.StatusCoder) gives the code and
 // "http_4xx" or "http_5xx"; any other error gives its class twice:
-// "rejected", "store_unavailable", "canceled", "timeout", "connection" or
-// "other". Label values stay few. A Guard clears the error_type of the
+// "rejected", "store_unavailable", "canceled", "timeout", "connection",
+// "bad_response" (see BadResponse) or "other". Label values stay few. A Guard clears the error_type of the
 // errors its breaker's classifier does not count as failures (see
 // Attempt.ErrorType).
 func Labels(err error) (status, errorType string) {
@@ -98,6 +119,9 @@ func classOf(err error) string {
 	}
 	if hasStatusCode(err) {
 		return ""
+	}
+	if IsBadResponse(err) {
+		return ClassBadResponse
 	}
 	if errors.Is(err, context.Canceled) {
 		return ClassCanceled

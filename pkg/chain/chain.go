@@ -56,18 +56,20 @@ type Result[T any] struct {
 // Chain tries its steps in order; the first success wins. Safe for
 // concurrent use: a Chain is never changed after New.
 type Chain[T any] struct {
-	name    string
-	steps   []Step[T]
-	timeout time.Duration
-	stopOn  func(error) bool
-	logger  *slog.Logger
-	obs     []Observer
-	clock   clock.Clock
+	name     string
+	steps    []Step[T]
+	timeout  time.Duration
+	stopOn   func(error) bool
+	notFound func(error) bool
+	logger   *slog.Logger
+	obs      []Observer
+	clock    clock.Clock
 }
 
 type options struct {
 	timeout   time.Duration
 	stopOn    func(error) bool
+	notFound  func(error) bool
 	logger    *slog.Logger
 	observers []Observer
 	clock     clock.Clock
@@ -103,6 +105,18 @@ func WithStopOn(final func(error) bool) Option {
 	return func(o *options) error { return config.Set("chain", &o.given, "WithStopOn", &o.stopOn, final) }
 }
 
+// WithNotFound names the errors by which a step says that it has nothing
+// for this request rather than that it failed: a cache miss, a food no
+// source knows (default: none). The chain moves on to the next step as
+// after a failure, but the step is no failure for the observers
+// (StepEvent.NotFound) nor the log, and a step after it is no fallback
+// unless another step failed (StepEvent.Fallback). For New.
+func WithNotFound(notFound func(error) bool) Option {
+	return func(o *options) error {
+		return config.Set("chain", &o.given, "WithNotFound", &o.notFound, notFound)
+	}
+}
+
 // WithLogger sets the logger (default slog.Default()). Messages start with
 // "[FALLBACK]". For New.
 func WithLogger(l *slog.Logger) Option {
@@ -136,8 +150,8 @@ func invalid(field string, value any, reason string) error {
 }
 
 // New returns a chain named name ("text", "vision") that tries steps in
-// order. It takes WithTimeout, WithStopOn, WithLogger, WithClock and
-// WithObserver. It checks the name, every step and every option, and names
+// order. It takes WithTimeout, WithStopOn, WithNotFound, WithLogger,
+// WithClock and WithObserver. It checks the name, every step and every option, and names
 // what is wrong in a *config.Error.
 func New[T any](name string, steps []Step[T], opts ...Option) (*Chain[T], error) {
 	if name == "" {
@@ -165,18 +179,19 @@ func New[T any](name string, steps []Step[T], opts ...Option) (*Chain[T], error)
 			}
 		}
 	}
-	o, err := resolve(fmt.Sprintf("New(%q)", name), opts, "WithTimeout", "WithStopOn", "WithLogger", "WithClock", "WithObserver")
+	o, err := resolve(fmt.Sprintf("New(%q)", name), opts, "WithTimeout", "WithStopOn", "WithNotFound", "WithLogger", "WithClock", "WithObserver")
 	if err != nil {
 		return nil, err
 	}
 	return &Chain[T]{
-		name:    name,
-		steps:   slices.Clone(steps),
-		timeout: o.timeout,
-		stopOn:  o.stopOn,
-		logger:  o.logger,
-		obs:     o.observers,
-		clock:   o.clock,
+		name:     name,
+		steps:    slices.Clone(steps),
+		timeout:  o.timeout,
+		stopOn:   o.stopOn,
+		notFound: o.notFound,
+		logger:   o.logger,
+		obs:      o.observers,
+		clock:    o.clock,
 	}, nil
 }
 
@@ -196,6 +211,7 @@ func (c *Chain[T]) Execute(ctx context.Context) (Result[T], error) {
 		defer cancel()
 	}
 	var failures []*StepError
+	failed := 0 // the failures that were not a step's "not found"
 	for i := range c.steps {
 		s := &c.steps[i]
 		if runCtx.Err() != nil {
@@ -203,7 +219,7 @@ func (c *Chain[T]) Execute(ctx context.Context) (Result[T], error) {
 		}
 		v, err := c.runStep(runCtx, s)
 		if err == nil {
-			c.served(ctx, i)
+			c.served(ctx, i, failed)
 			return Result[T]{Value: v, Step: s.Name, Index: i, Degraded: i > 0 || s.Degraded, Failures: failures}, nil
 		}
 		if errors.Is(ctx.Err(), context.Canceled) {
@@ -212,15 +228,23 @@ func (c *Chain[T]) Execute(ctx context.Context) (Result[T], error) {
 			return Result[T]{}, c.stop(ctx, runCtx, i+1, s.Name, failures)
 		}
 		failures = append(failures, &StepError{Step: s.Name, Index: i, Err: err})
-		c.notify(ctx, i, err)
+		notFound := c.notFound != nil && c.notFound(err)
+		c.notify(ctx, i, err, notFound, failed)
+		if !notFound {
+			failed++
+		}
 		if runCtx.Err() != nil {
 			return Result[T]{}, c.stop(ctx, runCtx, i+1, "", failures)
 		}
 		if c.stopOn != nil && c.stopOn(err) {
-			return Result[T]{}, c.fail(ctx, &Error{Chain: c.name, Reason: ReasonFinal, Failures: failures, NotTried: c.names(i + 1)})
+			return Result[T]{}, c.fail(ctx, &Error{Chain: c.name, Reason: ReasonFinal, Failures: failures, NotTried: c.names(i + 1)}, failed)
 		}
 		if i+1 < len(c.steps) {
-			c.logger.LogAttrs(ctx, slog.LevelWarn, "[FALLBACK] step failed, trying next",
+			level, msg := slog.LevelWarn, "[FALLBACK] step failed, trying next"
+			if notFound {
+				level, msg = slog.LevelDebug, "[FALLBACK] step found nothing, trying next"
+			}
+			c.logger.LogAttrs(ctx, level, msg,
 				slog.String("chain", c.name),
 				slog.String("step", s.Name),
 				slog.Int("index", i),
@@ -228,7 +252,7 @@ func (c *Chain[T]) Execute(ctx context.Context) (Result[T], error) {
 				slog.String("error", redact.ErrorText(err.Error())))
 		}
 	}
-	return Result[T]{}, c.fail(ctx, &Error{Chain: c.name, Reason: ReasonAllFailed, Failures: failures})
+	return Result[T]{}, c.fail(ctx, &Error{Chain: c.name, Reason: ReasonAllFailed, Failures: failures}, failed)
 }
 
 // runStep calls one step under its own timeout: its Timeout, or its Share
@@ -266,42 +290,56 @@ func (c *Chain[T]) stop(ctx, runCtx context.Context, next int, interrupted strin
 		return e
 	}
 	e.Reason = ReasonDeadline
-	return c.fail(ctx, e)
+	return c.fail(ctx, e, len(failures))
 }
 
-// fail logs a run that ended without an answer.
-func (c *Chain[T]) fail(ctx context.Context, e *Error) *Error {
-	c.logger.LogAttrs(ctx, slog.LevelError, "[FALLBACK] no step served",
+// fail logs a run that ended without an answer; failed counts the steps
+// that failed rather than found nothing. A run in which every step found
+// nothing is an answer ("nobody knows"), logged at debug level.
+func (c *Chain[T]) fail(ctx context.Context, e *Error, failed int) *Error {
+	level := slog.LevelError
+	if failed == 0 && e.Reason == ReasonAllFailed {
+		level = slog.LevelDebug
+	}
+	c.logger.LogAttrs(ctx, level, "[FALLBACK] no step served",
 		slog.String("chain", c.name),
 		slog.String("reason", e.Reason.String()),
 		slog.String("error", e.Error()))
 	return e
 }
 
-// served tells the observers and the log which step served.
-func (c *Chain[T]) served(ctx context.Context, i int) {
-	c.notify(ctx, i, nil)
-	if i > 0 {
-		c.logger.LogAttrs(ctx, slog.LevelInfo, "[FALLBACK] served by fallback",
-			slog.String("chain", c.name),
-			slog.String("step", c.steps[i].Name),
-			slog.Int("index", i),
-			slog.String("primary", c.steps[0].Name))
+// served tells the observers and the log which step served; failed
+// steps before it failed (rather than found nothing).
+func (c *Chain[T]) served(ctx context.Context, i, failed int) {
+	c.notify(ctx, i, nil, false, failed)
+	if i == 0 {
+		return
 	}
+	level, msg := slog.LevelInfo, "[FALLBACK] served by fallback"
+	if failed == 0 {
+		level, msg = slog.LevelDebug, "[FALLBACK] served by a later step: the steps before it found nothing"
+	}
+	c.logger.LogAttrs(ctx, level, msg,
+		slog.String("chain", c.name),
+		slog.String("step", c.steps[i].Name),
+		slog.Int("index", i),
+		slog.String("primary", c.steps[0].Name))
 }
 
-func (c *Chain[T]) notify(ctx context.Context, i int, err error) {
+func (c *Chain[T]) notify(ctx context.Context, i int, err error, notFound bool, failedBefore int) {
 	if len(c.obs) == 0 {
 		return
 	}
 	s := &c.steps[i]
 	e := StepEvent{
-		Chain:    c.name,
-		Primary:  c.steps[0].Name,
-		Step:     s.Name,
-		Index:    i,
-		Degraded: i > 0 || s.Degraded,
-		Err:      err,
+		Chain:        c.name,
+		Primary:      c.steps[0].Name,
+		Step:         s.Name,
+		Index:        i,
+		Degraded:     i > 0 || s.Degraded,
+		Err:          err,
+		NotFound:     notFound,
+		FailedBefore: failedBefore,
 	}
 	for _, o := range c.obs {
 		o.OnStep(ctx, e)

@@ -3,6 +3,7 @@ package chain_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -375,38 +376,70 @@ func TestNewCopiesSteps(t *testing.T) {
 func TestChainHooksAndLogs(t *testing.T) {
 	tests := []struct {
 		name       string
-		fail       []bool // per step: fails?
+		steps      string // per step: o (serves), f (fails), n (finds nothing)
 		wantEvents []string
 		wantLogs   []string
 		noLogs     []string
 	}{
 		{
 			name:       "primary serves: one event, no fallback log",
-			fail:       []bool{false, false, false},
+			steps:      "ooo",
 			wantEvents: []string{"anthropic#0 primary=anthropic ok"},
 			noLogs:     []string{"[FALLBACK]"},
 		},
 		{
 			name:       "fallback serves",
-			fail:       []bool{true, false, false},
-			wantEvents: []string{"anthropic#0 primary=anthropic failed", "openai#1 primary=anthropic ok degraded"},
+			steps:      "foo",
+			wantEvents: []string{"anthropic#0 primary=anthropic failed", "openai#1 primary=anthropic ok degraded fallback"},
 			wantLogs: []string{
 				`level=WARN msg="[FALLBACK] step failed, trying next" chain=text step=anthropic index=0 next=openai error="anthropic down"`,
 				`level=INFO msg="[FALLBACK] served by fallback" chain=text step=openai index=1 primary=anthropic`,
 			},
 		},
 		{
-			name: "every step fails",
-			fail: []bool{true, true, true},
+			name:  "every step fails",
+			steps: "fff",
 			wantEvents: []string{
 				"anthropic#0 primary=anthropic failed",
-				"openai#1 primary=anthropic failed degraded",
-				"cache#2 primary=anthropic failed degraded",
+				"openai#1 primary=anthropic failed degraded fallback",
+				"cache#2 primary=anthropic failed degraded fallback",
 			},
 			wantLogs: []string{
 				`msg="[FALLBACK] step failed, trying next" chain=text step=openai index=1 next=cache`,
 				`level=ERROR msg="[FALLBACK] no step served" chain=text reason=all_failed error="chain: every step of \"text\" failed: anthropic: anthropic down; openai: openai down; cache: cache down"`,
 			},
+		},
+		{
+			name:       "the primary finds nothing: the next step serves, no fallback",
+			steps:      "noo",
+			wantEvents: []string{"anthropic#0 primary=anthropic not_found", "openai#1 primary=anthropic ok degraded"},
+			wantLogs: []string{
+				`level=DEBUG msg="[FALLBACK] step found nothing, trying next" chain=text step=anthropic index=0 next=openai error="anthropic: nothing here"`,
+				`level=DEBUG msg="[FALLBACK] served by a later step: the steps before it found nothing" chain=text step=openai`,
+			},
+			noLogs: []string{"level=WARN", "level=INFO", "level=ERROR"},
+		},
+		{
+			name:  "no step knows: an answer, not an error",
+			steps: "nnn",
+			wantEvents: []string{
+				"anthropic#0 primary=anthropic not_found",
+				"openai#1 primary=anthropic not_found degraded",
+				"cache#2 primary=anthropic not_found degraded",
+			},
+			wantLogs: []string{`level=DEBUG msg="[FALLBACK] no step served" chain=text reason=all_failed`},
+			noLogs:   []string{"level=WARN", "level=INFO", "level=ERROR"},
+		},
+		{
+			name:  "a failure, then a step that finds nothing: the steps after the failure are fallbacks",
+			steps: "nfno",
+			wantEvents: []string{
+				"anthropic#0 primary=anthropic not_found",
+				"openai#1 primary=anthropic failed degraded",
+				"cache#2 primary=anthropic not_found degraded fallback",
+				"web#3 primary=anthropic ok degraded fallback",
+			},
+			wantLogs: []string{`level=INFO msg="[FALLBACK] served by fallback" chain=text step=web index=3 primary=anthropic`},
 		},
 	}
 	for _, tt := range tests {
@@ -415,27 +448,38 @@ func TestChainHooksAndLogs(t *testing.T) {
 			var got events
 			obs := chain.ObserverFunc(func(_ context.Context, e chain.StepEvent) {
 				s := e.Step + "#" + string(rune('0'+e.Index)) + " primary=" + e.Primary
-				if e.Err != nil {
+				switch {
+				case e.Err != nil && e.NotFound:
+					s += " not_found"
+				case e.Err != nil:
 					s += " failed"
-				} else {
+				default:
 					s += " ok"
 				}
 				if e.Degraded {
 					s += " degraded"
 				}
+				if e.Fallback() {
+					s += " fallback"
+				}
 				got.add(s)
 			})
+			errNothing := errors.New("nothing here")
 			var steps []chain.Step[string]
-			for i, name := range []string{"anthropic", "openai", "cache"} {
-				fails := tt.fail[i]
+			for i, name := range []string{"anthropic", "openai", "cache", "web"}[:len(tt.steps)] {
+				outcome := tt.steps[i]
 				steps = append(steps, chain.Step[string]{Name: name, Fn: func(context.Context) (string, error) {
-					if fails {
+					switch outcome {
+					case 'f':
 						return "", errors.New(name + " down")
+					case 'n':
+						return "", fmt.Errorf("%s: %w", name, errNothing)
 					}
 					return name, nil
 				}})
 			}
-			c, err := chain.New("text", steps, chain.WithLogger(newLogger(&logs)), chain.WithObserver(obs))
+			notFound := func(err error) bool { return errors.Is(err, errNothing) }
+			c, err := chain.New("text", steps, chain.WithLogger(newLogger(&logs)), chain.WithObserver(obs), chain.WithNotFound(notFound))
 			if err != nil {
 				t.Fatal(err)
 			}

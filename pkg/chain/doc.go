@@ -37,6 +37,14 @@
 // that one provider's key is wrong. WithStopOn names the errors that should
 // end the chain instead (IsBadRequest is a ready predicate).
 //
+// Not every error of a step is a failure: WithNotFound names the errors by
+// which a step says it has nothing for this request (a cache miss, a food
+// no source knows). The chain moves on all the same, but such a step is
+// no failure for the observers and the log, and the step after it is no
+// fallback unless another step failed: a chain that looks further is not
+// falling back. An answer such as "this photo shows no food" is no error
+// at all: the step returns it as its value, and the chain stops there.
+//
 // Time: Step.Timeout bounds one step, retries included; WithTimeout bounds
 // the whole run, and so does the caller's own deadline. Step.Share bounds a
 // step to a fraction of the time left when it starts, so that one deadline
@@ -68,10 +76,13 @@
 //
 // Chains log with messages that start "[FALLBACK]". An Observer
 // (WithObserver) is told about every step a chain ran
-// (fallback_executions_total) and every attempt and retry a Guard made
+// (fallback_executions_total counts those that ran as fallbacks, see
+// StepEvent.Fallback) and every attempt and retry a Guard made
 // (api_calls_total, api_call_duration_seconds, api_failures_total,
-// api_retries_total, labelled as Labels says); package metrics implements
-// it. Error text passed to logs, errors and observers has the query string
-// and user info of every URL removed (package redact), so an API key in a
-// request URL never reaches a log.
+// api_retries_total, labelled as Labels says: an upstream's answer with
+// a success status that is not what was asked for is a failure of class
+// "bad_response", see BadResponse); package metrics implements it. Error
+// text passed to logs, errors and observers has the query string and user
+// info of every URL removed (package redact), so an API key in a request
+// URL never reaches a log.
 package chain

@@ -254,7 +254,7 @@ func TestEndToEnd(t *testing.T) {
 			// 3. Open: rejected at once, no request, no wait.
 			check(t, expect{step: "cache", degraded: true, requests: 5, waits: 3 + int(waited), state: "open",
 				calls503: 5, callsRejected: 1 + waited, retries: 3 + waited, fallbacks: 3})
-			if got := testutil.ToFloat64(m.Breakers.TransitionsCounter("usda", "closed", "open", metrics.SourceShared)); got != 1 {
+			if got := testutil.ToFloat64(m.Breakers.TransitionsCounter("usda", "closed", "open", metrics.SourceShared, metrics.CausePolicy)); got != 1 {
 				t.Errorf("closed→open transitions %v, want 1", got)
 			}
 
@@ -265,7 +265,7 @@ func TestEndToEnd(t *testing.T) {
 			check(t, expect{step: "usda", degraded: false, requests: 6, waits: 3 + int(waited), state: "closed",
 				calls503: 5, callsRejected: 1 + waited, callsSuccess: 1, retries: 3 + waited, fallbacks: 3})
 			for _, tr := range [][2]string{{"open", "half_open"}, {"half_open", "closed"}} {
-				if got := testutil.ToFloat64(m.Breakers.TransitionsCounter("usda", tr[0], tr[1], metrics.SourceShared)); got != 1 {
+				if got := testutil.ToFloat64(m.Breakers.TransitionsCounter("usda", tr[0], tr[1], metrics.SourceShared, metrics.CausePolicy)); got != 1 {
 					t.Errorf("%s→%s transitions %v, want 1", tr[0], tr[1], got)
 				}
 			}

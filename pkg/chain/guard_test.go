@@ -471,6 +471,9 @@ func TestLabels(t *testing.T) {
 		{"reset", fmt.Errorf("read: %w", syscall.ECONNRESET), "connection", "connection"},
 		{"cut short", io.ErrUnexpectedEOF, "connection", "connection"},
 		{"other", errors.New("malformed JSON"), "other", "other"},
+		{"bad response", fmt.Errorf("openai: %w", badResponse{true}), "bad_response", "bad_response"},
+		{"a BadResponse method saying no", badResponse{false}, "other", "other"},
+		{"a bad response with a status is its status", fmt.Errorf("%w: %w", badResponse{true}, &retry.HTTPError{Code: 502}), "502", "http_5xx"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -481,6 +484,13 @@ func TestLabels(t *testing.T) {
 		})
 	}
 }
+
+// badResponse is an answer with a success status that is not what was
+// asked for, when bad is true.
+type badResponse struct{ bad bool }
+
+func (e badResponse) Error() string     { return "the model answered prose, not the JSON asked for" }
+func (e badResponse) BadResponse() bool { return e.bad }
 
 // errNoFood stands for an answer that is an error to the caller but no
 // failure of the upstream ("no such food").

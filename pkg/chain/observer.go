@@ -20,10 +20,19 @@ type StepEvent struct {
 	Degraded bool
 	// Err is the step's error; nil when it served.
 	Err error
+	// NotFound: Err says that the step has nothing for this request (see
+	// WithNotFound), which is no failure.
+	NotFound bool
+	// FailedBefore counts the steps of this run before this one that
+	// failed; steps that found nothing are not counted.
+	FailedBefore int
 }
 
-// Fallback reports whether the step is a fallback: any step after the first.
-func (e StepEvent) Fallback() bool { return e.Index > 0 }
+// Fallback reports whether the step runs as a fallback: a step before it
+// in the same run failed. A step after steps that only found nothing (a
+// cache miss, a food USDA does not know) is the chain looking further, not
+// falling back.
+func (e StepEvent) Fallback() bool { return e.FailedBefore > 0 }
 
 // Observer is told what chains and Guards do (WithObserver): a chain
 // reports every step that ran, a Guard every attempt and every retry. Its

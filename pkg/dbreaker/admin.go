@@ -77,6 +77,9 @@ func (b *Breaker) override(ctx context.Context, a Action) (Snapshot, error) {
 	}
 	b.logger.Info("[CIRCUIT_BREAKER] override applied", "breaker", b.name, "action", a.String(), "state", s.State.String(), "gen", s.Generation,
 		"by", OperatorFrom(ctx))
+	for i := range transitions {
+		transitions[i].Operator = true
+	}
 	b.observe(now, epoch, start, s, transitions)
 	return s, nil
 }

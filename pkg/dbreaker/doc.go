@@ -110,7 +110,10 @@
 //
 // An Observer (WithObserver; package metrics implements one) is told of
 // every call's result, transition, stale report and store error, outside
-// every lock. Logs start with "[CIRCUIT_BREAKER]"; the last_error kept in
+// every lock. A transition of the breaker's own reaches the observers of
+// the replica that made it; an operator's override reaches those of every
+// replica (Transition.Operator), so that each replica's count of
+// overrides is the fleet's. Logs start with "[CIRCUIT_BREAKER]"; the last_error kept in
 // Redis has its URLs' queries and user info removed (package redact).
 // Breaker.View reads what the replica knows without a store call;
 // Breaker.State asks the store.

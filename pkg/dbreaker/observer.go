@@ -41,8 +41,11 @@ type Observer interface {
 	// OnCall is called once per call: when it is rejected, or when its
 	// outcome is reported.
 	OnCall(breaker string, result CallResult)
-	// OnTransition is called for every transition this replica committed
-	// or learned of from a store reply.
+	// OnTransition is called once for every transition this replica
+	// committed (its calls' reports, its probes, its local breaker's), and
+	// once on every replica for an operator's override, whoever made it
+	// (Transition.Operator). A transition another replica committed is
+	// that replica's to report.
 	OnTransition(t Transition)
 	// OnStale is called with the number of this replica's reports the store
 	// discarded as stale.

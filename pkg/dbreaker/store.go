@@ -93,6 +93,13 @@ type Transition struct {
 	// Local: the transition was made by this replica's local breaker while
 	// the store was unavailable; no other replica knows of it.
 	Local bool
+	// Operator: an operator's override (ForceOpen, ForceClosed, Disable,
+	// Reset), which every replica applies: each replica's observers hear
+	// of it once, whether this replica made it or learned it from the
+	// store. The breaker's own transitions (a trip, the end of an open
+	// period, a probe's outcome) reach the observers of the replica that
+	// made them only.
+	Operator bool
 }
 
 // WindowCounts are the sliding-window totals.

@@ -177,7 +177,7 @@ func (b *Breaker) transitioned(t Transition) {
 	}
 	b.obs.OnTransition(t)
 	b.logger.Info("[CIRCUIT_BREAKER] state changed", "breaker", b.name, "from", t.From.String(), "to", t.To.String(),
-		"gen", t.Generation, "local", t.Local)
+		"gen", t.Generation, "local", t.Local, "operator", t.Operator)
 }
 
 // event is a transition published by the store (see Store events).
@@ -218,7 +218,7 @@ func (b *Breaker) applyEvent(ev event) {
 	if ev.inProcess {
 		b.learn(nil, b.epoch(), ev.Inc, to, ev.Gen, until)
 		if from, err := ParseState(ev.From); ev.Override != "" && err == nil && from != to {
-			b.transitioned(Transition{Breaker: b.name, From: from, To: to, Incarnation: ev.Inc, Generation: ev.Gen})
+			b.transitioned(Transition{Breaker: b.name, From: from, To: to, Incarnation: ev.Inc, Generation: ev.Gen, Operator: true})
 		}
 		return
 	}
@@ -254,7 +254,7 @@ func (b *Breaker) confirm(events []event) {
 		from, errFrom := ParseState(ev.From)
 		to, errTo := ParseState(ev.To)
 		if ev.Override != "" && errFrom == nil && errTo == nil && from != to && s.Incarnation == ev.Inc && s.Generation == ev.Gen {
-			b.transitioned(Transition{Breaker: b.name, From: from, To: to, Incarnation: ev.Inc, Generation: ev.Gen, OpenUntil: msTime(ev.OpenUntilMs)})
+			b.transitioned(Transition{Breaker: b.name, From: from, To: to, Incarnation: ev.Inc, Generation: ev.Gen, OpenUntil: msTime(ev.OpenUntilMs), Operator: true})
 		}
 	}
 }

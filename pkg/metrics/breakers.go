@@ -33,6 +33,28 @@ func SourceOf(local bool) string {
 	return SourceShared
 }
 
+// Causes of a transition: the cause label of
+// circuit_breaker_transitions_total.
+const (
+	// CausePolicy: the breaker's own rules (a trip, the end of an open
+	// period, a probe's outcome), counted by the replica that made it
+	// only: sum the replicas for the fleet's count.
+	CausePolicy = "policy"
+	// CauseOperator: an operator's override, counted by every replica
+	// that applies it, whoever made it: take the max over the replicas
+	// for the fleet's count.
+	CauseOperator = "operator"
+)
+
+// CauseOf returns CauseOperator for an operator's override, else
+// CausePolicy.
+func CauseOf(operator bool) string {
+	if operator {
+		return CauseOperator
+	}
+	return CausePolicy
+}
+
 // storeOps are the op label values of circuit_breaker_store_errors_total.
 var storeOps = [...]string{"acquire", "report", "snapshot", "override"}
 
@@ -76,8 +98,8 @@ func newBreakers() *Breakers {
 	m := &Breakers{
 		transitions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "circuit_breaker_transitions_total",
-			Help: "State transitions of each circuit breaker this replica made or learned (operator overrides included), by source: shared (in the store) or local (its local breaker, while the store is unavailable).",
-		}, []string{"breaker", "from", "to", "source"}),
+			Help: "State transitions of each circuit breaker, by source (shared: in the store; local: this replica's local breaker, while the store is unavailable) and cause: policy (a trip, an open period ending, a probe's outcome; counted only by the replica that made it: sum over replicas) or operator (an override; counted by every replica that applies it: max over replicas).",
+		}, []string{"breaker", "from", "to", "source", "cause"}),
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "circuit_breaker_calls_total",
 			Help: "Calls through each circuit breaker on this replica, by result (success, failure, ignored, rejected, rejected_probes, store_unavailable).",
@@ -159,7 +181,7 @@ func (m *Breakers) OnCall(breaker string, result dbreaker.CallResult) {
 // OnTransition implements dbreaker.Observer:
 // circuit_breaker_transitions_total.
 func (m *Breakers) OnTransition(t dbreaker.Transition) {
-	m.transitions.WithLabelValues(t.Breaker, t.From.String(), t.To.String(), SourceOf(t.Local)).Inc()
+	m.transitions.WithLabelValues(t.Breaker, t.From.String(), t.To.String(), SourceOf(t.Local), CauseOf(t.Operator)).Inc()
 }
 
 // OnStale implements dbreaker.Observer: circuit_breaker_stale_reports_total.
@@ -239,9 +261,9 @@ func (m *Breakers) CallsCounter(breaker, result string) prometheus.Collector {
 }
 
 // TransitionsCounter returns
-// circuit_breaker_transitions_total{breaker,from,to,source}.
-func (m *Breakers) TransitionsCounter(breaker, from, to, source string) prometheus.Collector {
-	return m.transitions.WithLabelValues(breaker, from, to, source)
+// circuit_breaker_transitions_total{breaker,from,to,source,cause}.
+func (m *Breakers) TransitionsCounter(breaker, from, to, source, cause string) prometheus.Collector {
+	return m.transitions.WithLabelValues(breaker, from, to, source, cause)
 }
 
 // StaleReportsCounter returns circuit_breaker_stale_reports_total{breaker}.

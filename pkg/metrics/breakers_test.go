@@ -78,7 +78,7 @@ func TestBreakersObserver(t *testing.T) {
 				m.OnTransition(dbreaker.Transition{Breaker: "openai", From: dbreaker.Open, To: dbreaker.HalfOpen})
 			},
 			series: func(m *metrics.Breakers) prometheus.Collector {
-				return m.TransitionsCounter("openai", "closed", "open", metrics.SourceShared)
+				return m.TransitionsCounter("openai", "closed", "open", metrics.SourceShared, metrics.CausePolicy)
 			},
 			want: 1,
 		},
@@ -88,7 +88,17 @@ func TestBreakersObserver(t *testing.T) {
 				m.OnTransition(dbreaker.Transition{Breaker: "openai", From: dbreaker.Closed, To: dbreaker.Open, Local: true})
 			},
 			series: func(m *metrics.Breakers) prometheus.Collector {
-				return m.TransitionsCounter("openai", "closed", "open", metrics.SourceLocal)
+				return m.TransitionsCounter("openai", "closed", "open", metrics.SourceLocal, metrics.CausePolicy)
+			},
+			want: 1,
+		},
+		{
+			name: "OnTransition tells an operator's overrides apart",
+			do: func(m *metrics.Breakers) {
+				m.OnTransition(dbreaker.Transition{Breaker: "openai", From: dbreaker.Closed, To: dbreaker.ForcedOpen, Operator: true})
+			},
+			series: func(m *metrics.Breakers) prometheus.Collector {
+				return m.TransitionsCounter("openai", "closed", "forced_open", metrics.SourceShared, metrics.CauseOperator)
 			},
 			want: 1,
 		},
@@ -229,10 +239,61 @@ func TestBreakerStateIsTheStateTheReplicaApplies(t *testing.T) {
 			scrape(t, st.want, metrics.SourceShared)
 		})
 	}
-	if got := testutil.ToFloat64(b.m.TransitionsCounter("openai", "closed", "open", metrics.SourceShared)); got != 1 {
+	if got := testutil.ToFloat64(b.m.TransitionsCounter("openai", "closed", "open", metrics.SourceShared, metrics.CausePolicy)); got != 1 {
 		t.Errorf("replica b counted %v closed→open transitions, want 1", got)
 	}
 
+}
+
+// Across the fleet, a transition of the breaker's own counts once, on the
+// replica that made it (cause policy: the replicas add up), and an
+// operator's override once on every replica, whoever made it, a replica
+// or the breakers CLI (cause operator: each replica holds the fleet's
+// count). Mixing the two is what made one override read as three
+// transitions on a dashboard that summed the replicas.
+func TestTransitionsCountOnceAcrossTheFleet(t *testing.T) {
+	ctx := context.Background()
+	clock := clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	store := memStore(t, dbreaker.WithClock(clock))
+	replicas := []replica{newReplica(t, store, clock), newReplica(t, store, clock), newReplica(t, store, clock)}
+	for _, r := range replicas {
+		if _, err := r.b.State(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 5 { // replica 0 trips it
+		_ = replicas[0].b.Do(ctx, func(context.Context) error { return errors.New("503") })
+	}
+	if _, err := replicas[1].b.ForceOpen(ctx); err != nil { // an operator, through replica 1's console
+		t.Fatal(err)
+	}
+	if _, _, err := store.Override(ctx, "openai", dbreaker.ActionReset); err != nil { // the CLI: no replica
+		t.Fatal(err)
+	}
+	count := func(r replica, from, to, cause string) float64 {
+		return testutil.ToFloat64(r.m.TransitionsCounter("openai", from, to, metrics.SourceShared, cause))
+	}
+	trips := 0.0
+	for i, r := range replicas {
+		trips += count(r, "closed", "open", metrics.CausePolicy)
+		if got := count(r, "open", "forced_open", metrics.CauseOperator); got != 1 {
+			t.Errorf("replica %d counted the override open→forced_open %v times, want 1", i, got)
+		}
+		if got := count(r, "forced_open", "closed", metrics.CauseOperator); got != 1 {
+			t.Errorf("replica %d counted the reset forced_open→closed %v times, want 1", i, got)
+		}
+		for _, tr := range [][2]string{{"open", "forced_open"}, {"forced_open", "closed"}} {
+			if got := count(r, tr[0], tr[1], metrics.CausePolicy); got != 0 {
+				t.Errorf("replica %d counted the override %s→%s as the breaker's own (%v)", i, tr[0], tr[1], got)
+			}
+		}
+		if got := count(r, "closed", "open", metrics.CauseOperator); got != 0 {
+			t.Errorf("replica %d counted the trip as an operator's (%v)", i, got)
+		}
+	}
+	if trips != 1 {
+		t.Errorf("the replicas counted %v trips in all, want 1", trips)
+	}
 }
 
 // While the store is unavailable, each replica exports the state its local
@@ -248,7 +309,7 @@ func TestLocalTripsShowAsLocal(t *testing.T) {
 	if err := testutil.CollectAndCompare(a.m, strings.NewReader(stateText("openai", dbreaker.Open, metrics.SourceLocal)), "circuit_breaker_state"); err != nil {
 		t.Errorf("replica a: %v", err)
 	}
-	if got := testutil.ToFloat64(a.m.TransitionsCounter("openai", "closed", "open", metrics.SourceLocal)); got != 1 {
+	if got := testutil.ToFloat64(a.m.TransitionsCounter("openai", "closed", "open", metrics.SourceLocal, metrics.CausePolicy)); got != 1 {
 		t.Errorf("replica a counted %v local closed→open transitions, want 1", got)
 	}
 	// b's own local breaker saw nothing: closed, and known to be local.

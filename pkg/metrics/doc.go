@@ -17,7 +17,7 @@
 // The metrics:
 //
 //	circuit_breaker_state{breaker,state,source}      gauge: 1 for the state applied, 0 for the others
-//	circuit_breaker_transitions_total{breaker,from,to,source}
+//	circuit_breaker_transitions_total{breaker,from,to,source,cause}
 //	circuit_breaker_calls_total{breaker,result}
 //	circuit_breaker_stale_reports_total{breaker}     outcomes the store discarded as stale
 //	circuit_breaker_store_errors_total{op}
@@ -33,9 +33,14 @@
 // api_failures_total counts what the breaker counts as a failure (an answer
 // such as "no such food" is none, nor is the caller's cancellation), plus
 // the attempts the breaker refused (error_type rejected and
-// store_unavailable). fallback_executions_total counts, with status
-// success, each answer a fallback step served, and with status failure,
-// each fallback step that failed too.
+// store_unavailable); an answer with a success status that is not what
+// was asked for is a failure of error_type bad_response
+// (chain.BadResponse). fallback_executions_total counts the steps that ran
+// as fallbacks, because a step before them failed: with status success
+// each answer one served, with failure each that failed too, with
+// not_found each that had nothing for the request (chain.WithNotFound). A
+// step that ran only because the steps before it found nothing (a food
+// USDA does not know) is no fallback and counts nowhere.
 //
 // circuit_breaker_state is the state each replica applies, read from the
 // breaker's view (Breaker.View) at scrape time: a scrape never calls the
@@ -44,6 +49,9 @@
 // overrides included); with source="local" the store is unavailable and
 // the replica's local breaker decides. A breaker that has learned nothing
 // yet has no series: learn its state at start-up (Breaker.State). The
-// transitions carry the same source: local trips while the store is down,
-// shared transitions this replica made or learned.
+// transitions carry the same source (local trips while the store is down,
+// shared transitions otherwise) and a cause: policy for the breaker's own
+// transitions, counted only by the replica that made each (sum the
+// replicas), operator for an override, counted once by every replica that
+// applies it, whoever made it (take the max over the replicas).
 package metrics

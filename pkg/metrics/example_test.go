@@ -42,7 +42,7 @@ func ExampleNew() {
 	fmt.Println(errors.Is(err, dbreaker.ErrOpen))
 	fmt.Println("503s:", testutil.ToFloat64(m.APIs.CallsCounter("openai", "503")))
 	fmt.Println("rejected:", testutil.ToFloat64(m.APIs.FailuresCounter("openai", "rejected")))
-	fmt.Println("trips:", testutil.ToFloat64(m.Breakers.TransitionsCounter("openai", "closed", "open", metrics.SourceShared)))
+	fmt.Println("trips:", testutil.ToFloat64(m.Breakers.TransitionsCounter("openai", "closed", "open", metrics.SourceShared, metrics.CausePolicy)))
 	// Output:
 	// true
 	// 503s: 5

@@ -37,12 +37,12 @@ func NewFallbacks(reg prometheus.Registerer, opts ...Option) (*Fallbacks, error)
 func newFallbacks() *Fallbacks {
 	return &Fallbacks{executions: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "fallback_executions_total",
-		Help: "Fallback steps run because the steps before them failed, by the chain's primary step, the fallback step, and status: success (the step served the answer: one per answer) or failure (it failed too).",
+		Help: "Fallback steps run because a step before them failed (not one that only found nothing), by the chain's primary step, the fallback step, and status: success (the step served the answer: one per answer), failure (it failed too) or not_found (it had nothing for the request).",
 	}, []string{"primary_api", "fallback_strategy", "status"})}
 }
 
 // Track creates the series of one chain at zero: its primary step, and
-// every fallback step with status success and failure. A series that
+// every fallback step with each status. A series that
 // exists before its first increment lets rate() and increase() see that
 // increment.
 func (m *Fallbacks) Track(primary string, fallbacks ...string) error {
@@ -57,18 +57,29 @@ func (m *Fallbacks) Track(primary string, fallbacks ...string) error {
 	return nil
 }
 
-// fallbackStatuses are the status label values of fallback_executions_total.
-var fallbackStatuses = [...]string{"success", "failure"}
+// The status label values of fallback_executions_total.
+const (
+	FallbackSuccess  = "success"   // the fallback step served the answer
+	FallbackFailure  = "failure"   // it failed too
+	FallbackNotFound = "not_found" // it had nothing for the request (chain.WithNotFound)
+)
 
-// OnStep implements chain.Observer: every fallback step that ran (any step
-// after the first) counts once, with status "success" or "failure".
+var fallbackStatuses = [...]string{FallbackSuccess, FallbackFailure, FallbackNotFound}
+
+// OnStep implements chain.Observer: every step that ran as a fallback (a
+// step before it in the run failed, see chain.StepEvent.Fallback) counts
+// once, with status success, failure or not_found. A step that ran only
+// because the steps before it found nothing is no fallback.
 func (m *Fallbacks) OnStep(_ context.Context, e chain.StepEvent) {
 	if !e.Fallback() {
 		return
 	}
-	status := fallbackStatuses[0]
-	if e.Err != nil {
-		status = fallbackStatuses[1]
+	status := FallbackSuccess
+	switch {
+	case e.Err != nil && e.NotFound:
+		status = FallbackNotFound
+	case e.Err != nil:
+		status = FallbackFailure
 	}
 	m.executions.WithLabelValues(e.Primary, e.Step, status).Inc()
 }

@@ -82,7 +82,7 @@ func exercise(t *testing.T, m *metrics.Metrics) {
 	_ = m.Breakers.TrackStore(fakeStore(true))
 	m.APIs.OnAttempt(ctx, attempt("openai", &retry.HTTPError{Code: 503}, true, time.Second))
 	m.APIs.OnRetry(ctx, retry.RetryEvent{Name: "openai"})
-	m.Fallbacks.OnStep(ctx, chain.StepEvent{Primary: "anthropic", Step: "openai", Index: 1})
+	m.Fallbacks.OnStep(ctx, chain.StepEvent{Primary: "anthropic", Step: "openai", Index: 1, FailedBefore: 1})
 }
 
 func TestNewRegistersEveryMetric(t *testing.T) {

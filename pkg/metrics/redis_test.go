@@ -68,10 +68,10 @@ func TestOverrideReachesEveryReplicasMetricsWithoutAScrapeCallingRedis(t *testin
 	// Replica a learned the override once. Replica b committed it, and may
 	// also learn it back from its own event before the store's reply: at
 	// least once.
-	if got := testutil.ToFloat64(a.m.TransitionsCounter("openai", "closed", "forced_open", metrics.SourceShared)); got != 1 {
+	if got := testutil.ToFloat64(a.m.TransitionsCounter("openai", "closed", "forced_open", metrics.SourceShared, metrics.CauseOperator)); got != 1 {
 		t.Errorf("replica a counted %v closed→forced_open transitions, want 1", got)
 	}
-	if got := testutil.ToFloat64(b.m.TransitionsCounter("openai", "closed", "forced_open", metrics.SourceShared)); got < 1 {
+	if got := testutil.ToFloat64(b.m.TransitionsCounter("openai", "closed", "forced_open", metrics.SourceShared, metrics.CauseOperator)); got < 1 {
 		t.Errorf("replica b counted %v closed→forced_open transitions, want at least 1", got)
 	}
 	before := a.commands.Count()

@@ -132,7 +132,9 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithObserver adds an observer of the chain's steps (metrics, tests); it
-// may be given several times.
+// may be given several times. A step that does not know the food
+// (ErrNotFound) is reported with chain.StepEvent.NotFound: it is no
+// failure, and the steps after it are no fallbacks unless one failed.
 func WithObserver(obs chain.Observer) Option {
 	return func(o *options) error { return config.Add("nutrition", &o.given, "WithObserver", &o.observers, obs) }
 }
@@ -170,7 +172,10 @@ func NewChain(steps []Step, cfg ChainConfig, opts ...Option) (*Chain, error) {
 		cfg.CacheTimeout = DefaultCacheTimeout
 	}
 	c := &Chain{steps: append(steps[:len(steps):len(steps)], averageDishStep), cfg: cfg, logger: o.logger}
-	chainOpts := []chain.Option{chain.WithLogger(o.logger), chain.WithClock(o.clock)}
+	// A step that does not know the food has nothing for the query: the
+	// chain looks further, but that is no failure and no fallback.
+	notFound := func(err error) bool { return errors.Is(err, ErrNotFound) }
+	chainOpts := []chain.Option{chain.WithLogger(o.logger), chain.WithClock(o.clock), chain.WithNotFound(notFound)}
 	for _, obs := range o.observers {
 		chainOpts = append(chainOpts, chain.WithObserver(obs))
 	}

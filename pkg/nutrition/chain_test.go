@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/healthagent/resilience/internal/clocktest"
 	"github.com/healthagent/resilience/internal/fakeupstream"
@@ -21,6 +24,7 @@ import (
 	"github.com/healthagent/resilience/pkg/chain"
 	"github.com/healthagent/resilience/pkg/config"
 	"github.com/healthagent/resilience/pkg/dbreaker"
+	"github.com/healthagent/resilience/pkg/metrics"
 	"github.com/healthagent/resilience/pkg/nutrition"
 	"github.com/healthagent/resilience/pkg/nutrition/postgres"
 	"github.com/healthagent/resilience/pkg/nutrition/usda"
@@ -398,5 +402,52 @@ func TestStepsAreNamedByTheirName(t *testing.T) {
 	}
 	if len(seen) != 1 || seen[0] != "ai_estimate" {
 		t.Errorf("the observer saw steps %v, want [ai_estimate]", seen)
+	}
+}
+
+// A food a source does not know is no failure of it, and the steps the
+// chain tries after it are no fallbacks: with healthy sources, unknown
+// foods count nothing in fallback_executions_total. With USDA down, the
+// steps after it are fallbacks, and one that does not know the food
+// either is not_found, not a failure.
+func TestUnknownFoodsAreNoFallbacks(t *testing.T) {
+	m, err := metrics.NewFallbacks(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newChainFixture(t, seededStore(t), nutrition.WithObserver(m))
+	steps := []string{"postgres", "embedded", "web", "average_dish"}
+	if err := m.Track("usda", steps...); err != nil {
+		t.Fatal(err)
+	}
+	ctx := testContext(t)
+	for _, q := range []nutrition.Query{{Name: "zorblax"}, {Name: "wobblefruit", Strict: true}, {Name: "chiken brest"}} {
+		if _, err := f.chain.Lookup(ctx, q); err != nil && !errors.Is(err, nutrition.ErrNotFound) {
+			t.Fatalf("lookup of %+v: %v", q, err)
+		}
+	}
+	counts := func() map[string]float64 {
+		out := map[string]float64{}
+		for _, step := range steps {
+			for _, status := range []string{metrics.FallbackSuccess, metrics.FallbackFailure, metrics.FallbackNotFound} {
+				if v := testutil.ToFloat64(m.ExecutionsCounter("usda", step, status)); v != 0 {
+					out[step+"/"+status] = v
+				}
+			}
+		}
+		return out
+	}
+	if got := counts(); len(got) != 0 {
+		t.Fatalf("healthy sources, unknown foods: fallback_executions_total %v, want none", got)
+	}
+	if err := f.fake.SetFault(fakeupstream.USDA, fakeupstream.Fault{Outage: fakeupstream.OutageError}); err != nil {
+		t.Fatal(err)
+	}
+	if ans, err := f.chain.Lookup(ctx, nutrition.Query{Name: "zorblax"}); err != nil || ans.Step != "average_dish" {
+		t.Fatalf("zorblax with USDA down: %+v, %v", ans, err)
+	}
+	want := map[string]float64{"postgres/not_found": 1, "embedded/not_found": 1, "web/not_found": 1, "average_dish/success": 1}
+	if got := counts(); !maps.Equal(got, want) {
+		t.Fatalf("USDA down, an unknown food: fallback_executions_total %v, want %v", got, want)
 	}
 }

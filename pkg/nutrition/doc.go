@@ -35,7 +35,9 @@
 // cache only when the match was sure, and a Strict query gets no estimate.
 // Each remote step has a share of the time left before the caller's
 // deadline, so one deadline per request leaves the fallbacks time to
-// answer. Adding a source is one more Step.
+// answer. A source that does not know the food (ErrNotFound) lets the
+// chain look further without failing: the metrics count no failure and
+// no fallback for it. Adding a source is one more Step.
 //
 // Input that a database or an upstream should never see (control
 // characters, invalid UTF-8) is refused with a *config.Error before any

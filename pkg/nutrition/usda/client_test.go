@@ -229,6 +229,10 @@ func TestUSDABadBodies(t *testing.T) {
 			if retry.DefaultRetryable(err) {
 				t.Error("a bad body is classified retryable")
 			}
+			var br interface{ BadResponse() bool }
+			if !errors.As(err, &br) || !br.BadResponse() {
+				t.Error("a bad body is not a bad response (chain.BadResponse)")
+			}
 		})
 	}
 }

@@ -29,6 +29,11 @@ func (e *DecodeError) Error() string {
 // Unwrap returns the underlying error.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
+// BadResponse reports true: FoodData Central answered with a success
+// status but not with what was asked for, a failure of the upstream that
+// package chain labels "bad_response" (chain.BadResponse).
+func (e *DecodeError) BadResponse() bool { return true }
+
 // usdaNutrientNumber is a nutrient number, a JSON string ("208") in
 // FoodData Central's responses; a bare number is accepted too.
 type usdaNutrientNumber string

@@ -67,7 +67,9 @@ func invalid(field string, value any, reason string) error {
 // Search returns the search's first result for name, as a Result of
 // nutrition.SourceWeb (fiber and sodium unknown). No result wraps
 // nutrition.ErrNotFound; an answer outside 2xx is a *retry.HTTPError; a
-// body that is not a search answer is an error that says so.
+// body that is not a search answer is an error that says so, whose
+// BadResponse method reports true (package chain labels it
+// "bad_response").
 func (c *Client) Search(ctx context.Context, name string) (nutrition.Result, error) {
 	if strings.TrimSpace(name) == "" || len(name) > sr24.MaxNameBytes {
 		return nutrition.Result{}, invalid("name", text.Short(name), fmt.Sprintf("want a food name of 1 to %d bytes", sr24.MaxNameBytes))
@@ -94,8 +96,15 @@ func (c *Client) Search(ctx context.Context, name string) (nutrition.Result, err
 			SourceURL     string   `json:"source_url"`
 		} `json:"results"`
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body); err != nil {
-		return nutrition.Result{}, fmt.Errorf("web: decode search response: %w", err)
+	// The body is read whole first: a connection cut short is a connection
+	// error (io.ErrUnexpectedEOF, retried), a complete body that is not a
+	// search answer a bad response.
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return nutrition.Result{}, fmt.Errorf("web: read search response: %w", err)
+	}
+	if err := json.Unmarshal(raw, &body); err != nil {
+		return nutrition.Result{}, &badBodyError{err: err}
 	}
 	for _, r := range body.Results {
 		if r.KcalPer100g == nil || !(*r.KcalPer100g >= 0) || r.Name == "" {
@@ -107,3 +116,18 @@ func (c *Client) Search(ctx context.Context, name string) (nutrition.Result, err
 	}
 	return nutrition.Result{}, nutrition.NotFound(name, "the web search found nothing")
 }
+
+// maxBody bounds the body of a search answer read; a longer one is cut
+// and so not valid JSON.
+const maxBody = 1 << 20
+
+// badBodyError is a 2xx answer whose body is not a search answer.
+type badBodyError struct{ err error }
+
+func (e *badBodyError) Error() string { return "web: decode search response: " + e.err.Error() }
+
+func (e *badBodyError) Unwrap() error { return e.err }
+
+// BadResponse reports true: the search answered with a success status but
+// not with what was asked for (see chain.BadResponse).
+func (e *badBodyError) BadResponse() bool { return true }

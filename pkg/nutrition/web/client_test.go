@@ -55,8 +55,9 @@ func TestSearch(t *testing.T) {
 	if _, err := c.Search(ctx, "down"); !errors.As(err, &he) || he.Code != 503 {
 		t.Errorf("a 503: %v, want a *retry.HTTPError", err)
 	}
-	if _, err := c.Search(ctx, "garbage"); err == nil {
-		t.Error("a truncated body was accepted")
+	var br interface{ BadResponse() bool }
+	if _, err := c.Search(ctx, "garbage"); err == nil || !errors.As(err, &br) || !br.BadResponse() {
+		t.Errorf("a body that is not a search answer: %v, want a bad response (chain.BadResponse)", err)
 	}
 	var ce *config.Error
 	if _, err := c.Search(ctx, " "); !errors.As(err, &ce) {
