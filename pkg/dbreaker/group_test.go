@@ -118,26 +118,46 @@ func TestAcquireBatchTakesOnlyTheFreeProbeSlots(t *testing.T) {
 	}
 }
 
+// acquireGate is a go-redis hook that holds each acquire script's reply,
+// once Redis has run it, until the test lets it through: the call is in
+// flight for as long as the test needs, whatever the machine's speed.
+type acquireGate struct {
+	sha  string
+	held chan chan struct{} // one per acquire: close it to let the reply through
+}
+
+func (g *acquireGate) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (g *acquireGate) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if args := cmd.Args(); len(args) > 1 && strings.EqualFold(cmd.Name(), "evalsha") && args[1] == g.sha {
+			release := make(chan struct{})
+			g.held <- release
+			<-release
+		}
+		return err
+	}
+}
+func (g *acquireGate) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
 // A caller whose context ends while its batch is in flight gets its
 // context's error at once; a probe slot the batch took for it is given
 // back instead of waiting out its lease.
 func TestGroupCommitCallerGivesUp(t *testing.T) {
-	srv := testredis.StartServer(t)
-	proxy := testproxy.New(t, "redis", srv.Addr)
-	client := redis.NewClient(&redis.Options{Addr: proxy.Listen, ContextTimeoutEnabled: true, PoolSize: 8})
-	t.Cleanup(func() { client.Close() })
-	admin := srv.Client()
-	b, _ := newRedisBreaker(t, client, "giveup", "usda", Config{FailureThreshold: 1, OpenTimeout: 50 * time.Millisecond,
+	client := testredis.Client(t)
+	prefix := testredis.Prefix(t, client)
+	b, store := newRedisBreaker(t, client, prefix, "usda", Config{FailureThreshold: 1, OpenTimeout: 50 * time.Millisecond,
 		HalfOpenMaxProbes: 2, ProbeLease: time.Hour})
 	ctx := context.Background()
 	_ = b.Do(ctx, failing)
-	redisAdvance(admin)(t, 50*time.Millisecond)
-	if _, err := proxy.Toxics.AddToxicJson(strings.NewReader(`{"name":"lag","type":"latency","stream":"downstream","attributes":{"latency":1500}}`)); err != nil {
-		t.Fatal(err)
-	}
-	// The leader's acquire is in flight for a second and a half; a second caller
-	// joins the next batch, which is sent when the leader's returns, and
-	// gives up while that batch is in flight.
+	redisAdvance(client)(t, 50*time.Millisecond)
+	gate := &acquireGate{sha: store.scripts.acquire.Hash(), held: make(chan chan struct{})}
+	client.AddHook(gate)
+	// The leader's acquire is held in flight; a second caller joins the
+	// next batch, which is sent when the leader's returns, and gives up
+	// while that batch is held in flight.
 	leader := make(chan *Permit, 1)
 	go func() {
 		p, err := b.Allow(ctx)
@@ -153,7 +173,8 @@ func TestGroupCommitCallerGivesUp(t *testing.T) {
 			return b.acquires.sending && len(b.acquires.next) == waiting
 		}
 	}
-	testwait.For(t, 10*time.Second, "the leader's acquire to be in flight", inFlight(0))
+	first := <-gate.held
+	testwait.For(t, 30*time.Second, "the leader's acquire to be in flight", inFlight(0))
 	quitter, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan error, 1)
@@ -161,22 +182,21 @@ func TestGroupCommitCallerGivesUp(t *testing.T) {
 		_, err := b.Allow(quitter)
 		done <- err
 	}()
-	testwait.For(t, 10*time.Second, "the second caller to wait for the next batch", inFlight(1))
+	testwait.For(t, 30*time.Second, "the second caller to wait for the next batch", inFlight(1))
+	close(first)
 	p := <-leader
 	if p == nil || !p.Probe() {
 		t.Fatalf("the leader did not get a probe: %+v", p)
 	}
-	testwait.For(t, 10*time.Second, "the second caller's batch to be in flight", inFlight(0))
+	second := <-gate.held // Redis has run the second batch's acquire
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("the caller that gave up: %v, want context.Canceled", err)
 	}
-	if err := proxy.Toxics.RemoveToxic(ctx, "lag"); err != nil {
-		t.Fatal(err)
-	}
+	close(second)
 	// Only the leader holds a slot: the one the batch took for the caller
 	// that gave up is given back.
-	testwait.For(t, 10*time.Second, "one live probe", func() bool {
+	testwait.For(t, 30*time.Second, "one live probe", func() bool {
 		s, err := b.State(ctx)
 		return err == nil && s.Probes == 1
 	})
