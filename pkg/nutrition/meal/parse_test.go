@@ -226,6 +226,9 @@ func TestParseRefusesBadInput(t *testing.T) {
 		{"rice and 0 g beans", "more than 0"},
 		{"2 eggs with -1 toast", "more than 0"},
 		{"1e308 g rice", "not a plain number"},
+		{"٣ eggs", "not a plain number"}, // figures of another script: refused, not skipped
+		{"۷", "not a plain number"},
+		{"rice ١٠٠ g", "not a plain number"},
 		{"NaN g rice", `"nan" is not a number`},
 		{"inf g rice", `"inf" is not a number`},
 		{"10 kg rice", "more than the 5000 g"},
@@ -341,7 +344,7 @@ func TestLexNumbers(t *testing.T) {
 			t.Errorf("lex(%q) = %+v, want one number %v", tt.text, toks, tt.want)
 		}
 	}
-	for _, bad := range []string{"-5", "1e308", "2/0"} {
+	for _, bad := range []string{"-5", "1e308", "2/0", "٣", "१२"} {
 		if toks := lex(bad); len(toks) != 1 || toks[0].kind != tokBad {
 			t.Errorf("lex(%q) = %+v, want one unreadable amount", bad, toks)
 		}

@@ -213,5 +213,5 @@ func badAmount(text string) error {
 	if strings.HasPrefix(text, "-") || strings.HasPrefix(text, "\u2212") {
 		return &InputError{Text: text, Reason: "the amount must be more than 0"}
 	}
-	return &InputError{Text: text, Reason: "the amount is not a plain number: write it with figures, a point and a fraction bar only, as 200, 1.5 or 1/2"}
+	return &InputError{Text: text, Reason: "the amount is not a plain number: write it with the figures 0 to 9, a point and a fraction bar only, as 200, 1.5 or 1/2"}
 }
