@@ -200,6 +200,25 @@ func TestMealAnswerIsSnakeCaseAndSaysItsSources(t *testing.T) {
 	}
 }
 
+// A weight that rests on a guessed density is said to be uncertain (and
+// so never cached as the food the name means): "a cup of nachos" is
+// weighed as water; "a plate of nachos" is their own serving, surely.
+func TestAGuessedWeightIsUncertain(t *testing.T) {
+	h := newTestService(t, nil).apiHandler()
+	for _, tt := range []struct {
+		caption, status string
+		grams           float64
+	}{
+		{"a cup of nachos", "uncertain", 236.6},
+		{"a plate of nachos", "known", 113},
+	} {
+		code, ans, raw := postMeal(t, h, tt.caption)
+		if code != http.StatusOK || len(ans.Items) != 1 || ans.Items[0].Status != tt.status || *ans.Items[0].Grams != tt.grams {
+			t.Errorf("%q: %d %v; want one item, %s, %v g", tt.caption, code, raw, tt.status, tt.grams)
+		}
+	}
+}
+
 // Chat and meals agree on a food: an egg is one large egg, 50 g, and a
 // tablespoon of butter 14.2 g.
 func TestChatAndMealsAgree(t *testing.T) {

@@ -39,6 +39,11 @@ const (
 	confidenceAltered  = 0.65
 	confidencePart     = 0.5
 	maxSimilar         = 0.85
+
+	// confidenceGuess caps the confidence of an item whose weight rests on
+	// a guessed density (Portion.Guess): below MinConfidence, so the item
+	// is uncertain whatever its name matched.
+	confidenceGuess = 0.6
 )
 
 // fillerWords say nothing about what a food is.

@@ -400,6 +400,9 @@ func (p *Parser) item(text, name string, words []string, q Quantity, plural bool
 	if !portion.Exact {
 		it.Confidence = min(it.Confidence, 0.9)
 	}
+	if portion.Guess {
+		it.Confidence = min(it.Confidence, confidenceGuess)
+	}
 	it.Grams, it.Portion = portion.Grams, portion.How
 	if err := checkAmount(text, q, it.Grams); err != nil {
 		return Item{}, err
@@ -450,6 +453,7 @@ func dishPortion(d *Dish, q Quantity) (Portion, []Component) {
 	per := d.grams()
 	units := d.Usual
 	how := ""
+	guess := false
 	switch q.Unit.Kind {
 	case Mass:
 		g := max(q.Amount, 1) * q.Unit.Grams
@@ -468,13 +472,17 @@ func dishPortion(d *Dish, q Quantity) (Portion, []Component) {
 			units = amount
 		case d.Units[q.Unit.Name] > 0:
 			units = amount * d.Units[q.Unit.Name]
-		case q.Unit.Kind == Volume:
-			// A dish's volume: about its weight in water.
+		case q.Unit.Kind == Volume && !servingContainers[q.Unit.Name]:
+			// A dish's volume: about its weight in water, a guess.
 			units = amount * q.Unit.Millilitres / per
+			guess = true
 		default:
-			units = amount * d.Usual // "a serving", "a portion"
+			units = amount * d.Usual // "a serving", "a plate", "a bowl": the usual portion
 		}
 		how = fmt.Sprintf("%s %s", formatAmount(amount), q.Unit.Name)
+		if guess {
+			how += " weighed as water (a guess)"
+		}
 	default:
 		switch {
 		case q.Amount > 0:
@@ -498,7 +506,7 @@ func dishPortion(d *Dish, q Quantity) (Portion, []Component) {
 		total += c.Grams
 	}
 	how = fmt.Sprintf("%s: %s units of %s g", how, formatAmount(units), formatGrams(per))
-	return Portion{Grams: total, How: how, Exact: exact}, comps
+	return Portion{Grams: total, How: how, Exact: exact, Guess: guess}, comps
 }
 
 // checkAmount refuses amounts that are no meal.

@@ -48,7 +48,8 @@ func TestParseAmountsAndPortions(t *testing.T) {
 		{"a salmon fillet", "15237", 178},
 		{"5 oz steak", "13454", 141.7475},
 		{"0.5 lb ground beef", "23575", 226.796},
-		{"a steak", "13454", 85},
+		{"a steak", "13454", 292},     // a whole cut: its own "1 piece, cooked (yield from 1 lb raw meat)"
+		{"a pork chop", "10042", 146}, // "1 chop without refuse (yield from 1 cooked chop…)"
 		{"a glass of orange juice", "09209", 249},
 		{"200 ml milk", "01077", 200 * 244 / cupMl},
 		{"a cup of coffee", "14209", 237},
@@ -347,6 +348,88 @@ func TestLexNumbers(t *testing.T) {
 	for _, bad := range []string{"-5", "1e308", "2/0", "٣", "१२"} {
 		if toks := lex(bad); len(toks) != 1 || toks[0].kind != tokBad {
 			t.Errorf("lex(%q) = %+v, want one unreadable amount", bad, toks)
+		}
+	}
+}
+
+// A bag or a packet with no weight is one person's: the food's own
+// single-serving packet, else its usual portion (an ounce of chips); a
+// large, family or party bag is the food's largest, else a guess.
+func TestParseBagsWithoutWeight(t *testing.T) {
+	p := newParser(t)
+	for _, tt := range []struct {
+		caption   string
+		ndb       string
+		grams     float64
+		uncertain bool
+	}{
+		{"a bag of chips", "19411", 28.35, false}, // not SR24's "1 bag (8 oz)"
+		{"a small bag of potato chips", "19411", 28.35, false},
+		{"a snack bag of pretzels", "19047", 28.35, false},
+		{"2 bags of chips", "19411", 56.7, false},
+		{"a packet of m&ms", "19141", 48, false}, // its own "1 package (1.69 oz)"
+		{"a large bag of chips", "19411", 227, false},
+		{"a family size bag of potato chips", "19411", 227, false},
+		{"a party bag of pretzels", "19047", 8 * 28.35, true}, // no large bag known: a guess
+	} {
+		items, err := p.Parse(tt.caption)
+		if err != nil || len(items) != 1 || items[0].NDB != tt.ndb || math.Abs(items[0].Grams-tt.grams) > 0.05 || items[0].Uncertain() != tt.uncertain {
+			t.Errorf("%q: %+v, %v; want %s, %.2f g, uncertain %v", tt.caption, items, err, tt.ndb, tt.grams, tt.uncertain)
+		}
+	}
+	if items, _ := p.Parse("party mix"); len(items) != 1 || items[0].Quantity.Size != "" {
+		t.Errorf("party mix: %+v; want no size read from a name", items)
+	}
+}
+
+// A volume of a food with no volume measure is no weight of water passed
+// off as sure: a plate or a bowl is the food's own serving, another
+// volume a guess that makes the item uncertain. A dish has no density: a
+// plate or a bowl of it is its usual portion, a cup a guess.
+func TestParseVolumesWithoutDensity(t *testing.T) {
+	p := newParser(t)
+	for _, tt := range []struct {
+		caption   string
+		grams     float64
+		uncertain bool
+	}{
+		{"a plate of nachos", 113, false}, // "1 portion (6-8 nachos)"
+		{"a bowl of nachos", 113, false},
+		{"a cup of nachos", cupMl, true},
+		{"a plate of lasagna", 297, false}, // "1 serving"
+		{"a plate of pad thai", 389, false},
+		{"a bowl of chicken curry", 292, false},
+		{"a cup of chicken curry", cupMl, true},
+		{"a bowl of rice", 237, false}, // a food with its own cup: 1 1/2 cups
+	} {
+		items, err := p.Parse(tt.caption)
+		if err != nil || len(items) != 1 || math.Abs(items[0].Grams-tt.grams) > 0.05 || items[0].Uncertain() != tt.uncertain {
+			t.Errorf("%q: %+v, %v; want %.1f g, uncertain %v", tt.caption, items, err, tt.grams, tt.uncertain)
+		}
+	}
+}
+
+// A whole cut with no amount is one piece of it, as SR24 weighs one
+// cooked ("1 steak (yield from …)"); with no such measure, 3 oz.
+func TestParseWholeCuts(t *testing.T) {
+	p := newParser(t)
+	for _, tt := range []struct {
+		caption string
+		ndb     string
+		grams   float64
+	}{
+		{"a sirloin steak", "13454", 292}, // "1 piece, cooked (yield from 1 lb raw meat)"
+		{"a ribeye steak", "13391", 233},  // "1 steak (yield from 233 g raw meat)"
+		{"a pork chop", "10042", 146},
+		{"pork chops", "10042", 292},
+		{"a chicken thigh", "05098", 116}, // its own "1 thigh without skin" first
+		{"a chicken breast", "05064", 86},
+		{"a tuna steak", "15221", 85}, // SR24 has no tuna steak
+		{"ground beef", "23575", 85},  // no cut
+	} {
+		items, err := p.Parse(tt.caption)
+		if err != nil || len(items) != 1 || items[0].NDB != tt.ndb || math.Abs(items[0].Grams-tt.grams) > 0.05 {
+			t.Errorf("%q: %+v, %v; want %s of %.0f g", tt.caption, items, err, tt.ndb, tt.grams)
 		}
 	}
 }
