@@ -55,7 +55,7 @@ func (p *Parser) Find(text string) []Item {
 		}
 		textOf := strings.TrimSpace(text[toks[start].start:toks[end-1].end])
 		plural := q.Amount == 0 && q.Unit.Name == "" && q.Size == "" && isPlural(words[len(words)-1])
-		it, err := p.item(textOf, strings.Join(words, " "), words, q, plural)
+		it, err := p.item(textOf, strings.Join(words, " "), words, q, plural, false)
 		if err == nil && it.Known && it.How == r.how {
 			items = append(items, it)
 		}
@@ -121,5 +121,5 @@ func (p *Parser) Named(name string, grams float64) (Item, error) {
 	}
 	q := Quantity{Amount: grams, Unit: units["g"]}
 	text := fmt.Sprintf("%s g %s", formatGrams(grams), strings.TrimSpace(name))
-	return p.item(text, strings.Join(trimConversation(words), " "), words, q, false)
+	return p.item(text, strings.Join(trimConversation(words), " "), words, q, false, false)
 }

@@ -3,6 +3,7 @@ package meal
 import (
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -234,6 +235,7 @@ func TestParseRefusesBadInput(t *testing.T) {
 		{"inf g rice", `"inf" is not a number`},
 		{"10 kg rice", "more than the 5000 g"},
 		{"500 eggs", "more than the 100"},
+		{"40 turkey sandwiches on bagels", "more than the 5000 g"}, // the bagels weigh more than the bread they replace
 		{"rice\x00", "control character U+0000"},
 		{"rice\x1b[31m", "control character U+001B"},
 		{"rice \xff", "not valid UTF-8"},
@@ -352,6 +354,78 @@ func TestLexNumbers(t *testing.T) {
 	}
 }
 
+// "<a sandwich> on <a bread>" names the sandwich's bread: it takes the
+// place of the dish's own (as many slices, or one piece of a bun or a
+// bagel), and a sandwich sold whole keeps the bread it holds. A grain
+// word in a bread's place is the bread.
+func TestParseSandwichOnABread(t *testing.T) {
+	p := newParser(t)
+	tests := []struct {
+		caption string
+		bread   string  // the NDB of the dish's bread
+		grams   float64 // its weight
+	}{
+		{"a turkey and swiss sandwich on rye", "18060", 64}, // 2 × "1 slice, regular", not a cup of rye grain
+		{"grilled cheese on sourdough", "18029", 64},        // 2 × "1 slice, small", the slice nearest white bread's
+		{"ham sandwich on whole wheat", "18075", 56},
+		{"a club sandwich on wheat", "18064", 87}, // its three slices
+		{"avocado toast on rye", "18060", 32},     // its one slice
+		{"a ham sandwich on a bagel", "18001", 105},
+		{"2 turkey sandwiches on rye", "18060", 128},
+		{"a ham sandwich on 3 slices of rye", "18060", 96},
+	}
+	for _, tt := range tests {
+		t.Run(tt.caption, func(t *testing.T) {
+			items, err := p.Parse(tt.caption)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(items) != 1 || items[0].Dish == "" || items[0].Text != tt.caption {
+				t.Fatalf("items %+v, want one dish", items)
+			}
+			sum, bread := 0.0, 0.0
+			for _, c := range items[0].Components {
+				sum += c.Grams
+				if c.NDB == tt.bread {
+					bread += c.Grams
+				}
+				if c.NDB == "18069" {
+					t.Errorf("white bread %.1f g left beside the bread named", c.Grams)
+				}
+			}
+			if math.Abs(bread-tt.grams) > 0.05 || math.Abs(sum-items[0].Grams) > 0.01 {
+				t.Fatalf("bread %s: %.1f g, want %.1f g (item %.1f g, components %.1f g): %s", tt.bread, bread, tt.grams, items[0].Grams, sum, items[0].Portion)
+			}
+		})
+	}
+	for _, tt := range []struct {
+		caption string
+		foods   []string // the NDB of each item, "" for a dish
+		grams   []float64
+	}{
+		{"a chicken sandwich on a bun", []string{"21102"}, []float64{182}}, // the bun is in it
+		{"a hot dog on a bun", []string{"21118"}, []float64{98}},
+		{"eggs on toast", []string{"01129", "18070"}, []float64{100, 22}}, // no sandwich: two foods
+		{"turkey on rye", []string{"05168", "18060"}, []float64{85, 32}},
+		{"a slice of rye", []string{"18060"}, []float64{32}},
+		{"2 slices of whole wheat", []string{"18075"}, []float64{56}},
+		{"a slice of ham", []string{"07029"}, []float64{28}},
+	} {
+		items, err := p.Parse(tt.caption)
+		if err != nil {
+			t.Fatalf("%q: %v", tt.caption, err)
+		}
+		var foods []string
+		var grams []float64
+		for _, it := range items {
+			foods, grams = append(foods, it.NDB), append(grams, math.Round(it.Grams*10)/10)
+		}
+		if !slices.Equal(foods, tt.foods) || !slices.Equal(grams, tt.grams) {
+			t.Errorf("%q: foods %v of %v g, want %v of %v g", tt.caption, foods, grams, tt.foods, tt.grams)
+		}
+	}
+}
+
 // A bag or a packet with no weight is one person's: the food's own
 // single-serving packet, else its usual portion (an ounce of chips); a
 // large, family or party bag is the food's largest, else a guess.
@@ -430,6 +504,24 @@ func TestParseWholeCuts(t *testing.T) {
 		items, err := p.Parse(tt.caption)
 		if err != nil || len(items) != 1 || items[0].NDB != tt.ndb || math.Abs(items[0].Grams-tt.grams) > 0.05 {
 			t.Errorf("%q: %+v, %v; want %s of %.0f g", tt.caption, items, err, tt.ndb, tt.grams)
+		}
+	}
+}
+
+// A dish is the home-made one unless the caption says canned.
+func TestParseHomeMadeBeforeCanned(t *testing.T) {
+	p := newParser(t)
+	for _, tt := range []struct {
+		caption, dish, ndb string
+	}{
+		{"spaghetti with meatballs", "spaghetti and meatballs", ""},
+		{"spaghetti and meatballs", "spaghetti and meatballs", ""},
+		{"canned spaghetti and meatballs", "", "22912"},
+		{"a can of spaghetti with meatballs", "", "22912"},
+	} {
+		items, err := p.Parse(tt.caption)
+		if err != nil || len(items) != 1 || items[0].Dish != tt.dish || items[0].NDB != tt.ndb {
+			t.Errorf("%q: %+v, %v; want dish %q, food %q", tt.caption, items, err, tt.dish, tt.ndb)
 		}
 	}
 }

@@ -64,6 +64,10 @@ type food struct {
 	measures []measure
 	// What the food is, for the portion rules.
 	egg, beverage, spread, sweetener, seasoning, snack, meat, alcohol, cheese, sauce, dairyLiquid, dip bool
+	// bread: a bread, a roll, a bagel, a croissant, an English muffin, a
+	// tortilla; sandwich: a sandwich or a burger sold whole, its bread in
+	// it; grain: a cereal grain as sold, no bread ("Rye").
+	bread, sandwich, grain bool
 }
 
 func newFood(f sr24.Food) *food {
@@ -116,6 +120,11 @@ func newFood(f sr24.Food) *food {
 	case "05", "07", "10", "13", "15", "17":
 		fd.meat = true
 	}
+	fd.bread = group == "18" && (first == "bread" || first == "rolls" || first == "bagels" || first == "croissants" ||
+		first == "english muffins" || first == "tortillas" || first == "biscuits" || first == "focaccia")
+	fd.sandwich = (group == "21" || group == "22" || group == "36" || starts("sandwiches and burgers")) && !fd.beverage && !has("shake") &&
+		has("sandwich", "burger", "hamburger", "cheeseburger", "hotdog", "hot dog", "submarine")
+	fd.grain = group == "20" && !has("cooked", "bread")
 	return fd
 }
 
@@ -828,4 +837,42 @@ func (f *food) filling() Portion {
 	}
 	p, _ := f.typical()
 	return p
+}
+
+// breadFor weighs the bread b in place of this bread, oldGrams of it, in a
+// dish: as many slices as the dish had (each b's usual slice, or its slice
+// nearest the dish's own when the usual one is more than half as big
+// again), two slices for a bread that came in one piece (a bagel), or one
+// piece of a bread that comes in pieces (a bun, a bagel, a croissant).
+func (f *food) breadFor(oldGrams float64, b *food) Portion {
+	oldSlice, oldSliced := f.slice()
+	newSlice, newSliced := b.slice()
+	if !newSliced {
+		p := b.each("")
+		p.How = "1 piece: " + p.How
+		return p
+	}
+	n, ref := 2.0, newSlice.Grams
+	if oldSliced {
+		n, ref = max(1, math.Round(oldGrams/oldSlice.Grams)), oldSlice.Grams
+	}
+	if newSlice.Grams > 1.5*ref {
+		best := math.Inf(1)
+		for _, m := range b.measures {
+			if m.kind == Count && m.noun == "slice" && !m.baby && !m.yield && m.extra == "" && math.Abs(m.per()-ref) < best {
+				best, newSlice = math.Abs(m.per()-ref), piecePortion(m)
+			}
+		}
+	}
+	return scale(newSlice, n)
+}
+
+// slice returns the food's usual slice, when it comes in slices.
+func (f *food) slice() (Portion, bool) {
+	for _, m := range f.measures {
+		if m.kind == Count && m.noun == "slice" && !m.baby && !m.yield {
+			return f.count(Unit{Name: "slice", Kind: Count}), true
+		}
+	}
+	return Portion{}, false
 }
