@@ -272,8 +272,29 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// Find reads the foods a question mentions, weighed as Parse weighs them:
-// a question and a caption agree.
+// FuzzFind: no question makes Find panic or hang, and every item it finds
+// is known and weighs something finite within the limits.
+func FuzzFind(f *testing.F) {
+	for _, s := range []string{"how much protein in an egg?", "calories in 0 g rice", "a turkey sandwich on rye, 2 eggs and toast", "rice -5 g?", "٣ eggs"} {
+		f.Add(s)
+	}
+	p := newParser(f)
+	f.Fuzz(func(t *testing.T, text string) {
+		items, err := p.Find(text)
+		if err != nil {
+			return
+		}
+		for _, it := range items {
+			if !it.Known || it.Uncertain() || !(it.Grams > 0) || it.Grams > MaxGrams {
+				t.Fatalf("%q: item %+v", text, it)
+			}
+		}
+	})
+}
+
+// Find reads the foods a question mentions with Parse itself: a question
+// and a caption agree, dish for dish and gram for gram, and a bad amount
+// gets the same error in both.
 func TestFindAgreesWithParse(t *testing.T) {
 	p := newParser(t)
 	tests := []struct {
@@ -284,10 +305,25 @@ func TestFindAgreesWithParse(t *testing.T) {
 		{"how many calories in 2 slices of pizza", "2 slices of pizza"},
 		{"What about a medium banana and 200 ml of milk?", "a medium banana and 200 ml of milk"},
 		{"Is peanut butter healthy?", "peanut butter"},
+		// One dish, not a turkey, a sandwich and rye.
+		{"calories in a turkey sandwich on rye", "a turkey sandwich on rye"},
+		{"how much fat is in a turkey and swiss sandwich on rye?", "a turkey and swiss sandwich on rye"},
+		{"is grilled cheese on sourdough bad for me", "grilled cheese on sourdough"},
+		// Words that qualify a food, and an amount after it.
+		{"how much protein in grilled salmon", "grilled salmon"},
+		{"is rice 200g too much for dinner", "rice 200g"},
+		{"carbs in eggs x3 and toast?", "eggs x3 and toast"},
+		// Foods joined by commas and "with", dishes kept whole.
+		{"how many calories in 2 eggs, bacon and toast", "2 eggs, bacon and toast"},
+		{"what about mac and cheese with a glass of milk", "mac and cheese with a glass of milk"},
+		{"calories in a bag of chips", "a bag of chips"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.question, func(t *testing.T) {
-			found := p.Find(tt.question)
+			found, err := p.Find(tt.question)
+			if err != nil {
+				t.Fatal(err)
+			}
 			parsed, err := p.Parse(tt.caption)
 			if err != nil {
 				t.Fatal(err)
@@ -296,19 +332,36 @@ func TestFindAgreesWithParse(t *testing.T) {
 				t.Fatalf("Find: %+v; Parse: %+v", found, parsed)
 			}
 			for i := range found {
-				if found[i].Food != parsed[i].Food || math.Abs(found[i].Grams-parsed[i].Grams) > 1e-9 {
+				if found[i].Food != parsed[i].Food || math.Abs(found[i].Grams-parsed[i].Grams) > 1e-9 || len(found[i].Components) != len(parsed[i].Components) {
 					t.Errorf("item %d: Find %s %.1f g, Parse %s %.1f g", i, found[i].Food, found[i].Grams, parsed[i].Food, parsed[i].Grams)
 				}
 			}
 		})
 	}
-	if got := p.Find("How are you today?"); len(got) != 0 {
-		t.Errorf("Find found %+v in a question about no food", got)
+	// A bad amount is refused, never read as the usual portion: the same
+	// *InputError as the caption's.
+	for _, tt := range []struct{ question, caption string }{
+		{"how many calories in 0 g rice", "0 g rice"},
+		{"how many calories in 1e308 g rice", "1e308 g rice"},
+		{"how many calories in -5 g rice", "-5 g rice"},
+		{"is rice -5 g a lot?", "rice -5 g"},
+		{"protein in NaN g chicken?", "NaN g chicken"},
+		{"what about 12 kg rice", "12 kg rice"},
+		{"and 500 eggs?", "500 eggs"},
+	} {
+		found, err := p.Find(tt.question)
+		_, want := p.Parse(tt.caption)
+		if want == nil || !errors.Is(err, ErrBadInput) || err.Error() != want.Error() {
+			t.Errorf("Find(%q) = %+v, %v; want Parse's error %v", tt.question, found, err, want)
+		}
 	}
-	if got := p.Find("an egg\x00"); got != nil {
-		t.Errorf("Find read text with a NUL: %+v", got)
+	if got, err := p.Find("How are you today?"); len(got) != 0 || err != nil {
+		t.Errorf("Find found %+v, %v in a question about no food", got, err)
 	}
-	egg := p.Find("How much protein is in an egg?")
+	if got, err := p.Find("an egg\x00"); got != nil || !errors.Is(err, ErrBadInput) {
+		t.Errorf("Find read text with a NUL: %+v, %v", got, err)
+	}
+	egg, _ := p.Find("How much protein is in an egg?")
 	if len(egg) != 1 || egg[0].Grams != 50 {
 		t.Fatalf("an egg: %+v, want one large egg of 50 g", egg)
 	}
