@@ -21,7 +21,6 @@ import (
 	"github.com/healthagent/resilience/pkg/dbreaker"
 	"github.com/healthagent/resilience/pkg/metrics"
 	"github.com/healthagent/resilience/pkg/nutrition"
-	"github.com/healthagent/resilience/pkg/nutrition/meal"
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
 	"github.com/healthagent/resilience/pkg/redact"
 )
@@ -502,13 +501,17 @@ func (s *service) handleChat(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, "message must have 1 to %d bytes", maxMessage)
 		return
 	}
-	if err := meal.Validate(req.Message); err != nil {
+	// The foods the message mentions are read as /v1/meals reads a
+	// caption: an amount a caption may not give ("0 g rice") gets the same
+	// 400 before any model sees it.
+	facts, err := s.chatFacts(req.Message)
+	if err != nil {
 		badRequest(w, "message: %s", strings.TrimPrefix(err.Error(), "meal: "))
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 	defer cancel()
-	ans, err := s.ask(ctx, req.Message)
+	ans, err := s.ask(ctx, req.Message, facts)
 	if err != nil {
 		s.failed(w, r, "chat", err)
 		return

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -212,8 +213,29 @@ func TestMealAnswerIsSnakeCaseAndSaysItsSources(t *testing.T) {
 	}
 }
 
-// Chat and meals agree on a food: an egg is one large egg, 50 g, and a
-// tablespoon of butter 14.2 g.
+// A weight that rests on a guessed density is said to be uncertain (and
+// so never cached as the food the name means): "a cup of nachos" is
+// weighed as water; "a plate of nachos" is their own serving, surely.
+func TestAGuessedWeightIsUncertain(t *testing.T) {
+	h := newTestService(t, nil).apiHandler()
+	for _, tt := range []struct {
+		caption, status string
+		grams           float64
+	}{
+		{"a cup of nachos", "uncertain", 236.6},
+		{"a plate of nachos", "known", 113},
+	} {
+		code, ans, raw := postMeal(t, h, tt.caption)
+		if code != http.StatusOK || len(ans.Items) != 1 || ans.Items[0].Status != tt.status || *ans.Items[0].Grams != tt.grams {
+			t.Errorf("%q: %d %v; want one item, %s, %v g", tt.caption, code, raw, tt.status, tt.grams)
+		}
+	}
+}
+
+// The chat's answer (the fake model's, from the figures the parser gives
+// it) weighs a food as /v1/meals does: an egg is one large egg, 50 g, a
+// tablespoon of butter 14.2 g, and "a turkey sandwich on rye" one dish
+// made with rye bread, not a turkey, a sandwich and a cup of rye grain.
 func TestChatAndMealsAgree(t *testing.T) {
 	h := newTestService(t, nil).apiHandler()
 	_, egg, _ := postMeal(t, h, "1 egg")
@@ -221,13 +243,47 @@ func TestChatAndMealsAgree(t *testing.T) {
 	if *egg.Items[0].Grams != 50 || *butter.Items[0].Grams != 14.2 {
 		t.Fatalf("meal: egg %v g, butter %v g", *egg.Items[0].Grams, *butter.Items[0].Grams)
 	}
+	_, sandwich, _ := postMeal(t, h, "a turkey sandwich on rye")
+	if len(sandwich.Items) != 1 || !sandwich.Items[0].Dish {
+		t.Fatalf("meal: a turkey sandwich on rye is %+v, want one dish", sandwich.Items)
+	}
 	for q, want := range map[string]string{
-		`{"message":"How much protein is in an egg?"}`: "(50 g): about 78 kcal, 6.3 g protein",
-		`{"message":"How much fat in 1 tbsp butter?"}`: "1 tbsp butter (14 g): about 102 kcal",
+		`{"message":"How much protein is in an egg?"}`:        "(50 g): about 78 kcal, 6.3 g protein",
+		`{"message":"How much fat in 1 tbsp butter?"}`:        "1 tbsp butter (14 g): about 102 kcal",
+		`{"message":"calories in a turkey sandwich on rye?"}`: fmt.Sprintf("a turkey sandwich on rye (%.0f g): about", *sandwich.Items[0].Grams),
 	} {
 		_, out := post(t, h, "/v1/chat", q)
-		if a, _ := out["answer"].(string); !strings.Contains(a, want) {
-			t.Errorf("chat %s answered %q, want %q", q, a, want)
+		if a, _ := out["answer"].(string); !strings.Contains(a, want) || strings.Contains(a, "Total") {
+			t.Errorf("chat %s answered %q, want %q alone", q, a, want)
+		}
+	}
+}
+
+// A question with an amount of a food that /v1/meals refuses (not
+// positive, not a plain number) gets the same 400, with the same reason,
+// and no model is asked: nothing is guessed for "0 g rice".
+func TestChatRefusesABadAmountAsMealsDo(t *testing.T) {
+	s, fake, _ := newModelService(t, map[string]string{"API_RETRY_MAX": "0"})
+	h := s.apiHandler()
+	for _, tt := range []struct{ question, caption string }{
+		{"how many calories in 0 g rice", "0 g rice"},
+		{"how many calories in 1e308 g rice", "1e308 g rice"},
+		{"how many calories in -5 g rice?", "-5 g rice"},
+		{"is rice -5 g a lot?", "rice -5 g"},
+		{"protein in NaN g chicken", "NaN g chicken"},
+	} {
+		code, _, meal := postMeal(t, h, tt.caption)
+		reason, _ := meal["error"].(string)
+		reason, cut := strings.CutPrefix(reason, "caption: ")
+		if code != http.StatusBadRequest || !cut {
+			t.Fatalf("meal %q: %d %v, want 400", tt.caption, code, meal)
+		}
+		before := fake.Stats()[fakeupstream.OpenAI].Requests + fake.Stats()[fakeupstream.Anthropic].Requests
+		body, _ := json.Marshal(chatRequest{Message: tt.question})
+		rec, out := post(t, h, "/v1/chat", string(body))
+		asked := fake.Stats()[fakeupstream.OpenAI].Requests + fake.Stats()[fakeupstream.Anthropic].Requests - before
+		if rec.Code != http.StatusBadRequest || out["error"] != "message: "+reason || asked != 0 {
+			t.Errorf("chat %q: %d %v (%d model requests); want 400 %q as the meal got, no model asked", tt.question, rec.Code, out, asked, "message: "+reason)
 		}
 	}
 }

@@ -75,10 +75,15 @@ const textShare = 0.5
 
 // chatFacts writes the figures of the foods a question mentions, as the
 // meal parser weighs them ("an egg" is one large egg): the models are told
-// to use them, so that chat and meals agree.
-func (s *service) chatFacts(question string) string {
+// to use them, so that chat and meals agree. The error is the parser's
+// *meal.InputError for an amount /v1/meals would refuse ("0 g rice").
+func (s *service) chatFacts(question string) (string, error) {
+	found, err := s.facts.parser.Find(question)
+	if err != nil {
+		return "", err
+	}
 	var facts []string
-	for _, it := range s.facts.parser.Find(question) {
+	for _, it := range found {
 		var n sr24.Nutrients
 		for _, c := range it.Components {
 			f, _ := s.data.Food(c.NDB)
@@ -87,12 +92,11 @@ func (s *service) chatFacts(question string) string {
 		facts = append(facts, fmt.Sprintf("%s is %s g (%s): %.0f kcal, %.1f g protein, %.1f g carbohydrate, %.1f g fat.",
 			it.Text, formatGrams(it.Grams), it.Food, n.EnergyKcal, n.ProteinG, n.CarbohydrateG, n.FatG))
 	}
-	return strings.Join(facts, " ")
+	return strings.Join(facts, " "), nil
 }
 
-// ask runs the text chain.
-func (s *service) ask(ctx context.Context, question string) (chatAnswer, error) {
-	facts := s.chatFacts(question)
+// ask runs the text chain, the models told the facts (see chatFacts).
+func (s *service) ask(ctx context.Context, question, facts string) (chatAnswer, error) {
 	llm := func(name string) chain.Step[string] {
 		step := chain.GuardedStep(s.guards[name], func(ctx context.Context) (string, error) {
 			return s.providers[name].ask(ctx, question, facts)

@@ -139,7 +139,10 @@ func (m *mealWriter) mealJSON(caption string, imageHash uint64, image bool) stri
 // the nutrition of the foods it mentions (as the bot's parser weighs
 // them: "an egg" is one large egg), or how to ask.
 func (m *mealWriter) answerText(text string) string {
-	found := m.parser.Find(text)
+	found, err := m.parser.Find(text)
+	if err != nil {
+		return "I can't read that: " + strings.TrimPrefix(err.Error(), "meal: ") + "."
+	}
 	if len(found) == 0 {
 		return "I can estimate the nutrition of a meal. Send a photo of it, or tell me what you ate and how much, in grams."
 	}

@@ -68,6 +68,7 @@ func TestAnswerTextAgreesWithTheParser(t *testing.T) {
 		{"How much protein is in an egg?", "an egg (50 g): about 78 kcal, 6.3 g protein"},
 		{"calories in 1 tbsp butter?", "1 tbsp butter (14 g): about 102 kcal"},
 		{"hello", "I can estimate the nutrition of a meal"},
+		{"how many calories in 0 g rice?", `I can't read that: "0": the amount must be more than 0.`},
 	} {
 		if got := m.answerText(tt.question); !strings.Contains(got, tt.want) {
 			t.Errorf("answerText(%q) = %q, want it to say %q", tt.question, got, tt.want)

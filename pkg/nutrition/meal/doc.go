@@ -33,7 +33,11 @@
 // usual size (a medium banana, a large egg, a slice of bread), a
 // tablespoon of a spread, an oil or honey (two of a dip), a teaspoon of
 // sugar, a drink's can or glass or a cup, an ounce of cheese, nuts or
-// sweets, 3 oz of meat or fish, else a cup. Never a flat weight for
+// sweets, one whole cut of meat or fish as SR24 weighs it cooked (a steak,
+// a chop, a fillet), else 3 oz of meat or fish, else a cup. A bag or a
+// packet with no weight is a single-serving one. A volume of a food with
+// no volume measure is its own serving for a plate or a bowl, else weighed
+// as water: a guess, and the item is Uncertain. Never a flat weight for
 // everything. See docs/meals.md for every rule.
 //
 // # Foods and dishes
@@ -47,7 +51,12 @@
 // match has a confidence; under MinConfidence the item is Uncertain, and
 // an answer should say so and never cache it as the food the name means.
 // "and" and "with" split a caption into foods unless the words around them
-// name one dish: "mac and cheese", "caesar salad with chicken".
+// name one dish: "mac and cheese", "caesar salad with chicken". "on" after
+// a sandwich names its bread: "a turkey sandwich on rye" is one sandwich
+// made with rye bread. A dish is home-made unless the name says canned.
+//
+// Find reads the foods of a question with Parse: "calories in 0 g rice?"
+// is Parse's error for "0 g rice".
 //
 // The dishes are recipes of SR24 foods in dishes.txt.
 package meal

@@ -10,58 +10,137 @@ const maxNameWords = 6
 
 // Find reads the foods a sentence mentions, for a question rather than a
 // caption: "How much protein is in an egg?" finds one large egg, "is 1 tbsp
-// butter a lot?" 14.2 g of butter. Only names known for sure count (a
-// dish, an alias, a USDA description, once normalised), each weighed with
-// the amount written just before it, or its usual portion; the weights
-// are Parse's, so a question and a caption agree. Text that Validate
-// refuses finds nothing.
-func (p *Parser) Find(text string) []Item {
-	if Validate(text) != nil {
-		return nil
+// butter a lot?" 14.2 g of butter. It finds the names known for sure (a
+// dish, an alias, a USDA description, once normalised), takes with each
+// the words around it that a caption would hold (the amount before it or
+// after it, words such as "grilled", and other foods joined by "and",
+// "with", "on" or a comma), and reads each such part with Parse: the part
+// "a turkey sandwich on rye" of a question is read as the caption "a
+// turkey sandwich on rye" is, and a bad amount there ("0 g rice", "1e308
+// g rice") is Parse's *InputError. The items are Parse's known items
+// whose match is not uncertain. Text that Validate refuses is its error.
+func (p *Parser) Find(text string) ([]Item, error) {
+	if err := Validate(text); err != nil {
+		return nil, err
 	}
 	toks := lex(text)
 	var items []Item
-	consumed := 0 // tokens before this index belong to an item already
-	for i := 0; i < len(toks) && len(items) < MaxItems; i++ {
-		if toks[i].kind != tokWord || conversationWords[toks[i].text] {
-			continue
+	for _, span := range p.foodSpans(toks) {
+		part := text[toks[span[0]].start:toks[span[1]-1].end]
+		got, err := p.Parse(part)
+		if err != nil {
+			return nil, err
 		}
-		end := -1
-		var r match
-		for j := min(len(toks), i+maxNameWords); j > i; j-- {
-			words, ok := wordsOf(toks[i:j])
-			if !ok || joiningWords[words[len(words)-1]] || conversationWords[words[len(words)-1]] {
-				continue
-			}
-			if m, found := p.m.exact(normalizeName(words)); found {
-				end, r = j, m
-				break
+		for _, it := range got {
+			if it.Known && !it.Uncertain() && len(items) < MaxItems {
+				items = append(items, it)
 			}
 		}
+	}
+	return items, nil
+}
+
+// foodSpans returns the parts of a sentence that name foods, as token
+// ranges [start, end): each name known for sure with the amount and the
+// words that qualify it, names joined by "and", "with", "on" or a comma
+// in one part.
+func (p *Parser) foodSpans(toks []token) [][2]int {
+	var spans [][2]int
+	consumed := 0 // tokens before this index belong to a span already
+	for i := 0; i < len(toks); i++ {
+		end := p.knownNameAt(toks, i)
 		if end < 0 {
 			continue
 		}
 		start := i
-		for start > consumed && quantityWord(toks[start-1]) {
+		for start > consumed && leadsFood(toks[start-1]) {
 			start--
 		}
-		q, rest, err := leadingQuantity(toks[start:end])
-		if err != nil {
-			q, rest = Quantity{}, toks[i:end]
+		for start < i && (isWord(toks[start], "of") || isWord(toks[start], "x")) {
+			start++ // "of a banana" is "a banana"
 		}
-		words, _ := wordsOf(rest)
-		if len(words) == 0 {
-			words, _ = wordsOf(toks[i:end])
-		}
-		textOf := strings.TrimSpace(text[toks[start].start:toks[end-1].end])
-		plural := q.Amount == 0 && q.Unit.Name == "" && q.Size == "" && isPlural(words[len(words)-1])
-		it, err := p.item(textOf, strings.Join(words, " "), words, q, plural)
-		if err == nil && it.Known && it.How == r.how {
-			items = append(items, it)
+		end = trailingAmountEnd(toks, end)
+		if n := len(spans); n > 0 && spans[n-1][1] == consumed && joinable(toks[consumed:start]) {
+			spans[n-1][1] = end // "2 eggs and 200 ml of milk": one part
+		} else {
+			spans = append(spans, [2]int{start, end})
 		}
 		consumed, i = end, end-1
 	}
-	return items
+	return spans
+}
+
+// knownNameAt returns the end of the longest name known for sure that
+// starts at toks[i], or -1.
+func (p *Parser) knownNameAt(toks []token, i int) int {
+	if toks[i].kind != tokWord || conversationWords[toks[i].text] {
+		return -1
+	}
+	for j := min(len(toks), i+maxNameWords); j > i; j-- {
+		words, ok := wordsOf(toks[i:j])
+		if !ok || joiningWords[words[len(words)-1]] || conversationWords[words[len(words)-1]] {
+			continue
+		}
+		if _, found := p.m.exact(normalizeName(words)); found {
+			return j
+		}
+	}
+	return -1
+}
+
+// leadsFood reports whether a token before a food's name belongs to the
+// item, as a caption would hold it: an amount (a number, also one that is
+// no amount such as "-5" or "1e308", whose error the item then gives), a
+// unit, a size, or a word that says how the food is made ("grilled",
+// "homemade").
+func leadsFood(t token) bool {
+	switch {
+	case t.kind == tokBad:
+		return true
+	case quantityWord(t):
+		return true
+	case t.kind == tokWord && notNumbers[t.text]:
+		return true
+	case t.kind == tokWord && !conversationWords[t.text]:
+		return fillerWords[t.text] || cookingWords[t.text] || alteringWords[t.text] || packSizes[t.text] != "" || t.text == "size"
+	}
+	return false
+}
+
+// trailingAmountEnd extends a name ending at end over an amount written
+// after it ("rice 200 g", "eggs x2", "rice -5 g").
+func trailingAmountEnd(toks []token, end int) int {
+	i := end
+	switch {
+	case i < len(toks) && (toks[i].kind == tokNumber || toks[i].kind == tokBad || toks[i].kind == tokWord && notNumbers[toks[i].text]):
+		if toks[i].kind == tokNumber && i+1 < len(toks) && isWord(toks[i+1], "x") {
+			return i + 2 // "eggs 2x"
+		}
+		if _, n := unitAt(toks, i+1); n > 0 {
+			return i + 1 + n // "rice 200 g"
+		}
+		if toks[i].kind != tokNumber {
+			return i + 1 // "rice -5": no amount, and said so
+		}
+	case i+1 < len(toks) && isWord(toks[i], "x") && toks[i+1].kind == tokNumber:
+		return i + 2 // "eggs x2"
+	}
+	return end
+}
+
+// joinable reports whether the tokens between two names join them into
+// one part: conjunctions, commas and the words that lead a food.
+func joinable(between []token) bool {
+	for _, t := range between {
+		switch {
+		case t.kind == tokBreak && (t.text == "," || t.text == ";"):
+		case t.kind == tokWord && conjunctions[t.text]:
+		case leadsFood(t):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // wordsOf returns the words of tokens made of words only.
@@ -121,5 +200,5 @@ func (p *Parser) Named(name string, grams float64) (Item, error) {
 	}
 	q := Quantity{Amount: grams, Unit: units["g"]}
 	text := fmt.Sprintf("%s g %s", formatGrams(grams), strings.TrimSpace(name))
-	return p.item(text, strings.Join(trimConversation(words), " "), words, q, false)
+	return p.item(text, strings.Join(trimConversation(words), " "), words, q, false, false)
 }

@@ -13,7 +13,7 @@ type tokenKind uint8
 const (
 	tokWord   tokenKind = iota // a word, in lower case
 	tokNumber                  // an amount written in figures: 2, 1.5, 1/2, ½, 1½
-	tokBad                     // written like a number but no amount: -5, 1e308
+	tokBad                     // written like a number but no amount: -5, 1e308, ٣
 	tokBreak                   // a separator between foods: , ; . newline
 	tokOther                   // symbols that are not words (emoji): kept for the caption's text
 )
@@ -123,8 +123,22 @@ func lex(s string) []token {
 			}
 		case unicode.IsSpace(r) || unicode.IsPunct(r):
 			i += size
-		default:
+		case unicode.IsDigit(r):
+			// Figures of another script ("٣", "३"): an amount the parser
+			// cannot read, refused as one, never skipped.
 			start := i
+			for i < len(s) {
+				r, size := utf8.DecodeRuneInString(s[i:])
+				if !unicode.IsDigit(r) {
+					break
+				}
+				i += size
+			}
+			toks = append(toks, token{kind: tokBad, text: s[start:i], start: start, end: i})
+		default:
+			// A symbol (an emoji): kept as text, this rune at least.
+			start := i
+			i += size
 			for i < len(s) {
 				r, size := utf8.DecodeRuneInString(s[i:])
 				if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsSpace(r) || unicode.IsPunct(r) {

@@ -39,6 +39,11 @@ const (
 	confidenceAltered  = 0.65
 	confidencePart     = 0.5
 	maxSimilar         = 0.85
+
+	// confidenceGuess caps the confidence of an item whose weight rests on
+	// a guessed density (Portion.Guess): below MinConfidence, so the item
+	// is uncertain whatever its name matched.
+	confidenceGuess = 0.6
 )
 
 // fillerWords say nothing about what a food is.
@@ -158,20 +163,25 @@ func (m *matcher) match(words []string) (match, bool) {
 // exact finds a fixed dish, an alias or a USDA description named key (a
 // normalised name), or one with the same words in another order.
 func (m *matcher) exact(key string) (match, bool) {
+	return m.exactIn(key, true)
+}
+
+// exactIn is exact, among the dishes too or among SR24 foods alone.
+func (m *matcher) exactIn(key string, dishes bool) (match, bool) {
 	if kw := strings.Fields(key); len(kw) == 0 || joiningWords[kw[0]] || joiningWords[kw[len(kw)-1]] {
 		return match{}, false // "chili with", "and rice": part of a longer name
 	}
-	if d, ok := m.dishes.fixed[key]; ok {
+	if d, ok := m.dishes.fixed[key]; ok && dishes {
 		return match{dish: d, how: ByName, score: confidenceName, matched: d.Name}, true
 	}
 	if fm, err := m.data.Lookup(key); err == nil && fm.How != sr24.MatchSimilar {
 		return match{food: m.foods[fm.Food.NDB], how: ByName, score: confidenceName, matched: fm.Matched}, true
 	}
 	ws := wordSet(key)
-	if d, ok := m.dishes.byWords[ws]; ok {
+	if d, ok := m.dishes.byWords[ws]; ok && dishes {
 		return match{dish: d, how: ByName, score: confidenceName, matched: d.Name}, true
 	}
-	if a, ok := m.aliasWords[ws]; ok {
+	if a, ok := m.aliasWords[ws]; ok && !m.joinsFoods(key) {
 		if fm, err := m.data.Lookup(a); err == nil {
 			return match{food: m.foods[fm.Food.NDB], how: ByName, score: confidenceFiller, matched: fm.Matched}, true
 		}
@@ -181,12 +191,84 @@ func (m *matcher) exact(key string) (match, bool) {
 	// kind ("banana bread" is no banana).
 	if i := strings.LastIndexByte(key, ' '); i > 0 {
 		kind := key[i+1:]
-		if r, ok := m.exact(key[:i]); ok && r.food != nil && strings.Contains(" "+sr24.Normalize(r.food.Description)+" ", " "+kind) {
+		if r, ok := m.exactIn(key[:i], dishes); ok && r.food != nil && strings.Contains(" "+sr24.Normalize(r.food.Description)+" ", " "+kind) {
 			r.score = min(r.score, confidenceFiller)
 			return r, true
 		}
 	}
 	return match{}, false
+}
+
+// joinsFoods reports whether a normalised name joins two foods ("a hot
+// dog and a bun", "a hot dog on a bun"), so that an alias of the same
+// words in another order ("hot dog bun") is no reading of it: "and",
+// "with", "plus" always join; "on" joins a food that holds its bread to
+// the bread ("toast on rye" is rye toast, the alias).
+func (m *matcher) joinsFoods(key string) bool {
+	words := strings.Fields(key)
+	for i, w := range words {
+		switch w {
+		case "and", "with", "plus", "n":
+			return true
+		case "on":
+			r, ok := m.exact(strings.Join(words[:i], " "))
+			if ok && (r.food != nil && r.food.sandwich || r.dish != nil && m.breadOf(r.dish) >= 0) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// breadOf returns the index of the dish's bread among its components, or
+// -1 for a dish made without bread.
+func (m *matcher) breadOf(d *Dish) int {
+	for i, c := range d.Components {
+		if f := m.foods[c.NDB]; f != nil && f.bread {
+			return i
+		}
+	}
+	return -1
+}
+
+// cannedWords say that a food comes from a can.
+var cannedWords = map[string]bool{"canned": true, "tinned": true, "can": true, "tin": true}
+
+// canned finds the canned food a name means once it says so ("canned
+// spaghetti and meatballs"): the dishes are home-made recipes, so a name
+// that says canned is an SR24 food whose description says canned too.
+func (m *matcher) canned(words []string) (match, bool) {
+	rest := dropWords(normalizeWords(words), func(w string) bool { return cannedWords[w] || fillerWords[w] })
+	if len(rest) == 0 {
+		return match{}, false
+	}
+	r, ok := m.exactIn(strings.Join(rest, " "), false)
+	if !ok || !containsPhrase(strings.ToLower(r.food.Description), "canned") {
+		return match{}, false
+	}
+	r.how, r.score = ByModifiedName, confidenceCooking
+	return r, true
+}
+
+// breadForm reads a name in the place of a bread ("a sandwich on rye",
+// "a slice of whole wheat") as the bread of that name: a cereal grain
+// ("rye"), or a name matched only loosely ("whole wheat", "white"), is the
+// SR24 bread named "<name> bread" when there is one. A name that surely
+// means another food ("a slice of ham", "eggs on rice") stays that food.
+func (m *matcher) breadForm(words []string, r match, ok bool) (match, bool) {
+	if ok && r.score >= confidenceCooking && (r.dish != nil || !r.food.grain) {
+		return r, ok
+	}
+	clean := trimConversation(words)
+	if len(clean) == 0 {
+		return r, ok
+	}
+	b, found := m.exact(sr24.Normalize(strings.Join(clean, " ") + " bread"))
+	if !found || b.food == nil || !b.food.bread {
+		return r, ok
+	}
+	b.score = min(b.score, confidenceFiller)
+	return b, true
 }
 
 // template finds a template dish whose fixed words surround a food:

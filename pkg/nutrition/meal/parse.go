@@ -3,6 +3,7 @@ package meal
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/healthagent/resilience/pkg/nutrition/sr24"
@@ -38,6 +39,8 @@ type Item struct {
 	// is, from 0 to 1 (see MinConfidence).
 	How        How
 	Confidence float64
+
+	dish *Dish // the dish's recipe, for a dish
 }
 
 // Uncertain reports whether the item is known but matched with a
@@ -85,7 +88,7 @@ func (p *Parser) Parse(caption string) ([]Item, error) {
 				// "coffee, 2 cups": an amount alone belongs to the food before.
 				prev := &items[len(items)-1]
 				if prev.Quantity.Amount == 0 {
-					redone, err := p.item(prev.Text+" "+it.Text, prev.Name, nameWords(prev.Name), it.Quantity, false)
+					redone, err := p.item(prev.Text+" "+it.Text, prev.Name, nameWords(prev.Name), it.Quantity, false, false)
 					if err != nil {
 						return nil, err
 					}
@@ -162,7 +165,7 @@ func (p *Parser) parseChunk(caption string, toks []token) ([]Item, error) {
 			pc.value = math.Inf(-1)
 		} else {
 			joined := b - a - 1
-			it, err := p.piece(caption, toks[from:to])
+			it, err := p.piece(caption, toks[from:to], a > 0 && toks[bounds[a]].text == "on")
 			pc.item, pc.err = it, err
 			switch {
 			case err != nil:
@@ -209,18 +212,99 @@ func (p *Parser) parseChunk(caption string, toks []token) ([]Item, error) {
 		return nil, nil
 	}
 	var out []Item
-	var afterWith []bool
+	var joins []token // the conjunction before each item; the zero token before the first
 	for b := n; b > 0; b = from[b] {
 		a := from[b]
 		out = append([]Item{pieceAt(a, b).item}, out...)
-		afterWith = append([]bool{a > 0 && (toks[bounds[a]].text == "with" || toks[bounds[a]].text == "in")}, afterWith...)
+		var join token
+		if a > 0 {
+			join = toks[bounds[a]]
+		}
+		joins = append([]token{join}, joins...)
 	}
 	for i := 1; i < len(out); i++ {
-		if afterWith[i] {
+		if joins[i].text != "on" {
+			continue
+		}
+		// "a turkey sandwich on rye": the bread of the sandwich, not a
+		// second food.
+		merged, ok, err := p.onBread(out[i-1], out[i], caption[joins[i].start:joins[i].end])
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out[i-1] = merged
+			out = append(out[:i], out[i+1:]...)
+			joins = append(joins[:i], joins[i+1:]...)
+			i--
+		}
+	}
+	for i := 1; i < len(out); i++ {
+		if joins[i].text == "with" || joins[i].text == "in" {
 			out[i] = p.addition(out[i-1], out[i])
 		}
 	}
 	return out, nil
+}
+
+// onBread reads "<a sandwich> on <a bread>": the bread is the sandwich's
+// own, not a second food. A dish made with bread (a sandwich, a grilled
+// cheese, a toast, a burger of the dishes) takes the bread named in place
+// of its own: as many slices as it had (each the new bread's slice of
+// about the same size), or one piece of a bread that comes in pieces (a
+// bun, a bagel, a croissant), or the amount written ("on 3 slices of
+// rye"). A sandwich or a burger sold whole (an SR24 fast food) already
+// holds its bread. It reports false when main holds no bread or the food
+// after "on" is no bread ("eggs on toast" are two foods); the error is an
+// *InputError for a sandwich that now weighs more than MaxGrams.
+func (p *Parser) onBread(main, bread Item, on string) (Item, bool, error) {
+	if !main.Known || !bread.Known || bread.dish != nil {
+		return Item{}, false, nil
+	}
+	bf := p.m.foods[bread.NDB]
+	if bf == nil || !bf.bread {
+		return Item{}, false, nil
+	}
+	text := main.Text + " " + on + " " + bread.Text
+	if main.dish == nil {
+		f := p.m.foods[main.NDB]
+		if f == nil || !f.sandwich {
+			return Item{}, false, nil
+		}
+		main.Text = text
+		main.Portion += fmt.Sprintf("; on %s: the bread it is sold with", bread.Name)
+		return main, true, nil
+	}
+	bi := p.m.breadOf(main.dish)
+	if bi < 0 || main.dish.Components[bi].Grams <= 0 {
+		return Item{}, false, nil
+	}
+	old := main.dish.Components[bi]
+	units := main.Components[bi].Grams / old.Grams // dishes of the item
+	var grams float64
+	var how string
+	if q := bread.Quantity; q.Unit.Name != "" || q.Amount > 1 {
+		grams, how = bread.Grams, bread.Portion
+	} else {
+		per := p.m.foods[old.NDB].breadFor(old.Grams, bf)
+		grams, how = units*per.Grams, per.How
+		if units != 1 {
+			how = formatAmount(units) + " × (" + how + ")"
+		}
+	}
+	comps := slices.Clone(main.Components)
+	comps[bi] = Component{NDB: bf.NDB, Grams: grams, What: strings.ToLower(bf.Description) + " (" + how + ")"}
+	total := 0.0
+	for _, c := range comps {
+		total += c.Grams
+	}
+	main.Text, main.Components, main.Grams = text, comps, total
+	main.Portion += fmt.Sprintf("; on %s: %s in place of %s", bread.Name, how, old.What)
+	main.Confidence = min(main.Confidence, bread.Confidence)
+	if err := checkAmount(text, Quantity{}, total); err != nil {
+		return Item{}, false, err
+	}
+	return main, true, nil
 }
 
 // addition weighs a food added to another with "with" and no amount of
@@ -283,8 +367,9 @@ var leadingWords = map[string]bool{
 // mealWords are the meals "for" may name: "for lunch".
 var mealWords = map[string]bool{"breakfast": true, "lunch": true, "dinner": true, "supper": true, "brunch": true, "snack": true, "dessert": true}
 
-// piece reads one item: an amount before or after a food's name.
-func (p *Parser) piece(caption string, toks []token) (Item, error) {
+// piece reads one item: an amount before or after a food's name. bread:
+// the item is in the place of a bread ("on rye"; see matcher.breadForm).
+func (p *Parser) piece(caption string, toks []token, bread bool) (Item, error) {
 	for len(toks) > 1 && toks[0].kind == tokWord && (leadingWords[toks[0].text] || mealWords[toks[0].text] && len(toks) > 1 && (toks[1].kind != tokWord || !isFoodWordAfterMeal(toks[1].text))) {
 		toks = toks[1:]
 	}
@@ -320,7 +405,7 @@ func (p *Parser) piece(caption string, toks []token) (Item, error) {
 	if name == "" && len(other) > 0 {
 		name = strings.Join(other, " ")
 	}
-	return p.item(text, name, words, q, plural && q.Amount == 0 && q.Size == "" && q.Unit.Name == "")
+	return p.item(text, name, words, q, plural && q.Amount == 0 && q.Size == "" && q.Unit.Name == "", bread)
 }
 
 // isFoodWordAfterMeal reports whether a word after a meal's name makes a
@@ -344,8 +429,10 @@ func trimConversation(words []string) []string {
 }
 
 // item matches a name and weighs the quantity of it. plural is a plural
-// name with no amount ("eggs"), which means a couple of pieces.
-func (p *Parser) item(text, name string, words []string, q Quantity, plural bool) (Item, error) {
+// name with no amount ("eggs"), which means a couple of pieces; bread, a
+// name in the place of a bread ("on rye"), which a slice of something
+// is too.
+func (p *Parser) item(text, name string, words []string, q Quantity, plural, bread bool) (Item, error) {
 	it := Item{Text: text, Name: name, Quantity: q}
 	if name == "" {
 		return it, nil
@@ -372,6 +459,16 @@ func (p *Parser) item(text, name string, words []string, q Quantity, plural bool
 			}
 		}
 	}
+	if bread || q.Unit.Name == "slice" {
+		r, ok = p.m.breadForm(words, r, ok)
+	}
+	if ok && r.dish != nil && (q.Unit.Name == "can" || slices.ContainsFunc(words, func(w string) bool { return cannedWords[w] })) {
+		// "canned spaghetti and meatballs", "a can of ravioli": not the
+		// home-made dish.
+		if r2, ok2 := p.m.canned(words); ok2 {
+			r = r2
+		}
+	}
 	if !ok {
 		return it, nil
 	}
@@ -390,7 +487,7 @@ func (p *Parser) item(text, name string, words []string, q Quantity, plural bool
 		}
 		var comps []Component
 		portion, comps = dishPortion(r.dish, q)
-		it.Components = comps
+		it.Components, it.dish = comps, r.dish
 	default:
 		f := r.food
 		it.Food, it.NDB = f.Description, f.NDB
@@ -399,6 +496,9 @@ func (p *Parser) item(text, name string, words []string, q Quantity, plural bool
 	}
 	if !portion.Exact {
 		it.Confidence = min(it.Confidence, 0.9)
+	}
+	if portion.Guess {
+		it.Confidence = min(it.Confidence, confidenceGuess)
 	}
 	it.Grams, it.Portion = portion.Grams, portion.How
 	if err := checkAmount(text, q, it.Grams); err != nil {
@@ -450,6 +550,7 @@ func dishPortion(d *Dish, q Quantity) (Portion, []Component) {
 	per := d.grams()
 	units := d.Usual
 	how := ""
+	guess := false
 	switch q.Unit.Kind {
 	case Mass:
 		g := max(q.Amount, 1) * q.Unit.Grams
@@ -468,13 +569,17 @@ func dishPortion(d *Dish, q Quantity) (Portion, []Component) {
 			units = amount
 		case d.Units[q.Unit.Name] > 0:
 			units = amount * d.Units[q.Unit.Name]
-		case q.Unit.Kind == Volume:
-			// A dish's volume: about its weight in water.
+		case q.Unit.Kind == Volume && !servingContainers[q.Unit.Name]:
+			// A dish's volume: about its weight in water, a guess.
 			units = amount * q.Unit.Millilitres / per
+			guess = true
 		default:
-			units = amount * d.Usual // "a serving", "a portion"
+			units = amount * d.Usual // "a serving", "a plate", "a bowl": the usual portion
 		}
 		how = fmt.Sprintf("%s %s", formatAmount(amount), q.Unit.Name)
+		if guess {
+			how += " weighed as water (a guess)"
+		}
 	default:
 		switch {
 		case q.Amount > 0:
@@ -498,7 +603,7 @@ func dishPortion(d *Dish, q Quantity) (Portion, []Component) {
 		total += c.Grams
 	}
 	how = fmt.Sprintf("%s: %s units of %s g", how, formatAmount(units), formatGrams(per))
-	return Portion{Grams: total, How: how, Exact: exact}, comps
+	return Portion{Grams: total, How: how, Exact: exact, Guess: guess}, comps
 }
 
 // checkAmount refuses amounts that are no meal.

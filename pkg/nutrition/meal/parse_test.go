@@ -3,6 +3,7 @@ package meal
 import (
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -48,7 +49,8 @@ func TestParseAmountsAndPortions(t *testing.T) {
 		{"a salmon fillet", "15237", 178},
 		{"5 oz steak", "13454", 141.7475},
 		{"0.5 lb ground beef", "23575", 226.796},
-		{"a steak", "13454", 85},
+		{"a steak", "13454", 292},     // a whole cut: its own "1 piece, cooked (yield from 1 lb raw meat)"
+		{"a pork chop", "10042", 146}, // "1 chop without refuse (yield from 1 cooked chop…)"
 		{"a glass of orange juice", "09209", 249},
 		{"200 ml milk", "01077", 200 * 244 / cupMl},
 		{"a cup of coffee", "14209", 237},
@@ -226,10 +228,14 @@ func TestParseRefusesBadInput(t *testing.T) {
 		{"rice and 0 g beans", "more than 0"},
 		{"2 eggs with -1 toast", "more than 0"},
 		{"1e308 g rice", "not a plain number"},
+		{"٣ eggs", "not a plain number"}, // figures of another script: refused, not skipped
+		{"۷", "not a plain number"},
+		{"rice ١٠٠ g", "not a plain number"},
 		{"NaN g rice", `"nan" is not a number`},
 		{"inf g rice", `"inf" is not a number`},
 		{"10 kg rice", "more than the 5000 g"},
 		{"500 eggs", "more than the 100"},
+		{"40 turkey sandwiches on bagels", "more than the 5000 g"}, // the bagels weigh more than the bread they replace
 		{"rice\x00", "control character U+0000"},
 		{"rice\x1b[31m", "control character U+001B"},
 		{"rice \xff", "not valid UTF-8"},
@@ -266,8 +272,29 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// Find reads the foods a question mentions, weighed as Parse weighs them:
-// a question and a caption agree.
+// FuzzFind: no question makes Find panic or hang, and every item it finds
+// is known and weighs something finite within the limits.
+func FuzzFind(f *testing.F) {
+	for _, s := range []string{"how much protein in an egg?", "calories in 0 g rice", "a turkey sandwich on rye, 2 eggs and toast", "rice -5 g?", "٣ eggs"} {
+		f.Add(s)
+	}
+	p := newParser(f)
+	f.Fuzz(func(t *testing.T, text string) {
+		items, err := p.Find(text)
+		if err != nil {
+			return
+		}
+		for _, it := range items {
+			if !it.Known || it.Uncertain() || !(it.Grams > 0) || it.Grams > MaxGrams {
+				t.Fatalf("%q: item %+v", text, it)
+			}
+		}
+	})
+}
+
+// Find reads the foods a question mentions with Parse itself: a question
+// and a caption agree, dish for dish and gram for gram, and a bad amount
+// gets the same error in both.
 func TestFindAgreesWithParse(t *testing.T) {
 	p := newParser(t)
 	tests := []struct {
@@ -278,10 +305,25 @@ func TestFindAgreesWithParse(t *testing.T) {
 		{"how many calories in 2 slices of pizza", "2 slices of pizza"},
 		{"What about a medium banana and 200 ml of milk?", "a medium banana and 200 ml of milk"},
 		{"Is peanut butter healthy?", "peanut butter"},
+		// One dish, not a turkey, a sandwich and rye.
+		{"calories in a turkey sandwich on rye", "a turkey sandwich on rye"},
+		{"how much fat is in a turkey and swiss sandwich on rye?", "a turkey and swiss sandwich on rye"},
+		{"is grilled cheese on sourdough bad for me", "grilled cheese on sourdough"},
+		// Words that qualify a food, and an amount after it.
+		{"how much protein in grilled salmon", "grilled salmon"},
+		{"is rice 200g too much for dinner", "rice 200g"},
+		{"carbs in eggs x3 and toast?", "eggs x3 and toast"},
+		// Foods joined by commas and "with", dishes kept whole.
+		{"how many calories in 2 eggs, bacon and toast", "2 eggs, bacon and toast"},
+		{"what about mac and cheese with a glass of milk", "mac and cheese with a glass of milk"},
+		{"calories in a bag of chips", "a bag of chips"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.question, func(t *testing.T) {
-			found := p.Find(tt.question)
+			found, err := p.Find(tt.question)
+			if err != nil {
+				t.Fatal(err)
+			}
 			parsed, err := p.Parse(tt.caption)
 			if err != nil {
 				t.Fatal(err)
@@ -290,19 +332,36 @@ func TestFindAgreesWithParse(t *testing.T) {
 				t.Fatalf("Find: %+v; Parse: %+v", found, parsed)
 			}
 			for i := range found {
-				if found[i].Food != parsed[i].Food || math.Abs(found[i].Grams-parsed[i].Grams) > 1e-9 {
+				if found[i].Food != parsed[i].Food || math.Abs(found[i].Grams-parsed[i].Grams) > 1e-9 || len(found[i].Components) != len(parsed[i].Components) {
 					t.Errorf("item %d: Find %s %.1f g, Parse %s %.1f g", i, found[i].Food, found[i].Grams, parsed[i].Food, parsed[i].Grams)
 				}
 			}
 		})
 	}
-	if got := p.Find("How are you today?"); len(got) != 0 {
-		t.Errorf("Find found %+v in a question about no food", got)
+	// A bad amount is refused, never read as the usual portion: the same
+	// *InputError as the caption's.
+	for _, tt := range []struct{ question, caption string }{
+		{"how many calories in 0 g rice", "0 g rice"},
+		{"how many calories in 1e308 g rice", "1e308 g rice"},
+		{"how many calories in -5 g rice", "-5 g rice"},
+		{"is rice -5 g a lot?", "rice -5 g"},
+		{"protein in NaN g chicken?", "NaN g chicken"},
+		{"what about 12 kg rice", "12 kg rice"},
+		{"and 500 eggs?", "500 eggs"},
+	} {
+		found, err := p.Find(tt.question)
+		_, want := p.Parse(tt.caption)
+		if want == nil || !errors.Is(err, ErrBadInput) || err.Error() != want.Error() {
+			t.Errorf("Find(%q) = %+v, %v; want Parse's error %v", tt.question, found, err, want)
+		}
 	}
-	if got := p.Find("an egg\x00"); got != nil {
-		t.Errorf("Find read text with a NUL: %+v", got)
+	if got, err := p.Find("How are you today?"); len(got) != 0 || err != nil {
+		t.Errorf("Find found %+v, %v in a question about no food", got, err)
 	}
-	egg := p.Find("How much protein is in an egg?")
+	if got, err := p.Find("an egg\x00"); got != nil || !errors.Is(err, ErrBadInput) {
+		t.Errorf("Find read text with a NUL: %+v, %v", got, err)
+	}
+	egg, _ := p.Find("How much protein is in an egg?")
 	if len(egg) != 1 || egg[0].Grams != 50 {
 		t.Fatalf("an egg: %+v, want one large egg of 50 g", egg)
 	}
@@ -341,9 +400,181 @@ func TestLexNumbers(t *testing.T) {
 			t.Errorf("lex(%q) = %+v, want one number %v", tt.text, toks, tt.want)
 		}
 	}
-	for _, bad := range []string{"-5", "1e308", "2/0"} {
+	for _, bad := range []string{"-5", "1e308", "2/0", "٣", "१२"} {
 		if toks := lex(bad); len(toks) != 1 || toks[0].kind != tokBad {
 			t.Errorf("lex(%q) = %+v, want one unreadable amount", bad, toks)
+		}
+	}
+}
+
+// "<a sandwich> on <a bread>" names the sandwich's bread: it takes the
+// place of the dish's own (as many slices, or one piece of a bun or a
+// bagel), and a sandwich sold whole keeps the bread it holds. A grain
+// word in a bread's place is the bread.
+func TestParseSandwichOnABread(t *testing.T) {
+	p := newParser(t)
+	tests := []struct {
+		caption string
+		bread   string  // the NDB of the dish's bread
+		grams   float64 // its weight
+	}{
+		{"a turkey and swiss sandwich on rye", "18060", 64}, // 2 × "1 slice, regular", not a cup of rye grain
+		{"grilled cheese on sourdough", "18029", 64},        // 2 × "1 slice, small", the slice nearest white bread's
+		{"ham sandwich on whole wheat", "18075", 56},
+		{"a club sandwich on wheat", "18064", 87}, // its three slices
+		{"avocado toast on rye", "18060", 32},     // its one slice
+		{"a ham sandwich on a bagel", "18001", 105},
+		{"2 turkey sandwiches on rye", "18060", 128},
+		{"a ham sandwich on 3 slices of rye", "18060", 96},
+	}
+	for _, tt := range tests {
+		t.Run(tt.caption, func(t *testing.T) {
+			items, err := p.Parse(tt.caption)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(items) != 1 || items[0].Dish == "" || items[0].Text != tt.caption {
+				t.Fatalf("items %+v, want one dish", items)
+			}
+			sum, bread := 0.0, 0.0
+			for _, c := range items[0].Components {
+				sum += c.Grams
+				if c.NDB == tt.bread {
+					bread += c.Grams
+				}
+				if c.NDB == "18069" {
+					t.Errorf("white bread %.1f g left beside the bread named", c.Grams)
+				}
+			}
+			if math.Abs(bread-tt.grams) > 0.05 || math.Abs(sum-items[0].Grams) > 0.01 {
+				t.Fatalf("bread %s: %.1f g, want %.1f g (item %.1f g, components %.1f g): %s", tt.bread, bread, tt.grams, items[0].Grams, sum, items[0].Portion)
+			}
+		})
+	}
+	for _, tt := range []struct {
+		caption string
+		foods   []string // the NDB of each item, "" for a dish
+		grams   []float64
+	}{
+		{"a chicken sandwich on a bun", []string{"21102"}, []float64{182}}, // the bun is in it
+		{"a hot dog on a bun", []string{"21118"}, []float64{98}},
+		{"eggs on toast", []string{"01129", "18070"}, []float64{100, 22}}, // no sandwich: two foods
+		{"turkey on rye", []string{"05168", "18060"}, []float64{85, 32}},
+		{"a slice of rye", []string{"18060"}, []float64{32}},
+		{"2 slices of whole wheat", []string{"18075"}, []float64{56}},
+		{"a slice of ham", []string{"07029"}, []float64{28}},
+	} {
+		items, err := p.Parse(tt.caption)
+		if err != nil {
+			t.Fatalf("%q: %v", tt.caption, err)
+		}
+		var foods []string
+		var grams []float64
+		for _, it := range items {
+			foods, grams = append(foods, it.NDB), append(grams, math.Round(it.Grams*10)/10)
+		}
+		if !slices.Equal(foods, tt.foods) || !slices.Equal(grams, tt.grams) {
+			t.Errorf("%q: foods %v of %v g, want %v of %v g", tt.caption, foods, grams, tt.foods, tt.grams)
+		}
+	}
+}
+
+// A bag or a packet with no weight is one person's: the food's own
+// single-serving packet, else its usual portion (an ounce of chips); a
+// large, family or party bag is the food's largest, else a guess.
+func TestParseBagsWithoutWeight(t *testing.T) {
+	p := newParser(t)
+	for _, tt := range []struct {
+		caption   string
+		ndb       string
+		grams     float64
+		uncertain bool
+	}{
+		{"a bag of chips", "19411", 28.35, false}, // not SR24's "1 bag (8 oz)"
+		{"a small bag of potato chips", "19411", 28.35, false},
+		{"a snack bag of pretzels", "19047", 28.35, false},
+		{"2 bags of chips", "19411", 56.7, false},
+		{"a packet of m&ms", "19141", 48, false}, // its own "1 package (1.69 oz)"
+		{"a large bag of chips", "19411", 227, false},
+		{"a family size bag of potato chips", "19411", 227, false},
+		{"a party bag of pretzels", "19047", 8 * 28.35, true}, // no large bag known: a guess
+	} {
+		items, err := p.Parse(tt.caption)
+		if err != nil || len(items) != 1 || items[0].NDB != tt.ndb || math.Abs(items[0].Grams-tt.grams) > 0.05 || items[0].Uncertain() != tt.uncertain {
+			t.Errorf("%q: %+v, %v; want %s, %.2f g, uncertain %v", tt.caption, items, err, tt.ndb, tt.grams, tt.uncertain)
+		}
+	}
+	if items, _ := p.Parse("party mix"); len(items) != 1 || items[0].Quantity.Size != "" {
+		t.Errorf("party mix: %+v; want no size read from a name", items)
+	}
+}
+
+// A volume of a food with no volume measure is no weight of water passed
+// off as sure: a plate or a bowl is the food's own serving, another
+// volume a guess that makes the item uncertain. A dish has no density: a
+// plate or a bowl of it is its usual portion, a cup a guess.
+func TestParseVolumesWithoutDensity(t *testing.T) {
+	p := newParser(t)
+	for _, tt := range []struct {
+		caption   string
+		grams     float64
+		uncertain bool
+	}{
+		{"a plate of nachos", 113, false}, // "1 portion (6-8 nachos)"
+		{"a bowl of nachos", 113, false},
+		{"a cup of nachos", cupMl, true},
+		{"a plate of lasagna", 297, false}, // "1 serving"
+		{"a plate of pad thai", 389, false},
+		{"a bowl of chicken curry", 292, false},
+		{"a cup of chicken curry", cupMl, true},
+		{"a bowl of rice", 237, false}, // a food with its own cup: 1 1/2 cups
+	} {
+		items, err := p.Parse(tt.caption)
+		if err != nil || len(items) != 1 || math.Abs(items[0].Grams-tt.grams) > 0.05 || items[0].Uncertain() != tt.uncertain {
+			t.Errorf("%q: %+v, %v; want %.1f g, uncertain %v", tt.caption, items, err, tt.grams, tt.uncertain)
+		}
+	}
+}
+
+// A whole cut with no amount is one piece of it, as SR24 weighs one
+// cooked ("1 steak (yield from …)"); with no such measure, 3 oz.
+func TestParseWholeCuts(t *testing.T) {
+	p := newParser(t)
+	for _, tt := range []struct {
+		caption string
+		ndb     string
+		grams   float64
+	}{
+		{"a sirloin steak", "13454", 292}, // "1 piece, cooked (yield from 1 lb raw meat)"
+		{"a ribeye steak", "13391", 233},  // "1 steak (yield from 233 g raw meat)"
+		{"a pork chop", "10042", 146},
+		{"pork chops", "10042", 292},
+		{"a chicken thigh", "05098", 116}, // its own "1 thigh without skin" first
+		{"a chicken breast", "05064", 86},
+		{"a tuna steak", "15221", 85}, // SR24 has no tuna steak
+		{"ground beef", "23575", 85},  // no cut
+	} {
+		items, err := p.Parse(tt.caption)
+		if err != nil || len(items) != 1 || items[0].NDB != tt.ndb || math.Abs(items[0].Grams-tt.grams) > 0.05 {
+			t.Errorf("%q: %+v, %v; want %s of %.0f g", tt.caption, items, err, tt.ndb, tt.grams)
+		}
+	}
+}
+
+// A dish is the home-made one unless the caption says canned.
+func TestParseHomeMadeBeforeCanned(t *testing.T) {
+	p := newParser(t)
+	for _, tt := range []struct {
+		caption, dish, ndb string
+	}{
+		{"spaghetti with meatballs", "spaghetti and meatballs", ""},
+		{"spaghetti and meatballs", "spaghetti and meatballs", ""},
+		{"canned spaghetti and meatballs", "", "22912"},
+		{"a can of spaghetti with meatballs", "", "22912"},
+	} {
+		items, err := p.Parse(tt.caption)
+		if err != nil || len(items) != 1 || items[0].Dish != tt.dish || items[0].NDB != tt.ndb {
+			t.Errorf("%q: %+v, %v; want dish %q, food %q", tt.caption, items, err, tt.dish, tt.ndb)
 		}
 	}
 }

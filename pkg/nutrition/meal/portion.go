@@ -47,6 +47,10 @@ type Portion struct {
 	// weight; false when a general rule stood in (a size scaled from
 	// another, a density assumed, a default serving).
 	Exact bool
+	// Guess: a volume was weighed as water (1 g/ml) for want of any volume
+	// measure of the food, or of any density of a dish: the item is
+	// uncertain (see confidenceGuess).
+	Guess bool
 }
 
 // sizeFactors relate the sizes of one food to its medium.
@@ -60,6 +64,10 @@ type food struct {
 	measures []measure
 	// What the food is, for the portion rules.
 	egg, beverage, spread, sweetener, seasoning, snack, meat, alcohol, cheese, sauce, dairyLiquid, dip bool
+	// bread: a bread, a roll, a bagel, a croissant, an English muffin, a
+	// tortilla; sandwich: a sandwich or a burger sold whole, its bread in
+	// it; grain: a cereal grain as sold, no bread ("Rye").
+	bread, sandwich, grain bool
 }
 
 func newFood(f sr24.Food) *food {
@@ -112,6 +120,11 @@ func newFood(f sr24.Food) *food {
 	case "05", "07", "10", "13", "15", "17":
 		fd.meat = true
 	}
+	fd.bread = group == "18" && (first == "bread" || first == "rolls" || first == "bagels" || first == "croissants" ||
+		first == "english muffins" || first == "tortillas" || first == "biscuits" || first == "focaccia")
+	fd.sandwich = (group == "21" || group == "22" || group == "36" || starts("sandwiches and burgers")) && !fd.beverage && !has("shake") &&
+		has("sandwich", "burger", "hamburger", "cheeseburger", "hotdog", "hot dog", "submarine")
+	fd.grain = group == "20" && !has("cooked", "bread")
 	return fd
 }
 
@@ -126,8 +139,19 @@ func (f *food) grams(q Quantity) Portion {
 		g := amount * q.Unit.Grams
 		return Portion{Grams: g, How: fmt.Sprintf("%s %s", formatAmount(amount), q.Unit.Name), Exact: true}
 	case Volume:
+		if servingContainers[q.Unit.Name] && !f.weighsByVolume(q.Unit) {
+			// "a plate of nachos": a food with no volume measure comes
+			// in its own serving.
+			if tp, _ := f.typical(); tp.Exact && !tp.Guess {
+				tp.How = fmt.Sprintf("1 %s, the food's own serving: %s", q.Unit.Name, tp.How)
+				return f.sized(scale(tp, amount), q.Size)
+			}
+		}
 		return f.sized(f.volume(amount, q.Unit), q.Size)
 	case Count:
+		if q.Unit.Name == "packet" {
+			return scale(f.packet(q.Size), amount)
+		}
 		p := f.count(q.Unit)
 		return f.sized(scale(p, amount), q.Size)
 	}
@@ -143,7 +167,8 @@ func scale(p Portion, n float64) Portion {
 	if n == 1 {
 		return p
 	}
-	return Portion{Grams: p.Grams * n, How: formatAmount(n) + " × " + p.How, Exact: p.Exact}
+	p.Grams, p.How = p.Grams*n, formatAmount(n)+" × "+p.How
+	return p
 }
 
 // sized applies a size word to a portion of a unit that has no sizes of
@@ -153,7 +178,8 @@ func (f *food) sized(p Portion, size string) Portion {
 		return p
 	}
 	k := sizeFactors[size]
-	return Portion{Grams: p.Grams * k, How: fmt.Sprintf("%s × %.2f (%s)", p.How, k, size), Exact: false}
+	p.Grams, p.How, p.Exact = p.Grams*k, fmt.Sprintf("%s × %.2f (%s)", p.How, k, size), false
+	return p
 }
 
 // volume returns the weight of amount of a volume unit, from the food's
@@ -180,8 +206,80 @@ func (f *food) volume(amount float64, u Unit) Portion {
 		d := m.Grams / m.ml
 		return Portion{Grams: ml * d, How: fmt.Sprintf("%s ml × %.2f g/ml (%q = %s g)", formatAmount(ml), d, m.Description, formatGrams(m.Grams)), Exact: true}
 	}
-	return Portion{Grams: ml, How: fmt.Sprintf("%s ml × 1 g/ml (no volume measure known)", formatAmount(ml)), Exact: false}
+	return Portion{Grams: ml, How: fmt.Sprintf("%s ml × 1 g/ml (a guess: no volume measure known)", formatAmount(ml)), Guess: true}
 }
+
+// servingContainers are the volume units that are a serving as much as a
+// volume: a plate or a bowl of a food that has no volume measure is its
+// own serving rather than a volume weighed as water.
+var servingContainers = map[string]bool{"plate": true, "bowl": true}
+
+// weighsByVolume reports whether the food has a measure to weigh a volume
+// of u with: its own measure of that unit, or a density.
+func (f *food) weighsByVolume(u Unit) bool {
+	if _, ok := f.sameVolumeUnit(u); ok {
+		return true
+	}
+	_, ok := f.density()
+	return ok
+}
+
+// singleServing is the most a bag or a packet may weigh to be one
+// person's serving: 2 oz (a snack bag of chips is 1 to 2 oz, a packet of
+// instant oatmeal 1 to 1 ½ oz, of candy 1.7 oz).
+const singleServing = 2 * 28.3495
+
+// packet returns the weight of a bag or a packet of the food when the
+// caption gives no weight: a single-serving one (the food's own packet
+// that weighs at most singleServing or says it is single-serve, the
+// largest such, or the smallest for "a small bag"), else the food's usual
+// portion (an ounce of chips, nuts or sweets); "a large bag", "a family
+// size bag", "a party bag" is the food's largest packet, else a guess of
+// familyBagPortions usual portions.
+func (f *food) packet(size string) Portion {
+	var single, all []measure
+	for _, m := range f.measures {
+		if m.kind != Count || m.baby || m.yield || !contains(countNouns["packet"], m.noun) {
+			continue
+		}
+		all = append(all, m)
+		d := strings.ToLower(m.Description)
+		if m.per() <= singleServing || containsAny(d, "single", "individual", "singles", "snack") {
+			single = append(single, m)
+		}
+	}
+	pick := func(ms []measure, largest bool) measure {
+		best := ms[0]
+		for _, m := range ms[1:] {
+			if largest && m.per() > best.per() || !largest && m.per() < best.per() {
+				best = m
+			}
+		}
+		return best
+	}
+	big := size == "large" || size == "extra large" || size == "jumbo"
+	switch {
+	case big && len(all) > 0:
+		m := pick(all, true)
+		return Portion{Grams: m.per(), How: fmt.Sprintf("1 %s bag, the largest: %q (%s g)", size, m.Description, formatGrams(m.per())), Exact: true}
+	case !big && len(single) > 0:
+		m := pick(single, size != "small" && size != "extra small")
+		return Portion{Grams: m.per(), How: fmt.Sprintf("1 single-serving packet: %q (%s g)", m.Description, formatGrams(m.per())), Exact: true}
+	}
+	tp, _ := f.typical()
+	if big {
+		// No large bag known: eight usual portions, as SR24's family bag
+		// of potato chips (8 oz) is of its ounce; a guess.
+		return Portion{Grams: familyBagPortions * tp.Grams, How: fmt.Sprintf("1 %s bag, none known: %d × the usual portion, %s (a guess)", size, familyBagPortions, tp.How), Guess: true}
+	}
+	tp.How, tp.Exact = "1 single-serving bag, the usual portion: "+tp.How, false
+	return tp
+}
+
+// familyBagPortions is how many usual portions a large bag holds when the
+// food has no bag of its own: SR24's family bag of potato chips ("1 bag
+// (8 oz)") holds eight of their usual ounce.
+const familyBagPortions = 8
 
 // sameVolumeUnit finds the food's measure in the unit u itself (its cup
 // for a cup), the plainest first.
@@ -308,16 +406,41 @@ func (f *food) isPiece(m measure) bool {
 
 // pieceMeasure returns the food's first piece of the given size ("" for
 // an unsized piece: "1 fruit", "1 slice", "0.5 fillet"), weighing from min
-// to max grams each.
+// to max grams each; failing that, a whole cut of meat as cooked ("1 steak
+// (yield from 518 g raw meat)", see wholeCut).
 func (f *food) pieceMeasure(size string, min, max float64) (measure, bool) {
-	for _, m := range f.measures {
-		if f.isPiece(m) && m.size == size {
-			if g := pieceGrams(m); g >= min && g <= max {
-				return m, true
+	for _, whole := range []bool{false, true} {
+		for _, m := range f.measures {
+			if (!whole && f.isPiece(m) || whole && f.wholeCut(m)) && m.size == size {
+				if g := pieceGrams(m); g >= min && g <= max {
+					return m, true
+				}
 			}
 		}
 	}
 	return measure{}, false
+}
+
+// cutNouns name a whole cut of meat, poultry or fish, eaten as one piece.
+var cutNouns = map[string]bool{
+	"steak": true, "chop": true, "fillet": true, "filet": true, "breast": true, "thigh": true, "drumstick": true,
+	"leg": true, "wing": true, "cutlet": true, "piece": true,
+}
+
+// wholeCut reports whether a yield measure of a meat is one whole cut as
+// cooked, which is what a person means by "a steak" or "a pork chop": "1
+// steak (yield from 518 g raw meat)", "1 chop without refuse (yield from 1
+// cooked chop…)", or, for a food sold as steaks, chops or cutlets, "1
+// piece, cooked (yield from 1 lb raw meat)". Other yields ("1 unit (yield
+// from 1 lb ready-to-cook chicken)") are no piece.
+func (f *food) wholeCut(m measure) bool {
+	if !f.meat || !m.yield || m.kind != Count || m.amount != 1 || !cutNouns[m.noun] {
+		return false
+	}
+	if m.noun != "piece" {
+		return true
+	}
+	return containsAny(strings.ToLower(f.Description), "steak", "steaks", "chop", "chops", "cutlet", "cutlets", "fillet", "fillets")
 }
 
 // pieceGrams is the weight of one piece of a measure.
@@ -444,7 +567,7 @@ func (f *food) count(u Unit) Portion {
 			return Portion{Grams: 28.35, How: "1 handful (1 oz, 28.35 g)", Exact: false}
 		}
 		p := f.volume(0.5, unitCup)
-		return Portion{Grams: p.Grams, How: "1 handful (½ cup: " + p.How + ")", Exact: false}
+		return Portion{Grams: p.Grams, How: "1 handful (½ cup: " + p.How + ")", Guess: p.Guess}
 	case "pat":
 		return Portion{Grams: 5, How: "1 pat (5 g)", Exact: false}
 	case "pinch":
@@ -460,14 +583,14 @@ func (f *food) count(u Unit) Portion {
 			}
 		}
 		p := f.volume(ml/cupMl, unitCup)
-		return Portion{Grams: p.Grams, How: fmt.Sprintf("1 %s (%s ml: %s)", u.Name, formatAmount(ml), p.How), Exact: false}
+		return Portion{Grams: p.Grams, How: fmt.Sprintf("1 %s (%s ml: %s)", u.Name, formatAmount(ml), p.How), Guess: p.Guess}
 	case "scoop", "container":
 		cups := 0.5
 		if u.Name == "container" {
 			cups = 1
 		}
 		p := f.volume(cups, unitCup)
-		return Portion{Grams: p.Grams, How: fmt.Sprintf("1 %s (%s cup: %s)", u.Name, formatAmount(cups), p.How), Exact: false}
+		return Portion{Grams: p.Grams, How: fmt.Sprintf("1 %s (%s cup: %s)", u.Name, formatAmount(cups), p.How), Guess: p.Guess}
 	case "leaf", "sprig", "clove":
 		return Portion{Grams: 5, How: "1 " + u.Name + " (5 g)", Exact: false}
 	}
@@ -714,4 +837,42 @@ func (f *food) filling() Portion {
 	}
 	p, _ := f.typical()
 	return p
+}
+
+// breadFor weighs the bread b in place of this bread, oldGrams of it, in a
+// dish: as many slices as the dish had (each b's usual slice, or its slice
+// nearest the dish's own when the usual one is more than half as big
+// again), two slices for a bread that came in one piece (a bagel), or one
+// piece of a bread that comes in pieces (a bun, a bagel, a croissant).
+func (f *food) breadFor(oldGrams float64, b *food) Portion {
+	oldSlice, oldSliced := f.slice()
+	newSlice, newSliced := b.slice()
+	if !newSliced {
+		p := b.each("")
+		p.How = "1 piece: " + p.How
+		return p
+	}
+	n, ref := 2.0, newSlice.Grams
+	if oldSliced {
+		n, ref = max(1, math.Round(oldGrams/oldSlice.Grams)), oldSlice.Grams
+	}
+	if newSlice.Grams > 1.5*ref {
+		best := math.Inf(1)
+		for _, m := range b.measures {
+			if m.kind == Count && m.noun == "slice" && !m.baby && !m.yield && m.extra == "" && math.Abs(m.per()-ref) < best {
+				best, newSlice = math.Abs(m.per()-ref), piecePortion(m)
+			}
+		}
+	}
+	return scale(newSlice, n)
+}
+
+// slice returns the food's usual slice, when it comes in slices.
+func (f *food) slice() (Portion, bool) {
+	for _, m := range f.measures {
+		if m.kind == Count && m.noun == "slice" && !m.baby && !m.yield {
+			return f.count(Unit{Name: "slice", Kind: Count}), true
+		}
+	}
+	return Portion{}, false
 }

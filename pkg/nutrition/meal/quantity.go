@@ -49,6 +49,27 @@ func sizeAt(toks []token, i int) (string, int) {
 	return "", 0
 }
 
+// packSizes are the sizes of bags and packs, said only before a unit ("a
+// family size bag", "a party bag", "a snack bag"): elsewhere the words are
+// part of a name ("party mix").
+var packSizes = map[string]string{"family": "extra large", "party": "extra large", "sharing": "extra large", "king": "extra large", "snack": "small"}
+
+// packSizeAt reads a pack size at toks[i:] ("family size", "party"), when
+// a unit follows it.
+func packSizeAt(toks []token, i int) (string, int) {
+	if i >= len(toks) || toks[i].kind != tokWord || packSizes[toks[i].text] == "" {
+		return "", 0
+	}
+	n := 1
+	if i+1 < len(toks) && (isWord(toks[i+1], "size") || isWord(toks[i+1], "sized")) {
+		n = 2
+	}
+	if u, _ := unitAt(toks, i+n); u.Kind != Count {
+		return "", 0
+	}
+	return packSizes[toks[i].text], n
+}
+
 // leadingQuantity reads an amount at the start of an item: "2 large",
 // "1/2 cup of", "half an", "a couple of", "200 g", "a slice of". It
 // returns the quantity (zero when there is none) and the tokens after it.
@@ -89,6 +110,8 @@ func leadingQuantity(toks []token) (Quantity, []token, error) {
 		}
 	}
 	if s, n := sizeAt(toks, i); n > 0 && i+n < len(toks) {
+		q.Size, i = s, i+n
+	} else if s, n := packSizeAt(toks, i); n > 0 {
 		q.Size, i = s, i+n
 	}
 	if u, n := unitAt(toks, i); n > 0 && i+n <= len(toks) {
@@ -213,5 +236,5 @@ func badAmount(text string) error {
 	if strings.HasPrefix(text, "-") || strings.HasPrefix(text, "\u2212") {
 		return &InputError{Text: text, Reason: "the amount must be more than 0"}
 	}
-	return &InputError{Text: text, Reason: "the amount is not a plain number: write it with figures, a point and a fraction bar only, as 200, 1.5 or 1/2"}
+	return &InputError{Text: text, Reason: "the amount is not a plain number: write it with the figures 0 to 9, a point and a fraction bar only, as 200, 1.5 or 1/2"}
 }
