@@ -26,13 +26,13 @@ const (
 	FromEstimate = "estimate"    // a model's estimate, or an average dish
 )
 
-// DefaultCacheTimeout bounds a cache step and a write-through, so a
-// PostgreSQL outage costs a request that much at most before the chain
-// moves on.
+// DefaultCacheTimeout is ChainConfig.CacheTimeout's default: it bounds a
+// cache step that sets no Timeout, and a write-through, so a PostgreSQL
+// outage costs a request that much at most before the chain moves on.
 const DefaultCacheTimeout = 300 * time.Millisecond
 
-// DefaultRemoteShare is the Step.Share of a remote step (an upstream): it
-// may use half the time left.
+// DefaultRemoteShare is the Share of a step that asks an upstream and sets
+// none: it may use half the time left before the lookup's deadline.
 const DefaultRemoteShare = 0.5
 
 // Answer is what the lookup chain found for a food.
@@ -60,9 +60,14 @@ type Step struct {
 	// Guard wraps each lookup in the upstream's retry, breaker and attempt
 	// timeout; nil for a step without I/O.
 	Guard *chain.Guard
-	// Timeout and Share bound the step as chain.Step's do: an upstream
-	// gets a Share of the time left (DefaultRemoteShare), the cache a
-	// Timeout (DefaultCacheTimeout).
+	// Timeout and Share bound the step, retries included, as chain.Step's
+	// do: the shorter bound applies. A zero field takes a default, so that
+	// a hanging step leaves the steps after it time to answer: a step that
+	// asks an upstream (any From but FromCache) gets Share
+	// DefaultRemoteShare, half the time left before the lookup's deadline
+	// (Share 1 gives it all of it); a FromCache step gets Timeout
+	// ChainConfig.CacheTimeout (DefaultCacheTimeout). A negative value, or
+	// a Share above 1, is invalid.
 	Timeout time.Duration
 	Share   float64
 	// Find looks a Query up (see ByText and ByName for a lookup of a name).
@@ -97,8 +102,8 @@ type Cache interface {
 type ChainConfig struct {
 	// Cache receives the answers of the steps marked WriteThrough, through
 	// CacheGuard (typically a breaker without retries, so that a PostgreSQL
-	// outage is skipped at once), each write bounded by CacheTimeout
-	// (default DefaultCacheTimeout).
+	// outage is skipped at once). CacheTimeout bounds each write, and each
+	// FromCache step that sets no Timeout (0: DefaultCacheTimeout).
 	Cache        Cache
 	CacheGuard   *chain.Guard
 	CacheTimeout time.Duration
@@ -161,6 +166,10 @@ func NewChain(steps []Step, cfg ChainConfig, opts ...Option) (*Chain, error) {
 			return nil, invalid(field+".From", s.From, "want FromUSDA, FromCache, FromWeb or FromEstimate")
 		case s.From != FromCache && s.Guard == nil:
 			return nil, invalid(field+".Guard", nil, fmt.Sprintf("step %q asks an upstream: it goes through a Guard (retry, breaker, timeout)", s.Name))
+		case s.Timeout < 0:
+			return nil, invalid(field+".Timeout", s.Timeout, fmt.Sprintf("step %q: must not be negative", s.Name))
+		case !(s.Share >= 0 && s.Share <= 1):
+			return nil, invalid(field+".Share", s.Share, fmt.Sprintf("step %q: want a fraction from 0 to 1 of the time left", s.Name))
 		}
 	}
 	if cfg.CacheTimeout < 0 {
@@ -169,7 +178,11 @@ func NewChain(steps []Step, cfg ChainConfig, opts ...Option) (*Chain, error) {
 	if cfg.CacheTimeout == 0 {
 		cfg.CacheTimeout = DefaultCacheTimeout
 	}
-	c := &Chain{steps: append(steps[:len(steps):len(steps)], averageDishStep), cfg: cfg, logger: o.logger}
+	c := &Chain{steps: make([]Step, 0, len(steps)+1), cfg: cfg, logger: o.logger}
+	for _, s := range steps {
+		c.steps = append(c.steps, s.bounded(cfg.CacheTimeout))
+	}
+	c.steps = append(c.steps, averageDishStep)
 	chainOpts := []chain.Option{chain.WithLogger(o.logger), chain.WithClock(o.clock)}
 	for _, obs := range o.observers {
 		chainOpts = append(chainOpts, chain.WithObserver(obs))
@@ -186,7 +199,20 @@ func NewChain(steps []Step, cfg ChainConfig, opts ...Option) (*Chain, error) {
 	return c, nil
 }
 
-// averageDishStep is the chain's last resort.
+// bounded returns s with the defaults of its zero bounds (see Step.Timeout
+// and Step.Share).
+func (s Step) bounded(cacheTimeout time.Duration) Step {
+	if s.Share == 0 && s.From != FromCache {
+		s.Share = DefaultRemoteShare
+	}
+	if s.Timeout == 0 && s.From == FromCache {
+		s.Timeout = cacheTimeout
+	}
+	return s
+}
+
+// averageDishStep is the chain's last resort, which asks no upstream and
+// answers at once: it takes no bound.
 var averageDishStep = Step{Name: "average_dish", From: FromEstimate, Estimate: true, Find: func(_ context.Context, q Query) (Result, error) {
 	return AverageDish(q.Name), nil
 }}
