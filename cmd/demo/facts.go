@@ -106,7 +106,7 @@ func (s *service) newFacts(ctx context.Context, hc *http.Client) (*facts, error)
 	if f.cache != nil {
 		cfg = nutrition.ChainConfig{Cache: f.cache, CacheGuard: s.guards["postgres"]}
 	}
-	if f.chain, err = nutrition.NewChain(steps, cfg, nutrition.WithLogger(s.log), nutrition.WithObserver(s.metrics.Fallbacks)); err != nil {
+	if f.chain, err = nutrition.NewChain("nutrition", steps, cfg, nutrition.WithLogger(s.log), nutrition.WithObserver(s.metrics.Fallbacks)); err != nil {
 		return nil, err
 	}
 	return f, nil

@@ -148,11 +148,16 @@ func WithClock(c clock.Clock) Option {
 	return func(o *options) error { return config.Set("nutrition", &o.given, "WithClock", &o.clock, c) }
 }
 
-// NewChain checks the steps and cfg and builds the lookup chain once: the
-// steps in order, then the last resort, an average dish (AverageDish), so
-// that the chain always answers. It takes WithLogger, WithObserver and
-// WithClock. Invalid configuration is a *config.Error naming the field.
-func NewChain(steps []Step, cfg ChainConfig, opts ...Option) (*Chain, error) {
+// NewChain checks the steps and cfg and builds the lookup chain named name
+// ("nutrition": the chain of its logs, errors and observers' events) once:
+// the steps in order, then the last resort, an average dish
+// (AverageDish), so that the chain always answers. It takes WithLogger,
+// WithObserver and WithClock. Invalid configuration is a *config.Error
+// naming the field.
+func NewChain(name string, steps []Step, cfg ChainConfig, opts ...Option) (*Chain, error) {
+	if name == "" {
+		return nil, invalid("name", name, "NewChain: empty chain name")
+	}
 	o := options{logger: slog.Default(), clock: clock.Real()}
 	if err := config.ApplyOptions("nutrition", "NewChain", &o, &o.given, opts, "WithLogger", "WithObserver", "WithClock"); err != nil {
 		return nil, err
@@ -188,11 +193,11 @@ func NewChain(steps []Step, cfg ChainConfig, opts ...Option) (*Chain, error) {
 		chainOpts = append(chainOpts, chain.WithObserver(obs))
 	}
 	var err error
-	if c.full, err = c.build(false, chainOpts); err != nil {
+	if c.full, err = c.build(name, false, chainOpts); err != nil {
 		return nil, err
 	}
 	if slices.ContainsFunc(steps, func(s Step) bool { return !s.Estimate }) {
-		if c.strict, err = c.build(true, chainOpts); err != nil {
+		if c.strict, err = c.build(name, true, chainOpts); err != nil {
 			return nil, err
 		}
 	}
@@ -221,9 +226,9 @@ var averageDishStep = Step{Name: "average_dish", From: FromEstimate, Estimate: t
 // which is built once for all lookups.
 type queryKey struct{}
 
-// build makes the chain.Chain of the steps, without the estimates for a
-// Strict query.
-func (c *Chain) build(strict bool, opts []chain.Option) (*chain.Chain[Answer], error) {
+// build makes the chain.Chain named name of the steps, without the
+// estimates for a Strict query.
+func (c *Chain) build(name string, strict bool, opts []chain.Option) (*chain.Chain[Answer], error) {
 	var steps []chain.Step[Answer]
 	for _, s := range c.steps {
 		if strict && s.Estimate {
@@ -252,7 +257,7 @@ func (c *Chain) build(strict bool, opts []chain.Option) (*chain.Chain[Answer], e
 		step.Degraded = s.From != FromUSDA
 		steps = append(steps, step)
 	}
-	return chain.New("nutrition", steps, opts...)
+	return chain.New(name, steps, opts...)
 }
 
 // AverageDish is the chain's last resort, for a food named name: the

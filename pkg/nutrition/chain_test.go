@@ -97,7 +97,7 @@ func newChainFixture(t *testing.T, cache *postgres.Store, opts ...nutrition.Opti
 		nutrition.Step{Name: "web", From: nutrition.FromWeb, Guard: guardFor(t, "web", nil, 2*time.Second),
 			Find: nutrition.ByName(search.Search), WriteThrough: true})
 	opts = append([]nutrition.Option{nutrition.WithLogger(slog.New(slog.DiscardHandler))}, opts...)
-	if f.chain, err = nutrition.NewChain(steps, cfg, opts...); err != nil {
+	if f.chain, err = nutrition.NewChain("nutrition", steps, cfg, opts...); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -199,10 +199,14 @@ func TestNewChainRefusesInvalidConfiguration(t *testing.T) {
 	} {
 		t.Run(tt.field, func(t *testing.T) {
 			var ce *config.Error
-			if _, err := nutrition.NewChain(tt.steps, tt.cfg); !errors.As(err, &ce) || ce.Package != "nutrition" || ce.Field != tt.field {
+			if _, err := nutrition.NewChain("nutrition", tt.steps, tt.cfg); !errors.As(err, &ce) || ce.Package != "nutrition" || ce.Field != tt.field {
 				t.Fatalf("err = %v; want a *config.Error of nutrition naming %s", err, tt.field)
 			}
 		})
+	}
+	var ce *config.Error
+	if _, err := nutrition.NewChain("", nil, nutrition.ChainConfig{}); !errors.As(err, &ce) || ce.Package != "nutrition" || ce.Field != "name" {
+		t.Fatalf("no name: err = %v; want a *config.Error of nutrition naming name", err)
 	}
 }
 
@@ -396,14 +400,14 @@ func TestLookupChainCacheComesBackWithPostgres(t *testing.T) {
 
 // A step is known by its own name in answers, logs and metrics, also when
 // its Guard is named after another upstream (the model estimate goes
-// through the language model's Guard).
+// through the language model's Guard), and the chain by the name given.
 func TestStepsAreNamedByTheirName(t *testing.T) {
 	var seen []string
-	obs := chain.ObserverFunc(func(_ context.Context, e chain.StepEvent) { seen = append(seen, e.Step) })
+	obs := chain.ObserverFunc(func(_ context.Context, e chain.StepEvent) { seen = append(seen, e.Chain+"/"+e.Step) })
 	estimate := func(_ context.Context, name string) (nutrition.Result, error) {
 		return nutrition.Result{Description: "model estimate for " + name}, nil
 	}
-	lookup, err := nutrition.NewChain([]nutrition.Step{
+	lookup, err := nutrition.NewChain("facts", []nutrition.Step{
 		{Name: "ai_estimate", From: nutrition.FromEstimate, Guard: guardFor(t, "anthropic", nil, time.Second), Find: nutrition.ByName(estimate), Estimate: true},
 	}, nutrition.ChainConfig{}, nutrition.WithObserver(obs), nutrition.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
@@ -413,8 +417,8 @@ func TestStepsAreNamedByTheirName(t *testing.T) {
 	if err != nil || ans.Step != "ai_estimate" || ans.From != nutrition.FromEstimate {
 		t.Fatalf("Find = %+v, %v", ans, err)
 	}
-	if len(seen) != 1 || seen[0] != "ai_estimate" {
-		t.Errorf("the observer saw steps %v, want [ai_estimate]", seen)
+	if len(seen) != 1 || seen[0] != "facts/ai_estimate" {
+		t.Errorf("the observer saw steps %v, want [facts/ai_estimate]: the chain's name and the step's", seen)
 	}
 }
 
@@ -457,7 +461,7 @@ func TestStepsWithoutBoundsTakeTheDefaults(t *testing.T) {
 			})
 			step := tt.step
 			step.Guard, step.Find = guardFor(t, step.Name, nil, time.Minute), hang
-			lookup, err := nutrition.NewChain([]nutrition.Step{step}, tt.cfg, nutrition.WithObserver(obs), nutrition.WithLogger(slog.New(slog.DiscardHandler)))
+			lookup, err := nutrition.NewChain("nutrition", []nutrition.Step{step}, tt.cfg, nutrition.WithObserver(obs), nutrition.WithLogger(slog.New(slog.DiscardHandler)))
 			if err != nil {
 				t.Fatal(err)
 			}

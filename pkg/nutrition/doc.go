@@ -5,7 +5,7 @@
 //
 // Usage:
 //
-//	lookup, _ := nutrition.NewChain([]nutrition.Step{
+//	lookup, _ := nutrition.NewChain("nutrition", []nutrition.Step{
 //		{Name: "usda", From: nutrition.FromUSDA, Guard: usdaGuard, Find: usdaClient.SearchFor, WriteThrough: true},
 //		{Name: "postgres", From: nutrition.FromCache, Guard: cacheGuard, Find: nutrition.ByText(store.Lookup)},
 //		nutrition.EmbeddedStep(data),
