@@ -157,8 +157,8 @@ func (s *service) chainSteps() [][]string {
 	vision = append(vision, "estimate")
 	text := append(modelNames(), "cached_answer", "friendly_error")
 	var facts []string
-	steps, _ := s.nutritionSteps() // the service was built with them: no error
-	for _, st := range steps {
+	sources, _ := s.factSources() // the service was built with them: no error
+	for _, st := range s.nutritionSteps(sources) {
 		facts = append(facts, st.Name)
 	}
 	return [][]string{vision, text, append(facts, "average_dish")}
