@@ -387,8 +387,12 @@ func (s *service) makeGuards() error {
 	for _, u := range upstreams {
 		rc := retry.Config{MaxRetries: retry.NoRetries}
 		if u.retries {
+			maxRetries, err := retry.Retries(s.cfg.RetryMax)
+			if err != nil {
+				return err
+			}
 			rc = retry.Config{
-				MaxRetries: retry.Retries(s.cfg.RetryMax),
+				MaxRetries: maxRetries,
 				BaseDelay:  s.cfg.RetryBaseDelay,
 				MaxDelay:   max(30*time.Second, s.cfg.RetryBaseDelay),
 			}
