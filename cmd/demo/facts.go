@@ -139,10 +139,7 @@ func (s *service) factSources() ([]factSource, error) {
 		if u.facts == nil {
 			continue
 		}
-		g := s.guards[u.name]
-		if g == nil {
-			return nil, fmt.Errorf("demo: upstream %q has no Guard", u.name)
-		}
+		g := s.guards[u.name] // makeGuards built one for every entry
 		src, err := u.facts(s, g)
 		if err != nil {
 			return nil, err
