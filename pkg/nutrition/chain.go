@@ -148,12 +148,12 @@ func WithClock(c clock.Clock) Option {
 	return func(o *options) error { return config.Set("nutrition", &o.given, "WithClock", &o.clock, c) }
 }
 
-// NewChain checks the steps and cfg and builds the lookup chain named name
-// ("nutrition": the chain of its logs, errors and observers' events) once:
-// the steps in order, then the last resort, an average dish
-// (AverageDish), so that the chain always answers. It takes WithLogger,
-// WithObserver and WithClock. Invalid configuration is a *config.Error
-// naming the field.
+// NewChain checks the steps and cfg and builds, once, the lookup chain
+// named name (such as "nutrition", the chain's name in its logs, errors and
+// observers' events): the steps in order, then the last resort, an
+// average dish (AverageDish), so that the chain always answers. It takes
+// WithLogger, WithObserver and WithClock. Invalid configuration is a
+// *config.Error naming the field.
 func NewChain(name string, steps []Step, cfg ChainConfig, opts ...Option) (*Chain, error) {
 	if name == "" {
 		return nil, invalid("name", name, "NewChain: empty chain name")
