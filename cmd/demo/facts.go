@@ -94,64 +94,105 @@ func (s *service) newFacts(ctx context.Context, hc *http.Client) (*facts, error)
 			"database", redactURL(s.cfg.DatabaseURL), "error", redact.ErrorText(err.Error()))
 	} else {
 		f.store, f.cache = "postgres", store
-		if s.redis != nil {
-			s.startRefresher(store, client)
-		}
 	}
-	steps, err := s.nutritionSteps()
+	sources, err := s.factSources()
 	if err != nil {
 		return nil, err
 	}
 	var cfg nutrition.ChainConfig
-	if f.cache != nil {
-		cfg = nutrition.ChainConfig{Cache: f.cache, CacheGuard: s.guards["postgres"]}
+	for _, src := range sources {
+		if src.cache != nil {
+			cfg = nutrition.ChainConfig{Cache: src.cache, CacheGuard: src.guard}
+		}
+		if src.refetch != nil && f.cache != nil && s.redis != nil {
+			s.startRefresher(f.cache, src)
+		}
 	}
-	if f.chain, err = nutrition.NewChain(steps, cfg, nutrition.WithLogger(s.log), nutrition.WithObserver(s.metrics.Fallbacks)); err != nil {
+	if f.chain, err = nutrition.NewChain("nutrition", s.nutritionSteps(sources), cfg, nutrition.WithLogger(s.log), nutrition.WithObserver(s.metrics.Fallbacks)); err != nil {
 		return nil, err
 	}
 	return f, nil
 }
 
-// nutritionSteps are the steps of the nutrition chain: the steps of the
-// sources in the order of the table of upstreams, then the first language
-// model's estimate (nutrition.NewChain adds the average dish).
-func (s *service) nutritionSteps() ([]nutrition.Step, error) {
-	var steps []nutrition.Step
+// factSource is an upstream's part of the nutrition chain; each of its
+// calls goes through guard, the upstream's Guard.
+type factSource struct {
+	guard *chain.Guard
+	// steps are its steps of the chain; none when this replica runs
+	// without it.
+	steps []nutrition.Step
+	// cache, for the cache: the chain writes the answers of the steps
+	// marked WriteThrough to it.
+	cache nutrition.Cache
+	// refetch, for a source whose answers the cache keeps (with Source
+	// refreshes): asks it again for a query, so that answers older than
+	// cacheTTL are refreshed in the background.
+	refetch   refresh.FetchFunc
+	refreshes nutrition.Source
+}
+
+// factSources are the parts of the nutrition chain of the upstreams, in
+// the order of the table, each given its upstream's Guard.
+func (s *service) factSources() ([]factSource, error) {
+	var sources []factSource
 	for _, u := range upstreams {
-		if u.steps != nil {
-			more, err := u.steps(s)
-			if err != nil {
-				return nil, err
-			}
-			steps = append(steps, more...)
+		if u.facts == nil {
+			continue
 		}
+		g := s.guards[u.name] // makeGuards built one for every entry
+		src, err := u.facts(s, g)
+		if err != nil {
+			return nil, err
+		}
+		src.guard = g
+		sources = append(sources, src)
 	}
-	return append(steps, s.estimateStep()), nil
+	return sources, nil
 }
 
-// usdaSteps is USDA FoodData Central's step; its answers are written
-// through to the cache.
-func (s *service) usdaSteps() ([]nutrition.Step, error) {
-	return []nutrition.Step{{Name: "usda", From: nutrition.FromUSDA, Guard: s.guards["usda"], Share: nutrition.DefaultRemoteShare,
-		Find: s.facts.usda.SearchFor, WriteThrough: true}}, nil
-}
-
-// cacheSteps are the cache's: PostgreSQL when it answered at start-up,
-// then the embedded USDA data in memory, which needs no I/O.
-func (s *service) cacheSteps() ([]nutrition.Step, error) {
+// nutritionSteps are the steps of the nutrition chain: the steps of the
+// sources, then the first language model's estimate (nutrition.NewChain
+// adds the average dish). Each step takes the chain's default bounds.
+func (s *service) nutritionSteps(sources []factSource) []nutrition.Step {
 	var steps []nutrition.Step
-	if s.facts.store == "postgres" {
-		steps = append(steps, nutrition.Step{Name: "postgres", From: nutrition.FromCache, Guard: s.guards["postgres"],
-			Timeout: nutrition.DefaultCacheTimeout, Find: nutrition.ByText(s.facts.cache.Lookup)})
+	for _, src := range sources {
+		steps = append(steps, src.steps...)
 	}
-	return append(steps, nutrition.EmbeddedStep(s.data)), nil
+	return append(steps, s.estimateStep())
 }
 
-// webSteps is the web search's step, when WEB_SEARCH_URL is set; its
+// usdaFacts is USDA FoodData Central's step, whose answers are written
+// through to the cache and refreshed there.
+func (s *service) usdaFacts(g *chain.Guard) (factSource, error) {
+	client := s.facts.usda
+	return factSource{
+		steps: []nutrition.Step{{Name: "usda", From: nutrition.FromUSDA, Guard: g, Find: client.SearchFor, WriteThrough: true}},
+		refetch: func(ctx context.Context, query string) (nutrition.Result, error) {
+			return chain.Execute(ctx, g, func(ctx context.Context) (nutrition.Result, error) { return client.Search(ctx, query) })
+		},
+		refreshes: nutrition.SourceUSDA,
+	}, nil
+}
+
+// cacheFacts is the cache's part: PostgreSQL when it answered at start-up
+// (which the chain writes answers through to), then the embedded USDA data
+// in memory, which needs no I/O.
+func (s *service) cacheFacts(g *chain.Guard) (factSource, error) {
+	var src factSource
+	if s.facts.store == "postgres" {
+		src.steps = append(src.steps, nutrition.Step{Name: "postgres", From: nutrition.FromCache, Guard: g,
+			Find: nutrition.ByText(s.facts.cache.Lookup)})
+		src.cache = s.facts.cache
+	}
+	src.steps = append(src.steps, nutrition.EmbeddedStep(s.data))
+	return src, nil
+}
+
+// webFacts is the web search's step, when WEB_SEARCH_URL is set; its
 // answers are written through to the cache.
-func (s *service) webSteps() ([]nutrition.Step, error) {
+func (s *service) webFacts(g *chain.Guard) (factSource, error) {
 	if s.cfg.WebSearchURL == "" {
-		return nil, nil
+		return factSource{}, nil
 	}
 	var opts []web.Option
 	if s.facts.hc != nil {
@@ -159,16 +200,16 @@ func (s *service) webSteps() ([]nutrition.Step, error) {
 	}
 	search, err := web.New(web.Config{BaseURL: s.cfg.WebSearchURL}, opts...)
 	if err != nil {
-		return nil, err
+		return factSource{}, err
 	}
-	return []nutrition.Step{{Name: "web", From: nutrition.FromWeb, Guard: s.guards["web"], Share: nutrition.DefaultRemoteShare,
-		Find: nutrition.ByName(search.Search), WriteThrough: true}}, nil
+	return factSource{steps: []nutrition.Step{{Name: "web", From: nutrition.FromWeb, Guard: g,
+		Find: nutrition.ByName(search.Search), WriteThrough: true}}}, nil
 }
 
 // estimateStep is the first language model's estimate (see modelEstimate).
 func (s *service) estimateStep() nutrition.Step {
 	model := models()[0].name
-	return nutrition.Step{Name: "ai_estimate", From: nutrition.FromEstimate, Guard: s.guards[model], Share: nutrition.DefaultRemoteShare,
+	return nutrition.Step{Name: "ai_estimate", From: nutrition.FromEstimate, Guard: s.guards[model],
 		Find: nutrition.ByName(func(ctx context.Context, name string) (nutrition.Result, error) {
 			return s.modelEstimate(ctx, model, name)
 		}), Estimate: true}
@@ -202,14 +243,11 @@ func (s *service) openCache(ctx context.Context) (*postgres.Store, error) {
 	return nil, err
 }
 
-// startRefresher refreshes cached USDA answers older than cacheTTL, one
-// replica at a time (a redsync mutex in Redis).
-func (s *service) startRefresher(store *postgres.Store, client *usda.Client) {
-	fetch := func(ctx context.Context, query string) (nutrition.Result, error) {
-		return chain.Execute(ctx, s.guards["usda"], func(ctx context.Context) (nutrition.Result, error) { return client.Search(ctx, query) })
-	}
-	r, err := refresh.New(store, redsync.New(goredis.NewPool(s.redis)), fetch,
-		refresh.Config{Source: nutrition.SourceUSDA, TTL: cacheTTL}, refresh.WithLogger(s.log))
+// startRefresher refreshes the answers of src older than cacheTTL in
+// store, one replica at a time (a redsync mutex in Redis).
+func (s *service) startRefresher(store *postgres.Store, src factSource) {
+	r, err := refresh.New(store, redsync.New(goredis.NewPool(s.redis)), src.refetch,
+		refresh.Config{Source: src.refreshes, TTL: cacheTTL}, refresh.WithLogger(s.log))
 	if err != nil {
 		s.log.Warn("[NUTRITION] no background refresh of cached answers", "error", err)
 		return

@@ -157,8 +157,8 @@ func (s *service) chainSteps() [][]string {
 	vision = append(vision, "estimate")
 	text := append(modelNames(), "cached_answer", "friendly_error")
 	var facts []string
-	steps, _ := s.nutritionSteps() // the service was built with them: no error
-	for _, st := range steps {
+	sources, _ := s.factSources() // the service was built with them: no error
+	for _, st := range s.nutritionSteps(sources) {
 		facts = append(facts, st.Name)
 	}
 	return [][]string{vision, text, append(facts, "average_dish")}
@@ -399,8 +399,12 @@ func (s *service) makeGuards() error {
 	for _, u := range upstreams {
 		rc := retry.Config{MaxRetries: retry.NoRetries}
 		if u.retries {
+			maxRetries, err := retry.Retries(s.cfg.RetryMax)
+			if err != nil {
+				return err
+			}
 			rc = retry.Config{
-				MaxRetries: retry.Retries(s.cfg.RetryMax),
+				MaxRetries: maxRetries,
 				BaseDelay:  s.cfg.RetryBaseDelay,
 				MaxDelay:   max(30*time.Second, s.cfg.RetryBaseDelay),
 			}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/healthagent/resilience/pkg/chain"
 	"github.com/healthagent/resilience/pkg/nutrition"
 )
 
@@ -30,10 +31,10 @@ type upstream struct {
 	provider func(c config, model string, hc *http.Client) provider
 	model    func(c config) string
 
-	// steps, for a source of nutrition facts: its steps of the nutrition
-	// chain, in the order of the table; none when this replica runs
-	// without it.
-	steps func(s *service) ([]nutrition.Step, error)
+	// facts, for a source of nutrition facts: its part of the nutrition
+	// chain, in the order of the table, every call of it through g, this
+	// upstream's Guard.
+	facts func(s *service, g *chain.Guard) (factSource, error)
 }
 
 // upstreams are the services the bot calls ("postgres" is the nutrition
@@ -49,9 +50,9 @@ var upstreams = []upstream{
 			return newOpenAI(c.OpenAIBaseURL, c.OpenAIKey, model, hc)
 		},
 		model: func(c config) string { return c.OpenAIModel }},
-	{name: "usda", attemptTimeout: 5 * time.Second, retries: true, steps: (*service).usdaSteps},
-	{name: "postgres", attemptTimeout: nutrition.DefaultCacheTimeout, steps: (*service).cacheSteps},
-	{name: "web", attemptTimeout: 5 * time.Second, retries: true, steps: (*service).webSteps},
+	{name: "usda", attemptTimeout: 5 * time.Second, retries: true, facts: (*service).usdaFacts},
+	{name: "postgres", attemptTimeout: nutrition.DefaultCacheTimeout, facts: (*service).cacheFacts},
+	{name: "web", attemptTimeout: 5 * time.Second, retries: true, facts: (*service).webFacts},
 }
 
 // upstreamNames lists the names of the upstreams, in order.

@@ -136,7 +136,12 @@ func newReplica(spec replicaSpec, clock clock.Clock, start time.Time, s sink, ca
 		}
 		retryOpts = append(retryOpts, retry.WithBudget(budget))
 	}
-	policy, err := retry.New(breakerName, retry.Config{MaxRetries: retry.Retries(c.Retries), BaseDelay: c.RetryBase, MaxDelay: c.RetryMaxDelay}, retryOpts...)
+	maxRetries, err := retry.Retries(c.Retries)
+	if err != nil {
+		r.Close(context.Background())
+		return nil, fmt.Errorf("loadtest: replica %d: %w", spec.Index, err)
+	}
+	policy, err := retry.New(breakerName, retry.Config{MaxRetries: maxRetries, BaseDelay: c.RetryBase, MaxDelay: c.RetryMaxDelay}, retryOpts...)
 	if err != nil {
 		r.Close(context.Background())
 		return nil, fmt.Errorf("loadtest: replica %d: %w", spec.Index, err)

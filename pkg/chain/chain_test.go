@@ -288,13 +288,13 @@ func TestChainRun(t *testing.T) {
 			}
 			if tt.checkErr != nil {
 				if err == nil {
-					t.Fatalf("Run served %+v, want an error", res)
+					t.Fatalf("Execute served %+v, want an error", res)
 				}
 				tt.checkErr(t, err)
 				return
 			}
 			if err != nil {
-				t.Fatalf("Run: %v", err)
+				t.Fatalf("Execute: %v", err)
 			}
 			if res.Value != tt.wantValue || res.Step != tt.wantStep || res.Index != tt.wantIndex || res.Degraded != tt.wantDegraded {
 				t.Errorf("result %+v, want value %q step %q index %d degraded %v", res, tt.wantValue, tt.wantStep, tt.wantIndex, tt.wantDegraded)
@@ -320,7 +320,7 @@ func TestStepTimeoutErrorSaysSo(t *testing.T) {
 	}
 	_, err = c.Execute(context.Background())
 	if err == nil {
-		t.Fatal("Run succeeded, want a timeout")
+		t.Fatal("Execute succeeded, want a timeout")
 	}
 	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "anthropic: step timed out after 3ms") {
 		t.Errorf("err = %v: want DeadlineExceeded and the step's timeout named", err)

@@ -1,7 +1,8 @@
 // Package chain keeps the bot answering when an upstream fails: ordered
 // fallback chains, and the Guard that wraps every call to one upstream the
-// same way. Both live here because a chain's steps are Guarded calls:
-// GuardedStep makes one, and the metrics observe both through one Observer.
+// same way. Both live here because a chain's steps are calls through a
+// Guard: GuardedStep makes one, and the metrics observe both through one
+// Observer.
 //
 // Usage:
 //

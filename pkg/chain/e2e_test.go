@@ -195,7 +195,7 @@ func TestEndToEnd(t *testing.T) {
 				t.Helper()
 				res, err := nutrition.Execute(ctx)
 				if err != nil {
-					t.Fatalf("Run: %v", err)
+					t.Fatalf("Execute: %v", err)
 				}
 				if res.Step != want.step || res.Degraded != want.degraded {
 					t.Errorf("served by %s (degraded %v), want %s (degraded %v)", res.Step, res.Degraded, want.step, want.degraded)

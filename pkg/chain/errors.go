@@ -16,10 +16,12 @@ import (
 // *Error whose Reason is ReasonDeadline or ReasonCanceled matches the
 // context's error instead (context.DeadlineExceeded, context.Canceled).
 var (
-	// ErrAllFailed: every step ran and failed.
+	// ErrAllFailed is what an *Error matches when every step ran and
+	// failed.
 	ErrAllFailed = errors.New("chain: every step failed")
-	// ErrFinal: a step failed with an error the WithStopOn predicate marks
-	// final, and the steps after it were not tried.
+	// ErrFinal is what an *Error matches when a step failed with an error
+	// the WithStopOn predicate marks final, and the steps after it were not
+	// tried.
 	ErrFinal = errors.New("chain: stopped on a final error")
 )
 
@@ -28,14 +30,16 @@ var (
 type StopReason uint8
 
 const (
-	// ReasonAllFailed: every step ran and failed (ErrAllFailed).
+	// ReasonAllFailed means every step ran and failed (ErrAllFailed).
 	ReasonAllFailed StopReason = iota
-	// ReasonFinal: a step failed with a final error (ErrFinal).
+	// ReasonFinal means a step failed with a final error (ErrFinal).
 	ReasonFinal
-	// ReasonDeadline: the chain's timeout or the caller's deadline passed
-	// (context.DeadlineExceeded); the steps not started then were not tried.
+	// ReasonDeadline means the chain's timeout or the caller's deadline
+	// passed (context.DeadlineExceeded); the steps not started then were
+	// not tried.
 	ReasonDeadline
-	// ReasonCanceled: the caller cancelled its context (context.Canceled).
+	// ReasonCanceled means the caller cancelled its context
+	// (context.Canceled).
 	ReasonCanceled
 )
 
@@ -67,9 +71,9 @@ func (e *StepError) Error() string {
 // Unwrap returns the step's error.
 func (e *StepError) Unwrap() error { return e.Err }
 
-// Error is returned by Run when no step served. It names every step that
-// failed and unwraps to their *StepError values (and so to what each step
-// returned), so errors.Is and errors.As work through it.
+// Error is returned by Chain.Execute when no step served. It names every
+// step that failed and unwraps to their *StepError values (and so to what
+// each step returned), so errors.Is and errors.As work through it.
 type Error struct {
 	// Chain is the chain's name.
 	Chain string

@@ -95,7 +95,7 @@ func TestSecretsStayOutOfLogs(t *testing.T) {
 			}
 			_, runErr := nutrition.Execute(ctx)
 			if runErr == nil {
-				t.Fatal("Run succeeded against a failing upstream")
+				t.Fatal("Execute succeeded against a failing upstream")
 			}
 
 			// The failure really happened, quoted the URL, and was logged
@@ -111,7 +111,7 @@ func TestSecretsStayOutOfLogs(t *testing.T) {
 				t.Errorf("attempts recorded %v, want %v: two failures open the breaker, and the retry stops", st, want)
 			}
 			if !errors.Is(runErr, dbreaker.ErrOpen) {
-				t.Errorf("Run error %v, want it to end in the open breaker's rejection", runErr)
+				t.Errorf("Execute returned %v, want it to end in the open breaker's rejection", runErr)
 			}
 
 			if strings.Contains(out, secret) {

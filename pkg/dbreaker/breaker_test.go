@@ -405,10 +405,10 @@ func memStore(t testing.TB, opts ...Option) *MemoryStore {
 	return s
 }
 
-// Every rejection is a *RejectedError matching exactly one sentinel (and
-// ErrOpen besides, for a forced-open breaker), failing closed included, and
-// says it is a rejection through its Rejected method.
-func TestEveryRejectionMatchesExactlyOneSentinel(t *testing.T) {
+// Every rejection is a *RejectedError matching the sentinel of its reason
+// and no other (but ErrOpen besides, for a forced-open breaker), failing
+// closed included, and says it is a rejection through its Rejected method.
+func TestEveryRejectionMatchesTheSentinelOfItsReason(t *testing.T) {
 	sentinels := []error{ErrOpen, ErrForcedOpen, ErrTooManyProbes, ErrStoreUnavailable}
 	tests := []struct {
 		name string

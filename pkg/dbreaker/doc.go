@@ -36,10 +36,11 @@
 // breaker. Config.Classify decides which errors are failures (by default
 // every error but context.Canceled).
 //
-// A refused call returns a *RejectedError matching exactly one of ErrOpen,
-// ErrForcedOpen (which matches ErrOpen too), ErrTooManyProbes or
-// ErrStoreUnavailable; IsRejected tells any of them, and package retry
-// never retries one.
+// A refused call returns a *RejectedError that matches the sentinel of its
+// reason: ErrOpen, ErrForcedOpen, ErrTooManyProbes or ErrStoreUnavailable,
+// and no other but ErrOpen for a forced-open rejection (a breaker forced
+// open is open). IsRejected tells any of them, and package retry never
+// retries one.
 //
 // # Modes
 //

@@ -7,11 +7,11 @@ import (
 )
 
 // The sentinels of a rejection. Every call a Breaker refuses returns a
-// *RejectedError that matches exactly one of them with errors.Is, as its
-// Reason: ErrOpen, ErrForcedOpen, ErrTooManyProbes, or ErrStoreUnavailable
-// when the store cannot be reached and the breaker fails closed. A
-// rejection for ErrForcedOpen matches ErrOpen as well, because a breaker
-// forced open is open.
+// *RejectedError with one reason, which it matches with errors.Is:
+// ErrOpen, ErrForcedOpen, ErrTooManyProbes, or ErrStoreUnavailable when the
+// store cannot be reached and the breaker fails closed. A rejection
+// matches no other sentinel, but for one: a forced-open rejection matches
+// ErrOpen as well as ErrForcedOpen, because a breaker forced open is open.
 //
 // A rejected call never reached the upstream: the sentinels and
 // *RejectedError have a Rejected method that returns true, by which

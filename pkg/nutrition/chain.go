@@ -26,13 +26,13 @@ const (
 	FromEstimate = "estimate"    // a model's estimate, or an average dish
 )
 
-// DefaultCacheTimeout bounds a cache step and a write-through, so a
-// PostgreSQL outage costs a request that much at most before the chain
-// moves on.
+// DefaultCacheTimeout is ChainConfig.CacheTimeout's default: it bounds a
+// cache step that sets no Timeout, and a write-through, so a PostgreSQL
+// outage costs a request that much at most before the chain moves on.
 const DefaultCacheTimeout = 300 * time.Millisecond
 
-// DefaultRemoteShare is the Step.Share of a remote step (an upstream): it
-// may use half the time left.
+// DefaultRemoteShare is the Share of a step that asks an upstream and sets
+// none: it may use half the time left before the lookup's deadline.
 const DefaultRemoteShare = 0.5
 
 // Answer is what the lookup chain found for a food.
@@ -60,9 +60,14 @@ type Step struct {
 	// Guard wraps each lookup in the upstream's retry, breaker and attempt
 	// timeout; nil for a step without I/O.
 	Guard *chain.Guard
-	// Timeout and Share bound the step as chain.Step's do: an upstream
-	// gets a Share of the time left (DefaultRemoteShare), the cache a
-	// Timeout (DefaultCacheTimeout).
+	// Timeout and Share bound the step, retries included, as chain.Step's
+	// do: the shorter bound applies. A zero field takes a default, so that
+	// a hanging step leaves the steps after it time to answer: a step that
+	// asks an upstream (any From but FromCache) gets Share
+	// DefaultRemoteShare, half the time left before the lookup's deadline
+	// (Share 1 gives it all of it); a FromCache step gets Timeout
+	// ChainConfig.CacheTimeout (DefaultCacheTimeout). A negative value, or
+	// a Share above 1, is invalid.
 	Timeout time.Duration
 	Share   float64
 	// Find looks a Query up (see ByText and ByName for a lookup of a name).
@@ -97,8 +102,8 @@ type Cache interface {
 type ChainConfig struct {
 	// Cache receives the answers of the steps marked WriteThrough, through
 	// CacheGuard (typically a breaker without retries, so that a PostgreSQL
-	// outage is skipped at once), each write bounded by CacheTimeout
-	// (default DefaultCacheTimeout).
+	// outage is skipped at once). CacheTimeout bounds each write, and each
+	// FromCache step that sets no Timeout (0: DefaultCacheTimeout).
 	Cache        Cache
 	CacheGuard   *chain.Guard
 	CacheTimeout time.Duration
@@ -145,11 +150,16 @@ func WithClock(c clock.Clock) Option {
 	return func(o *options) error { return config.Set("nutrition", &o.given, "WithClock", &o.clock, c) }
 }
 
-// NewChain checks the steps and cfg and builds the lookup chain once: the
-// steps in order, then the last resort, an average dish (AverageDish), so
-// that the chain always answers. It takes WithLogger, WithObserver and
-// WithClock. Invalid configuration is a *config.Error naming the field.
-func NewChain(steps []Step, cfg ChainConfig, opts ...Option) (*Chain, error) {
+// NewChain checks the steps and cfg and builds, once, the lookup chain
+// named name (such as "nutrition", the chain's name in its logs, errors and
+// observers' events): the steps in order, then the last resort, an
+// average dish (AverageDish), so that the chain always answers. It takes
+// WithLogger, WithObserver and WithClock. Invalid configuration is a
+// *config.Error naming the field.
+func NewChain(name string, steps []Step, cfg ChainConfig, opts ...Option) (*Chain, error) {
+	if name == "" {
+		return nil, invalid("name", name, "NewChain: empty chain name")
+	}
 	o := options{logger: slog.Default(), clock: clock.Real()}
 	if err := config.ApplyOptions("nutrition", "NewChain", &o, &o.given, opts, "WithLogger", "WithObserver", "WithClock"); err != nil {
 		return nil, err
@@ -163,6 +173,10 @@ func NewChain(steps []Step, cfg ChainConfig, opts ...Option) (*Chain, error) {
 			return nil, invalid(field+".From", s.From, "want FromUSDA, FromCache, FromWeb or FromEstimate")
 		case s.From != FromCache && s.Guard == nil:
 			return nil, invalid(field+".Guard", nil, fmt.Sprintf("step %q asks an upstream: it goes through a Guard (retry, breaker, timeout)", s.Name))
+		case s.Timeout < 0:
+			return nil, invalid(field+".Timeout", s.Timeout, fmt.Sprintf("step %q: must not be negative", s.Name))
+		case !(s.Share >= 0 && s.Share <= 1):
+			return nil, invalid(field+".Share", s.Share, fmt.Sprintf("step %q: want a fraction from 0 to 1 of the time left", s.Name))
 		}
 	}
 	if cfg.CacheTimeout < 0 {
@@ -171,7 +185,11 @@ func NewChain(steps []Step, cfg ChainConfig, opts ...Option) (*Chain, error) {
 	if cfg.CacheTimeout == 0 {
 		cfg.CacheTimeout = DefaultCacheTimeout
 	}
-	c := &Chain{steps: append(steps[:len(steps):len(steps)], averageDishStep), cfg: cfg, logger: o.logger}
+	c := &Chain{steps: make([]Step, 0, len(steps)+1), cfg: cfg, logger: o.logger}
+	for _, s := range steps {
+		c.steps = append(c.steps, s.bounded(cfg.CacheTimeout))
+	}
+	c.steps = append(c.steps, averageDishStep)
 	// A step that does not know the food has nothing for the query: the
 	// chain looks further, but that is no failure and no fallback.
 	notFound := func(err error) bool { return errors.Is(err, ErrNotFound) }
@@ -180,18 +198,31 @@ func NewChain(steps []Step, cfg ChainConfig, opts ...Option) (*Chain, error) {
 		chainOpts = append(chainOpts, chain.WithObserver(obs))
 	}
 	var err error
-	if c.full, err = c.build(false, chainOpts); err != nil {
+	if c.full, err = c.build(name, false, chainOpts); err != nil {
 		return nil, err
 	}
 	if slices.ContainsFunc(steps, func(s Step) bool { return !s.Estimate }) {
-		if c.strict, err = c.build(true, chainOpts); err != nil {
+		if c.strict, err = c.build(name, true, chainOpts); err != nil {
 			return nil, err
 		}
 	}
 	return c, nil
 }
 
-// averageDishStep is the chain's last resort.
+// bounded returns s with the defaults of its zero bounds (see Step.Timeout
+// and Step.Share).
+func (s Step) bounded(cacheTimeout time.Duration) Step {
+	if s.Share == 0 && s.From != FromCache {
+		s.Share = DefaultRemoteShare
+	}
+	if s.Timeout == 0 && s.From == FromCache {
+		s.Timeout = cacheTimeout
+	}
+	return s
+}
+
+// averageDishStep is the chain's last resort, which asks no upstream and
+// answers at once: it takes no bound.
 var averageDishStep = Step{Name: "average_dish", From: FromEstimate, Estimate: true, Find: func(_ context.Context, q Query) (Result, error) {
 	return AverageDish(q.Name), nil
 }}
@@ -200,9 +231,9 @@ var averageDishStep = Step{Name: "average_dish", From: FromEstimate, Estimate: t
 // which is built once for all lookups.
 type queryKey struct{}
 
-// build makes the chain.Chain of the steps, without the estimates for a
-// Strict query.
-func (c *Chain) build(strict bool, opts []chain.Option) (*chain.Chain[Answer], error) {
+// build makes the chain.Chain named name of the steps, without the
+// estimates for a Strict query.
+func (c *Chain) build(name string, strict bool, opts []chain.Option) (*chain.Chain[Answer], error) {
 	var steps []chain.Step[Answer]
 	for _, s := range c.steps {
 		if strict && s.Estimate {
@@ -231,7 +262,7 @@ func (c *Chain) build(strict bool, opts []chain.Option) (*chain.Chain[Answer], e
 		step.Degraded = s.From != FromUSDA
 		steps = append(steps, step)
 	}
-	return chain.New("nutrition", steps, opts...)
+	return chain.New(name, steps, opts...)
 }
 
 // AverageDish is the chain's last resort, for a food named name: the

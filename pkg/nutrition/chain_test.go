@@ -86,20 +86,22 @@ func newChainFixture(t *testing.T, cache *postgres.Store, opts ...nutrition.Opti
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The bounds are the defaults: USDA and the web search get half the
+	// time left, the cache CacheTimeout.
 	steps := []nutrition.Step{{Name: "usda", From: nutrition.FromUSDA, Guard: guardFor(t, "usda", f.usda, 2*time.Second),
-		Share: nutrition.DefaultRemoteShare, Find: client.SearchFor, WriteThrough: true}}
+		Find: client.SearchFor, WriteThrough: true}}
 	var cfg nutrition.ChainConfig
 	if cache != nil {
 		cacheGuard := guardFor(t, "postgres", f.cache, time.Second)
 		steps = append(steps, nutrition.Step{Name: "postgres", From: nutrition.FromCache, Guard: cacheGuard,
-			Timeout: 200 * time.Millisecond, Find: nutrition.ByText(cache.Lookup)})
+			Find: nutrition.ByText(cache.Lookup)})
 		cfg = nutrition.ChainConfig{Cache: cache, CacheGuard: cacheGuard, CacheTimeout: 200 * time.Millisecond}
 	}
 	steps = append(steps, nutrition.EmbeddedStep(data),
 		nutrition.Step{Name: "web", From: nutrition.FromWeb, Guard: guardFor(t, "web", nil, 2*time.Second),
-			Share: nutrition.DefaultRemoteShare, Find: nutrition.ByName(search.Search), WriteThrough: true})
+			Find: nutrition.ByName(search.Search), WriteThrough: true})
 	opts = append([]nutrition.Option{nutrition.WithLogger(slog.New(slog.DiscardHandler))}, opts...)
-	if f.chain, err = nutrition.NewChain(steps, cfg, opts...); err != nil {
+	if f.chain, err = nutrition.NewChain("nutrition", steps, cfg, opts...); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -178,18 +180,37 @@ func TestLookupChainWithoutPostgres(t *testing.T) {
 	}
 }
 
-func TestLookupChainNeedsGuards(t *testing.T) {
+// NewChain refuses a step without what it needs and a bound that cannot
+// work, naming the field, instead of replacing it by a default.
+func TestNewChainRefusesInvalidConfiguration(t *testing.T) {
 	client, err := usda.New(usda.Config{APIKey: "k"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ce *config.Error
-	steps := []nutrition.Step{{Name: "usda", From: nutrition.FromUSDA, Find: client.SearchFor}}
-	if _, err := nutrition.NewChain(steps, nutrition.ChainConfig{}); !errors.As(err, &ce) || ce.Field != "steps[0].Guard" {
-		t.Fatalf("err = %v", err)
+	guard := guardFor(t, "usda", nil, time.Second)
+	for _, tt := range []struct {
+		steps []nutrition.Step
+		cfg   nutrition.ChainConfig
+		field string
+	}{
+		{[]nutrition.Step{{Name: "usda", From: nutrition.FromUSDA, Find: client.SearchFor}}, nutrition.ChainConfig{}, "steps[0].Guard"},
+		{[]nutrition.Step{{Name: "usda", From: nutrition.FromUSDA, Guard: guard}}, nutrition.ChainConfig{}, "steps[0].Find"},
+		{[]nutrition.Step{{Name: "usda", From: "fdc", Guard: guard, Find: client.SearchFor}}, nutrition.ChainConfig{}, "steps[0].From"},
+		{[]nutrition.Step{{Name: "usda", From: nutrition.FromUSDA, Guard: guard, Find: client.SearchFor, Timeout: -time.Second}}, nutrition.ChainConfig{}, "steps[0].Timeout"},
+		{[]nutrition.Step{{Name: "usda", From: nutrition.FromUSDA, Guard: guard, Find: client.SearchFor, Share: 1.5}}, nutrition.ChainConfig{}, "steps[0].Share"},
+		{[]nutrition.Step{{Name: "usda", From: nutrition.FromUSDA, Guard: guard, Find: client.SearchFor, Share: -0.5}}, nutrition.ChainConfig{}, "steps[0].Share"},
+		{nil, nutrition.ChainConfig{CacheTimeout: -time.Second}, "CacheTimeout"},
+	} {
+		t.Run(tt.field, func(t *testing.T) {
+			var ce *config.Error
+			if _, err := nutrition.NewChain("nutrition", tt.steps, tt.cfg); !errors.As(err, &ce) || ce.Package != "nutrition" || ce.Field != tt.field {
+				t.Fatalf("err = %v; want a *config.Error of nutrition naming %s", err, tt.field)
+			}
+		})
 	}
-	if _, err := nutrition.NewChain(nil, nutrition.ChainConfig{CacheTimeout: -time.Second}); !errors.As(err, &ce) || ce.Field != "CacheTimeout" {
-		t.Fatalf("err = %v", err)
+	var ce *config.Error
+	if _, err := nutrition.NewChain("", nil, nutrition.ChainConfig{}); !errors.As(err, &ce) || ce.Package != "nutrition" || ce.Field != "name" {
+		t.Fatalf("no name: err = %v; want a *config.Error of nutrition naming name", err)
 	}
 }
 
@@ -383,14 +404,14 @@ func TestLookupChainCacheComesBackWithPostgres(t *testing.T) {
 
 // A step is known by its own name in answers, logs and metrics, also when
 // its Guard is named after another upstream (the model estimate goes
-// through the language model's Guard).
+// through the language model's Guard), and the chain by the name given.
 func TestStepsAreNamedByTheirName(t *testing.T) {
 	var seen []string
-	obs := chain.ObserverFunc(func(_ context.Context, e chain.StepEvent) { seen = append(seen, e.Step) })
+	obs := chain.ObserverFunc(func(_ context.Context, e chain.StepEvent) { seen = append(seen, e.Chain+"/"+e.Step) })
 	estimate := func(_ context.Context, name string) (nutrition.Result, error) {
 		return nutrition.Result{Description: "model estimate for " + name}, nil
 	}
-	lookup, err := nutrition.NewChain([]nutrition.Step{
+	lookup, err := nutrition.NewChain("facts", []nutrition.Step{
 		{Name: "ai_estimate", From: nutrition.FromEstimate, Guard: guardFor(t, "anthropic", nil, time.Second), Find: nutrition.ByName(estimate), Estimate: true},
 	}, nutrition.ChainConfig{}, nutrition.WithObserver(obs), nutrition.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
@@ -400,8 +421,70 @@ func TestStepsAreNamedByTheirName(t *testing.T) {
 	if err != nil || ans.Step != "ai_estimate" || ans.From != nutrition.FromEstimate {
 		t.Fatalf("Find = %+v, %v", ans, err)
 	}
-	if len(seen) != 1 || seen[0] != "ai_estimate" {
-		t.Errorf("the observer saw steps %v, want [ai_estimate]", seen)
+	if len(seen) != 1 || seen[0] != "facts/ai_estimate" {
+		t.Errorf("the observer saw steps %v, want [facts/ai_estimate]: the chain's name and the step's", seen)
+	}
+}
+
+// A step that sets no bound gets the default one: a step that asks an
+// upstream half the time left before the deadline (DefaultRemoteShare), a
+// cache step ChainConfig.CacheTimeout (DefaultCacheTimeout when zero). So
+// a hanging step never eats the whole deadline, and the average dish
+// answers after it; a bound given is kept.
+func TestStepsWithoutBoundsTakeTheDefaults(t *testing.T) {
+	hang := func(ctx context.Context, _ nutrition.Query) (nutrition.Result, error) {
+		<-ctx.Done()
+		return nutrition.Result{}, ctx.Err()
+	}
+	for _, tt := range []struct {
+		name     string
+		step     nutrition.Step
+		cfg      nutrition.ChainConfig
+		deadline time.Duration
+		want     string // what the hanging step's error says; "" for the lookup's own deadline
+	}{
+		{"upstream without a Share", nutrition.Step{Name: "usda", From: nutrition.FromUSDA}, nutrition.ChainConfig{}, 2 * time.Second,
+			"step timed out after"},
+		{"web search without a Share", nutrition.Step{Name: "web", From: nutrition.FromWeb}, nutrition.ChainConfig{}, 2 * time.Second,
+			"step timed out after"},
+		{"cache without a Timeout", nutrition.Step{Name: "postgres", From: nutrition.FromCache}, nutrition.ChainConfig{CacheTimeout: 50 * time.Millisecond}, 10 * time.Second,
+			"step timed out after 50ms"},
+		{"cache without a Timeout, default CacheTimeout", nutrition.Step{Name: "postgres", From: nutrition.FromCache}, nutrition.ChainConfig{}, 10 * time.Second,
+			"step timed out after " + nutrition.DefaultCacheTimeout.String()},
+		{"cache with its own Timeout", nutrition.Step{Name: "postgres", From: nutrition.FromCache, Timeout: 20 * time.Millisecond}, nutrition.ChainConfig{}, 10 * time.Second,
+			"step timed out after 20ms"},
+		{"upstream given all the time left", nutrition.Step{Name: "usda", From: nutrition.FromUSDA, Share: 1}, nutrition.ChainConfig{}, 300 * time.Millisecond,
+			""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var stepErr error
+			obs := chain.ObserverFunc(func(_ context.Context, e chain.StepEvent) {
+				if e.Step == tt.step.Name {
+					stepErr = e.Err
+				}
+			})
+			step := tt.step
+			step.Guard, step.Find = guardFor(t, step.Name, nil, time.Minute), hang
+			lookup, err := nutrition.NewChain("nutrition", []nutrition.Step{step}, tt.cfg, nutrition.WithObserver(obs), nutrition.WithLogger(slog.New(slog.DiscardHandler)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(testContext(t), tt.deadline)
+			defer cancel()
+			ans, err := lookup.Find(ctx, "rice")
+			if tt.want == "" {
+				if !errors.Is(err, context.DeadlineExceeded) {
+					t.Fatalf("Find = %+v, %v (step: %v); want the step to take the whole deadline, and no answer", ans, err, stepErr)
+				}
+				return
+			}
+			if err != nil || ans.Step != "average_dish" {
+				t.Fatalf("Find = %+v, %v; want the average dish after the hanging step's bound", ans, err)
+			}
+			if !errors.Is(stepErr, context.DeadlineExceeded) || !strings.Contains(stepErr.Error(), tt.want) {
+				t.Fatalf("the hanging step ended with %v; want %q", stepErr, tt.want)
+			}
+		})
 	}
 }
 

@@ -5,11 +5,9 @@
 //
 // Usage:
 //
-//	lookup, _ := nutrition.NewChain([]nutrition.Step{
-//		{Name: "usda", From: nutrition.FromUSDA, Guard: usdaGuard, Share: nutrition.DefaultRemoteShare,
-//			Find: usdaClient.SearchFor, WriteThrough: true},
-//		{Name: "postgres", From: nutrition.FromCache, Guard: cacheGuard, Timeout: nutrition.DefaultCacheTimeout,
-//			Find: nutrition.ByText(store.Lookup)},
+//	lookup, _ := nutrition.NewChain("nutrition", []nutrition.Step{
+//		{Name: "usda", From: nutrition.FromUSDA, Guard: usdaGuard, Find: usdaClient.SearchFor, WriteThrough: true},
+//		{Name: "postgres", From: nutrition.FromCache, Guard: cacheGuard, Find: nutrition.ByText(store.Lookup)},
 //		nutrition.EmbeddedStep(data),
 //	}, nutrition.ChainConfig{Cache: store, CacheGuard: cacheGuard}, nutrition.WithLogger(logger))
 //	ans, err := lookup.Find(ctx, "chicken breast")
@@ -33,11 +31,13 @@
 // name, and the SR24 food the meal parser matched it to, so that every
 // source answers for the same food; an answer is written through to the
 // cache only when the match was sure, and a Strict query gets no estimate.
-// Each remote step has a share of the time left before the caller's
-// deadline, so one deadline per request leaves the fallbacks time to
-// answer. A source that does not know the food (ErrNotFound) lets the
-// chain look further without failing: the metrics count no failure and
-// no fallback for it. Adding a source is one more Step.
+// Each step that asks an upstream has a share of the time left before the
+// caller's deadline (half, unless its Step.Share says otherwise) and each
+// cache step a timeout (ChainConfig.CacheTimeout, 300 ms unless set), so
+// one deadline per request leaves the fallbacks time to answer even when
+// a source hangs. A source that does not know the food (ErrNotFound)
+// lets the chain look further without failing: the metrics count no
+// failure and no fallback for it. Adding a source is one more Step.
 //
 // Input that a database or an upstream should never see (control
 // characters, invalid UTF-8) is refused with a *config.Error before any

@@ -16,7 +16,7 @@ func ExampleNewChain() {
 	if err != nil {
 		panic(err)
 	}
-	lookup, err := nutrition.NewChain([]nutrition.Step{nutrition.EmbeddedStep(data)}, nutrition.ChainConfig{},
+	lookup, err := nutrition.NewChain("nutrition", []nutrition.Step{nutrition.EmbeddedStep(data)}, nutrition.ChainConfig{},
 		nutrition.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		panic(err)

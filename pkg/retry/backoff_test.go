@@ -94,7 +94,7 @@ func TestFromSecondsAndClamp(t *testing.T) {
 
 // TestBackoffSchedule checks the whole schedule of the default delays (base
 // 1 s, max 30 s) for each jitter mode with a fixed random number. The
-// decorrelated schedule feeds each wait back as prev, as Do does.
+// decorrelated schedule feeds each wait back as prev, as Execute does.
 func TestBackoffSchedule(t *testing.T) {
 	tests := []struct {
 		name   string

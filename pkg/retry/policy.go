@@ -23,12 +23,16 @@ const NoRetries = -1
 // Retries returns the Config.MaxRetries that makes exactly n retries, for a
 // count that means what it says, such as one read from the environment: 0
 // becomes NoRetries, since a zero MaxRetries means the default. A negative
-// n is returned as it is, for Validate to refuse.
-func Retries(n int) int {
-	if n == 0 {
-		return NoRetries
+// n is no count, -1 included (it is not NoRetries here): Retries returns a
+// *config.Error for it.
+func Retries(n int) (int, error) {
+	switch {
+	case n < 0:
+		return 0, invalid("Retries(n)", n, "a count of retries must not be negative (0: a single attempt)")
+	case n == 0:
+		return NoRetries, nil
 	}
-	return n
+	return n, nil
 }
 
 // Jitter selects how a computed backoff delay is randomised. Its zero value

@@ -117,15 +117,24 @@ func TestEnumStrings(t *testing.T) {
 	}
 }
 
+// Retries takes a count that means what it says: n retries, 0 none; a
+// negative count, NoRetries's value included, is no count and is refused.
 func TestRetriesCountsWhatItSays(t *testing.T) {
 	for _, tt := range []struct{ n, attempts int }{{0, 1}, {1, 2}, {3, 4}} {
 		s := failing(errReset, 100)
-		_, err := Execute(t.Context(), newPolicy(t, "", Config{MaxRetries: Retries(tt.n)}, WithClock(newAutoClock())), s.fn)
+		maxRetries, err := Retries(tt.n)
+		if err != nil {
+			t.Fatalf("Retries(%d): %v", tt.n, err)
+		}
+		_, err = Execute(t.Context(), newPolicy(t, "", Config{MaxRetries: maxRetries}, WithClock(newAutoClock())), s.fn)
 		if got := int(s.calls.Load()); got != tt.attempts || !errors.Is(err, ErrExhausted) {
 			t.Errorf("Retries(%d): %d attempts (%v), want %d", tt.n, got, err, tt.attempts)
 		}
 	}
-	if err := (Config{MaxRetries: Retries(-2)}).Validate(); err == nil {
-		t.Error("Retries(-2) passed Validate")
+	for _, n := range []int{NoRetries, -2, math.MinInt} {
+		var ce *config.Error
+		if _, err := Retries(n); !errors.As(err, &ce) || ce.Package != "retry" || ce.Value != n || !strings.Contains(err.Error(), "negative") {
+			t.Errorf("Retries(%d) = %v; want a *config.Error saying the count is negative", n, err)
+		}
 	}
 }

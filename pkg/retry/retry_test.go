@@ -147,7 +147,7 @@ func TestNewRejectsInvalidConfigAndOptions(t *testing.T) {
 	}
 }
 
-func TestDoSucceedsFirstTime(t *testing.T) {
+func TestExecuteSucceedsFirstTime(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
 		policy *Policy
@@ -159,7 +159,7 @@ func TestDoSucceedsFirstTime(t *testing.T) {
 			s := &script{}
 			v, err := Execute(context.Background(), tt.policy, s.fn)
 			if v != 1 || err != nil || s.calls.Load() != 1 {
-				t.Errorf("Do = %d, %v after %d calls; want 1, nil after 1", v, err, s.calls.Load())
+				t.Errorf("Execute = %d, %v after %d calls; want 1, nil after 1", v, err, s.calls.Load())
 			}
 		})
 	}
@@ -177,7 +177,7 @@ func TestDoSucceedsFirstTime(t *testing.T) {
 	}
 }
 
-func TestDoRetriesUntilSuccess(t *testing.T) {
+func TestExecuteRetriesUntilSuccess(t *testing.T) {
 	var rec recorder
 	clock := newAutoClock()
 	first, second := &HTTPError{Code: 503, Status: "503 Service Unavailable"}, errReset
@@ -185,7 +185,7 @@ func TestDoRetriesUntilSuccess(t *testing.T) {
 	p := newPolicy(t, "openai", Config{Jitter: JitterNone}, WithClock(clock), WithObserver(&rec))
 	v, err := Execute(context.Background(), p, s.fn)
 	if v != 3 || err != nil {
-		t.Fatalf("Do = %d, %v; want 3, nil", v, err)
+		t.Fatalf("Execute = %d, %v; want 3, nil", v, err)
 	}
 	if got, want := clock.Waits(), []time.Duration{time.Second, 2 * time.Second}; !equalDurations(got, want) {
 		t.Errorf("waits = %v, want %v", got, want)
@@ -207,9 +207,9 @@ func TestDoRetriesUntilSuccess(t *testing.T) {
 	}
 }
 
-// TestDoWaitsForTheTimer runs the real select path: the retry happens only
-// when the fake clock passes the wait.
-func TestDoWaitsForTheTimer(t *testing.T) {
+// TestExecuteWaitsForTheTimer runs the real select path: the retry happens
+// only when the fake clock passes the wait.
+func TestExecuteWaitsForTheTimer(t *testing.T) {
 	clock := newClock()
 	s := &script{errs: []error{errReset}}
 	done := make(chan error, 1)
@@ -226,14 +226,14 @@ func TestDoWaitsForTheTimer(t *testing.T) {
 	select {
 	case err := <-done:
 		if err != nil || s.calls.Load() != 2 {
-			t.Errorf("Do = %v after %d calls, want success after 2", err, s.calls.Load())
+			t.Errorf("Execute = %v after %d calls, want success after 2", err, s.calls.Load())
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("Do did not return within 10s after its timer fired")
+		t.Fatal("Execute did not return within 10s after its timer fired")
 	}
 }
 
-func TestDoScheduleByJitter(t *testing.T) {
+func TestExecuteScheduleByJitter(t *testing.T) {
 	const ms = time.Millisecond
 	tests := []struct {
 		jitter Jitter
@@ -244,7 +244,7 @@ func TestDoScheduleByJitter(t *testing.T) {
 		{JitterProportional, 1, []time.Duration{1100 * ms, 2200 * ms, 4400 * ms, 8800 * ms, 17600 * ms}},
 		{JitterProportional, 0.25, []time.Duration{950 * ms, 1900 * ms, 3800 * ms, 7600 * ms, 15200 * ms}},
 		{JitterFull, 0.5, []time.Duration{500 * ms, 1000 * ms, 2000 * ms, 4000 * ms, 8000 * ms}},
-		// d(n) = 1 s + 0.5·(3·d(n−1) − 1 s), d(0) = 1 s: Do feeds each wait back.
+		// d(n) = 1 s + 0.5·(3·d(n−1) − 1 s), d(0) = 1 s: Execute feeds each wait back.
 		{JitterDecorrelated, 0.5, []time.Duration{2000 * ms, 3500 * ms, 5750 * ms, 9125 * ms, 14187500 * time.Microsecond}},
 	}
 	for _, tt := range tests {
@@ -254,7 +254,7 @@ func TestDoScheduleByJitter(t *testing.T) {
 			s := failing(errReset, 100)
 			_, err := Execute(context.Background(), p, s.fn)
 			if !errors.Is(err, ErrExhausted) || s.calls.Load() != 6 {
-				t.Fatalf("Do = %v after %d calls, want ErrExhausted after 6", err, s.calls.Load())
+				t.Fatalf("Execute = %v after %d calls, want ErrExhausted after 6", err, s.calls.Load())
 			}
 			if got := clock.Waits(); !equalDurations(got, tt.want) {
 				t.Errorf("waits = %v, want %v", got, tt.want)
@@ -263,7 +263,7 @@ func TestDoScheduleByJitter(t *testing.T) {
 	}
 }
 
-func TestDoExhausted(t *testing.T) {
+func TestExecuteExhausted(t *testing.T) {
 	tests := []struct {
 		name         string
 		maxRetries   int
@@ -284,7 +284,7 @@ func TestDoExhausted(t *testing.T) {
 				t.Errorf("%d calls, want %d", got, tt.wantAttempts)
 			}
 			if v != tt.wantAttempts {
-				t.Errorf("Do returned %d, want the last attempt's result %d", v, tt.wantAttempts)
+				t.Errorf("Execute returned %d, want the last attempt's result %d", v, tt.wantAttempts)
 			}
 			if err == nil || err.Error() != tt.wantMessage {
 				t.Fatalf("error %q, want %q", err, tt.wantMessage)
@@ -309,7 +309,7 @@ func TestDoExhausted(t *testing.T) {
 	}
 }
 
-func TestDoStopsOnNonRetryable(t *testing.T) {
+func TestExecuteStopsOnNonRetryable(t *testing.T) {
 	notFound := &HTTPError{Code: 404, Status: "404 Not Found"}
 	unavailable := &HTTPError{Code: 503, Status: "503 Service Unavailable"}
 	unknown := errors.New("json: cannot unmarshal")
@@ -322,7 +322,7 @@ func TestDoStopsOnNonRetryable(t *testing.T) {
 		name       string
 		classifier func(error) bool
 		errs       []error
-		want       error // the very error Do must return
+		want       error // the very error Execute must return
 		wantCalls  int
 	}{
 		{"404", nil, []error{notFound}, notFound, 1},
@@ -345,7 +345,7 @@ func TestDoStopsOnNonRetryable(t *testing.T) {
 			p := newPolicy(t, "", Config{Retryable: tt.classifier}, WithClock(newAutoClock()), WithObserver(&rec))
 			_, err := Execute(context.Background(), p, s.fn)
 			if err != tt.want {
-				t.Errorf("Do returned %v, want exactly %v", err, tt.want)
+				t.Errorf("Execute returned %v, want exactly %v", err, tt.want)
 			}
 			if got := int(s.calls.Load()); got != tt.wantCalls {
 				t.Errorf("%d calls, want %d", got, tt.wantCalls)
@@ -367,7 +367,7 @@ func (h hint) Error() string                     { return "rate limited" }
 func (h hint) StatusCode() int                   { return 429 }
 func (h hint) RetryAfter() (time.Duration, bool) { return h.d, h.ok }
 
-func TestDoHonoursRetryAfter(t *testing.T) {
+func TestExecuteHonoursRetryAfter(t *testing.T) {
 	tests := []struct {
 		name      string
 		err       error
@@ -391,7 +391,7 @@ func TestDoHonoursRetryAfter(t *testing.T) {
 			s := &script{errs: []error{tt.err}}
 			p := newPolicy(t, "", Config{Jitter: JitterNone}, WithClock(clock), WithObserver(&rec))
 			if _, err := Execute(context.Background(), p, s.fn); err != nil {
-				t.Fatalf("Do = %v, want success on the second attempt", err)
+				t.Fatalf("Execute = %v, want success on the second attempt", err)
 			}
 			if got := clock.Waits(); !equalDurations(got, tt.wantWaits) {
 				t.Errorf("waits = %v, want %v", got, tt.wantWaits)
@@ -403,7 +403,7 @@ func TestDoHonoursRetryAfter(t *testing.T) {
 	}
 }
 
-func TestDoNeverSleepsPastTheDeadline(t *testing.T) {
+func TestExecuteNeverSleepsPastTheDeadline(t *testing.T) {
 	tests := []struct {
 		name          string
 		untilDeadline time.Duration
@@ -432,10 +432,10 @@ func TestDoNeverSleepsPastTheDeadline(t *testing.T) {
 				t.Errorf("%d calls, want %d", got, tt.wantAttempts)
 			}
 			if got := clock.Waits(); !equalDurations(got, tt.wantWaits) {
-				t.Errorf("waits = %v, want %v: Do must return without the refused wait", got, tt.wantWaits)
+				t.Errorf("waits = %v, want %v: Execute must return without the refused wait", got, tt.wantWaits)
 			}
 			if !errors.Is(err, ErrDeadline) || !errors.Is(err, tt.err) {
-				t.Fatalf("Do = %v, want ErrDeadline around the last error", err)
+				t.Fatalf("Execute = %v, want ErrDeadline around the last error", err)
 			}
 			var gu *GiveUpError
 			if !errors.As(err, &gu) || gu.Reason != StopDeadline || gu.Delay != tt.wantDelay || gu.Attempts != tt.wantAttempts {
@@ -455,7 +455,7 @@ func TestDoNeverSleepsPastTheDeadline(t *testing.T) {
 	}
 }
 
-func TestDoStopsWhenContextCanceledDuringWait(t *testing.T) {
+func TestExecuteStopsWhenContextCanceledDuringWait(t *testing.T) {
 	clock := newClock()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -472,10 +472,10 @@ func TestDoStopsWhenContextCanceledDuringWait(t *testing.T) {
 	select {
 	case err = <-done:
 	case <-time.After(10 * time.Second):
-		t.Fatal("Do did not return within 10s of the cancellation")
+		t.Fatal("Execute did not return within 10s of the cancellation")
 	}
 	if !errors.Is(err, context.Canceled) || !errors.Is(err, syscall.ECONNRESET) {
-		t.Errorf("Do = %v, want it to match context.Canceled and the last error", err)
+		t.Errorf("Execute = %v, want it to match context.Canceled and the last error", err)
 	}
 	if errors.Is(err, ErrExhausted) {
 		t.Error("a cancelled wait is not exhaustion")
@@ -498,7 +498,7 @@ func TestDoStopsWhenContextCanceledDuringWait(t *testing.T) {
 	}
 }
 
-func TestDoCallerContextVersusAttemptTimeout(t *testing.T) {
+func TestExecuteCallerContextVersusAttemptTimeout(t *testing.T) {
 	expired, cancelExpired := context.WithDeadline(context.Background(), time.Unix(0, 0))
 	defer cancelExpired()
 	canceled, cancel := context.WithCancel(context.Background())
@@ -524,13 +524,13 @@ func TestDoCallerContextVersusAttemptTimeout(t *testing.T) {
 			}
 			if tt.wantErr == nil {
 				if err != nil {
-					t.Errorf("Do = %v, want success", err)
+					t.Errorf("Execute = %v, want success", err)
 				}
 				return
 			}
 			for _, target := range tt.wantErr {
 				if !errors.Is(err, target) {
-					t.Errorf("Do = %v, does not match %v", err, target)
+					t.Errorf("Execute = %v, does not match %v", err, target)
 				}
 			}
 			var gu *GiveUpError
@@ -541,7 +541,7 @@ func TestDoCallerContextVersusAttemptTimeout(t *testing.T) {
 	}
 }
 
-func TestDoStopsWhenBudgetIsEmpty(t *testing.T) {
+func TestExecuteStopsWhenBudgetIsEmpty(t *testing.T) {
 	clock := newAutoClock()
 	budget, err := NewBudget(BudgetConfig{Ratio: 1, MinRetriesPerSecond: NoMinRetries}, WithClock(clock))
 	if err != nil {
@@ -556,7 +556,7 @@ func TestDoStopsWhenBudgetIsEmpty(t *testing.T) {
 		t.Errorf("%d calls, want 2", n)
 	}
 	if !errors.Is(err, ErrBudgetExhausted) || !errors.Is(err, syscall.ECONNRESET) || errors.Is(err, ErrExhausted) {
-		t.Errorf("Do = %v, want ErrBudgetExhausted around the last error", err)
+		t.Errorf("Execute = %v, want ErrBudgetExhausted around the last error", err)
 	}
 	if want := "retry: retry budget exhausted after 2 attempts: openai: connection reset by peer"; err == nil || err.Error() != want {
 		t.Errorf("message %q, want %q", err, want)
@@ -566,13 +566,13 @@ func TestDoStopsWhenBudgetIsEmpty(t *testing.T) {
 	}
 }
 
-func TestDoLogsRetries(t *testing.T) {
+func TestExecuteLogsRetries(t *testing.T) {
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&buf, nil))
 	p := newPolicy(t, "anthropic", Config{MaxRetries: 2, Jitter: JitterNone}, WithClock(newAutoClock()), WithLogger(logger))
 	s := failing(&HTTPError{Code: 529, Status: "529"}, 100)
 	if _, err := Execute(context.Background(), p, s.fn); !errors.Is(err, ErrExhausted) {
-		t.Fatalf("Do = %v, want exhaustion", err)
+		t.Fatalf("Execute = %v, want exhaustion", err)
 	}
 	type line struct {
 		Level    string
@@ -639,9 +639,10 @@ func TestPolicyDo(t *testing.T) {
 	}
 }
 
-// TestDoSharedPolicyConcurrently runs many calls through one Policy and one
-// Budget (under -race); waits are zero so the shared clock stands still.
-func TestDoSharedPolicyConcurrently(t *testing.T) {
+// TestExecuteSharedPolicyConcurrently runs many calls through one Policy
+// and one Budget (under -race); waits are zero so the shared clock stands
+// still.
+func TestExecuteSharedPolicyConcurrently(t *testing.T) {
 	const calls = 320
 	clock := newAutoClock()
 	budget, err := NewBudget(BudgetConfig{}, WithClock(clock))

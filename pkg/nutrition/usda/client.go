@@ -385,7 +385,8 @@ func (e *Error) Error() string {
 	return msg
 }
 
-// StatusCode returns the HTTP status, for retry.DefaultClassifier.
+// StatusCode returns the HTTP status, for retry.DefaultRetryable (a
+// retry.StatusCoder) and chain.Labels.
 func (e *Error) StatusCode() int { return e.Status }
 
 // RetryAfter returns the server's wait hint (Retry-After), if it gave one.
