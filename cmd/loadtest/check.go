@@ -35,8 +35,9 @@ func checks(cfg *config, runs []modeRun) []checkResult {
 		mode := r.Mode
 		add(mode, "responded", r.Requests > 0 && r.RespondedRatio >= minRespondedRatio,
 			"%d of %d requests answered (%.4f %%), need at least %.1f %%", r.Responded, r.Requests, 100*r.RespondedRatio, 100*minRespondedRatio)
-		add(mode, "fallback_latency", r.FallbackLatency.Max < maxFallbackMs,
-			"slowest degraded answer %.1f ms, need under %.0f ms", r.FallbackLatency.Max, maxFallbackMs)
+		maxFallback := maxFallbackMs + ms(cfg.CheckSlack)
+		add(mode, "fallback_latency", r.FallbackLatency.Max < maxFallback,
+			"slowest degraded answer %.1f ms, need under %.0f ms", r.FallbackLatency.Max, maxFallback)
 
 		outage := cfg.Scenario == scenarioOutage || cfg.Scenario == scenarioReplicaCrash
 		if outage && mode == modeStrict {
@@ -59,6 +60,9 @@ func checks(cfg *config, runs []modeRun) []checkResult {
 			limit, what := cfg.OpenTimeout+closeSlack, "-open-timeout + 250ms"
 			if cfg.Scenario == scenarioReplicaCrash {
 				limit, what = limit+cfg.ProbeLease, "-open-timeout + -probe-lease + 250ms"
+			}
+			if cfg.CheckSlack > 0 {
+				limit, what = limit+cfg.CheckSlack, what+" + -check-slack"
 			}
 			v := r.TimeToCloseMs
 			add(mode, "recovery", v != nil && *v <= ms(limit),

@@ -17,6 +17,8 @@ func TestChecks(t *testing.T) {
 		}
 	}
 	outage := config{Scenario: scenarioOutage, Threshold: 5, OpenTimeout: 2 * time.Second, ProbeLease: time.Second}
+	slack := outage
+	slack.CheckSlack = 500 * time.Millisecond
 	tests := []struct {
 		name   string
 		cfg    config
@@ -38,6 +40,10 @@ func TestChecks(t *testing.T) {
 		{"never opened", outage, func(r *result) { r.RecordedFailuresBeforeOpen = nil }, "failed_before_open", ""},
 		{"slow recovery", outage, func(r *result) { r.TimeToCloseMs = ptr(2250.1) }, "recovery", ""},
 		{"never closed", outage, func(r *result) { r.TimeToCloseMs = nil }, "recovery", ""},
+		{"slow recovery within the slack", slack, func(r *result) { r.TimeToCloseMs = ptr(2750.0) }, "", ""},
+		{"slow recovery past the slack", slack, func(r *result) { r.TimeToCloseMs = ptr(2750.1) }, "recovery", ""},
+		{"slow fallback within the slack", slack, func(r *result) { r.FallbackLatency.Max = 1499 }, "", ""},
+		{"slow fallback past the slack", slack, func(r *result) { r.FallbackLatency.Max = 1500 }, "fallback_latency", ""},
 		{"two probes", outage, func(r *result) { r.MaxConcurrentProbes = ptr[int64](2) }, "probes", ""},
 		{"a crash may add one lease", config{Scenario: scenarioReplicaCrash, Threshold: 5, OpenTimeout: 2 * time.Second, ProbeLease: time.Second},
 			func(r *result) { r.TimeToCloseMs = ptr(3200.0) }, "", ""},

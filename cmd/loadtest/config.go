@@ -83,7 +83,9 @@ type config struct {
 	JSONFile string
 	PlotFile string
 	Check    bool
-	Verbose  bool
+	// CheckSlack is added to every time limit of -check.
+	CheckSlack time.Duration
+	Verbose    bool
 }
 
 // usageError is a bad command line: the tool exits with status 2.
@@ -146,6 +148,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.JSONFile, "json", "", "write the report as JSON to this file")
 	fs.StringVar(&c.PlotFile, "plot", "", "draw the timeline to this file (.svg or .png)")
 	fs.BoolVar(&c.Check, "check", false, "exit with status 1 when a criterion is missed (see docs/loadtest.md)")
+	fs.DurationVar(&c.CheckSlack, "check-slack", 0, "added to every time limit of -check (room for a loaded machine, as the tool's own tests give)")
 	fs.BoolVar(&c.Verbose, "v", false, "log the breakers' transitions and Redis' comings and goings")
 
 	if err := fs.Parse(args); err != nil {
@@ -219,6 +222,7 @@ func (c *config) validate() error {
 		{c.RetryMaxDelay < c.RetryBase, "retry-max-delay", c.RetryMaxDelay, fmt.Sprintf("must be at least -retry-base %s", c.RetryBase)},
 		{!(c.RetryBudget >= 0 && c.RetryBudget <= 1), "retry-budget", c.RetryBudget, "must be in [0, 1] (0: no budget)"},
 		{c.PrimaryTimeout <= 0, "primary-timeout", c.PrimaryTimeout, "must be positive"},
+		{c.CheckSlack < 0, "check-slack", c.CheckSlack, "must not be negative"},
 		{c.RequestTimeout <= c.PrimaryTimeout, "request-timeout", c.RequestTimeout,
 			fmt.Sprintf("must exceed -primary-timeout %s, or the fallback gets no time", c.PrimaryTimeout)},
 	}

@@ -65,6 +65,7 @@ func TestParseFlagsRejectsBadValues(t *testing.T) {
 		{"max delay under base", []string{"-retry-base", "2s"}, "-retry-max-delay 1s"},
 		{"budget above one", []string{"-retry-budget", "1.5"}, "-retry-budget 1.5"},
 		{"request timeout within the primary's", []string{"-request-timeout", "500ms"}, "-request-timeout 500ms"},
+		{"negative check slack", []string{"-check-slack", "-1s"}, "-check-slack -1s"},
 		{"fault past the end", []string{"-scenario", "outage", "-fault-at", "8s", "-fault-for", "3s"}, "-fault-for 3s"},
 		{"no time to recover", []string{"-scenario", "outage", "-fault-at", "5s", "-fault-for", "3s"}, "-duration 10s"},
 		{"crash needs a lease more", []string{"-scenario", "replica-crash", "-fault-at", "3s", "-fault-for", "4s"}, "-duration 10s"},
