@@ -300,10 +300,13 @@ func (s *RedisStore) flush(ctx context.Context, queues []*reportQueue) (deliver 
 		return deliver, nil
 	}
 	if s.Degraded() {
+		s.queueReleases(releases) // not an error: they wait, or their leases end
+		if len(batches) == 0 {
+			return deliver, nil
+		}
 		for _, bt := range batches {
 			failed(bt, nil)
 		}
-		s.queueReleases(releases)
 		return deliver, errDegraded
 	}
 	timeout := time.Duration(0)

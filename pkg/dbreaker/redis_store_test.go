@@ -394,6 +394,39 @@ func TestProbeReleaseIsSentAgainUntilRedisTakesIt(t *testing.T) {
 	}
 }
 
+// A release that waits for Redis is no error of the store: closing a
+// store whose Redis is gone, with releases still waiting, succeeds (their
+// leases end by themselves).
+func TestCloseWithReleasesWaitingForAGoneRedis(t *testing.T) {
+	srv := testredis.StartServer(t)
+	client := srv.Client()
+	b, store := newRedisBreaker(t, client, "gone", "usda", Config{OpenTimeout: 50 * time.Millisecond, ProbeLease: time.Hour})
+	cuts := &releaseCuts{}
+	cuts.left.Store(1 << 30) // no release reaches Redis
+	client.AddHook(cuts)
+	ctx := context.Background()
+	for i := 0; i < DefaultFailureThreshold; i++ {
+		_ = b.Do(ctx, failing)
+	}
+	redisAdvance(client)(t, 50*time.Millisecond)
+	faults := &scriptFaults{}
+	client.AddHook(faults)
+	faults.set(func(c *redis.Cmd) { c.SetErr(errors.New("i/o timeout")) })
+	if p, err := b.Allow(ctx); err == nil {
+		p.Done(nil)
+	}
+	faults.clear()
+	testwait.For(t, 30*time.Second, "a release tried and waiting again", func() bool { return cuts.left.Load() < 1<<30 && store.releasesWaiting() })
+	srv.Stop()
+	store.markDown(errors.New("test: Redis is gone"))
+	if !store.Degraded() {
+		t.Fatal("the store is not degraded")
+	}
+	if err := store.Close(ctx); err != nil {
+		t.Fatalf("Close with releases waiting for a gone Redis: %v", err)
+	}
+}
+
 func TestFailedAcquireReleasesItsProbeSlot(t *testing.T) {
 	client := testredis.Client(t)
 	prefix := testredis.Prefix(t, client)
