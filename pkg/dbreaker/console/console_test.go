@@ -406,43 +406,23 @@ func (s *sse) next() (string, string, error) {
 	}
 }
 
-// waitState reads the stream until a state document satisfies cond. The
-// stream is read in a goroutine that ends with the body.
+// waitState reads the stream until a state document satisfies cond,
+// giving each history document to history (if not nil) on the way.
 func (s *sse) waitState(t *testing.T, what string, cond func(stateDoc) bool, history func(historyDoc)) {
 	t.Helper()
-	found := make(chan error, 1)
-	go func() {
-		for {
-			ev, data, err := s.next()
-			if err != nil {
-				found <- err
-				return
-			}
-			switch ev {
-			case "state":
-				var doc stateDoc
-				if json.Unmarshal([]byte(data), &doc) == nil && cond(doc) {
-					found <- nil
-					return
-				}
-			case "history":
-				var h historyDoc
-				if json.Unmarshal([]byte(data), &h) == nil && history != nil {
-					history(h)
-				}
+	s.until(t, "a state with "+what, func(ev, data string) bool {
+		switch ev {
+		case "state":
+			var doc stateDoc
+			return json.Unmarshal([]byte(data), &doc) == nil && cond(doc)
+		case "history":
+			var h historyDoc
+			if json.Unmarshal([]byte(data), &h) == nil && history != nil {
+				history(h)
 			}
 		}
-	}()
-	select {
-	case err := <-found:
-		if err != nil {
-			t.Fatalf("stream ended waiting for %s: %v", what, err)
-		}
-	case <-time.After(roomy):
-		s.body.Close() // ends the reader
-		<-found
-		t.Fatalf("no state with %s within %v", what, roomy)
-	}
+		return false
+	})
 }
 
 // The live stream: one subscription for any number of viewers; a trip, an

@@ -35,7 +35,8 @@ func writeBreakers(t *testing.T, f *fleet, n int) []string {
 	return names
 }
 
-// until reads the stream until cond, given each event, holds.
+// until reads the stream until cond, given each event, holds. The stream
+// is read in a goroutine that ends with the body.
 func (s *sse) until(t *testing.T, what string, cond func(event, data string) bool) {
 	t.Helper()
 	found := make(chan error, 1)
