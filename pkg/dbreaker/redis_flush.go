@@ -32,11 +32,16 @@ type flusher struct {
 type release struct {
 	probesKey, token string
 	timeout          time.Duration // the breaker's StoreTimeout
+	tries            int           // times sent without Redis taking it
 }
 
-// maxReleases bounds the releases waiting for Redis; past it the oldest
-// are dropped (their leases end by themselves).
-const maxReleases = 1024
+// maxReleases bounds the releases waiting for Redis, and maxReleaseTries
+// the times one is sent; past them a release is dropped (its lease ends
+// by itself). A degraded store sends none, so waiting costs no tries.
+const (
+	maxReleases     = 1024
+	maxReleaseTries = 20
+)
 
 // reportQueue holds one breaker's unflushed reports.
 type reportQueue struct {
@@ -342,8 +347,9 @@ func (s *RedisStore) flush(ctx context.Context, queues []*reportQueue) (deliver 
 	_, _ = pipe.Exec(ctx) // errors are read per command below
 	var unsent []release
 	for i, c := range zrems {
-		if c.Err() != nil {
-			unsent = append(unsent, releases[i])
+		if r := releases[i]; c.Err() != nil && r.tries+1 < maxReleaseTries {
+			r.tries++
+			unsent = append(unsent, r)
 		}
 	}
 	s.queueReleases(unsent)

@@ -408,6 +408,26 @@ func TestFailedAcquireReleasesItsProbeSlot(t *testing.T) {
 	}
 }
 
+// A release Redis keeps refusing while the store is not degraded is sent
+// a bounded number of times, then left to its lease: no endless stream of
+// doomed round trips.
+func TestReleaseRedisKeepsRefusingIsDroppedAfterItsTries(t *testing.T) {
+	client := testredis.Client(t)
+	prefix := testredis.Prefix(t, client)
+	r := newReplica(t, testredis.Addr(), prefix, "usda", Config{OpenTimeout: 50 * time.Millisecond, ProbeLease: time.Hour})
+	const never = 1 << 30
+	cuts := &releaseCuts{}
+	cuts.left.Store(never)
+	r.client.AddHook(cuts)
+	probeWithLostReply(t, r.b, r.client)
+	testwait.For(t, 30*time.Second, "the release to be given up", func() bool {
+		return never-cuts.left.Load() >= maxReleaseTries && !r.store.releasesWaiting()
+	})
+	if tries := never - cuts.left.Load(); tries != maxReleaseTries {
+		t.Fatalf("the release was sent %d times, want %d", tries, maxReleaseTries)
+	}
+}
+
 // A release that waits for Redis is no error of the store: closing a
 // store whose Redis is gone, with releases still waiting, succeeds (their
 // leases end by themselves).
