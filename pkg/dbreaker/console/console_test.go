@@ -72,10 +72,10 @@ func (f *fleet) trip(t *testing.T, name string) {
 	}
 }
 
-// newConsole serves a console of f's prefix.
-func newConsole(t *testing.T, f *fleet, cfg Config) (*Console, *httptest.Server) {
+// newConsole serves a console of f's prefix, quiet, with opts.
+func newConsole(t *testing.T, f *fleet, cfg Config, opts ...Option) (*Console, *httptest.Server) {
 	t.Helper()
-	c, err := New(f.store, cfg, WithLogger(quiet()))
+	c, err := New(f.store, cfg, append([]Option{WithLogger(quiet())}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -151,15 +151,7 @@ func TestSilentReplicaStaysListed(t *testing.T) {
 	f := newFleet(t, client, testredis.Prefix(t, client), "", "usda")
 	start := time.Unix(1_700_000_000, 0)
 	clk := clocktest.New(start)
-	c, err := New(f.store, Config{Refresh: 100 * time.Millisecond}, WithLogger(quiet()), WithClock(clk))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(c)
-	t.Cleanup(func() {
-		c.Close(context.Background())
-		srv.Close()
-	})
+	_, srv := newConsole(t, f, Config{Refresh: 100 * time.Millisecond}, WithClock(clk))
 	const hb = `{"replica":"replica-9","ttl_ms":4000,"breakers":[{"name":"usda","state":"closed","known":true,"current":true}]}`
 	putHeartbeat(t, f, hb)
 	state := func() (replicaDoc, bool) {
